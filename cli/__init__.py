@@ -1,0 +1,1 @@
+"""The `cem` command: starts the platform on one machine and administers it."""

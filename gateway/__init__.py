@@ -1,0 +1,1 @@
+"""The edge: authenticates callers, limits them, and forwards to the owning service."""

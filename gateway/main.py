@@ -1,0 +1,49 @@
+"""Composition root of the gateway."""
+
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp
+
+from gateway import auth
+from gateway.config import GatewaySettings
+from gateway.edge import GatewayEdge
+from gateway.handlers import SUBSCRIPTIONS
+from gateway.openapi import MergedOpenApi, docs_router
+from gateway.proxy import Upstreams
+from gateway.routes import router
+from shared.runtime import build_service_app
+
+
+def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
+    settings = settings or GatewaySettings()
+    authenticator = auth.Authenticator(settings)
+    inner = build_service_app(
+        service="gateway",
+        settings=settings,
+        routers=[router],
+        root_routers=[docs_router()],
+        own_docs=False,
+        subscriptions=SUBSCRIPTIONS,
+        produces_events=False,
+        workers=auth.workers(authenticator, settings),
+        title="CEM gateway",
+    )
+    authenticator.bind(inner.state.database)
+    inner.state.api_key_pepper = settings.api_key_pepper.get_secret_value()
+    inner.state.merged_openapi = MergedOpenApi(inner, settings.upstreams)
+    upstreams = Upstreams(
+        settings.upstreams,
+        connections=settings.upstream_connections,
+        timeout_seconds=settings.upstream_timeout_seconds,
+    )
+    edge: ASGIApp = GatewayEdge(
+        inner, settings=settings, authenticator=authenticator, upstreams=upstreams
+    )
+    if settings.cors_origins:
+        edge = CORSMiddleware(
+            edge,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "X-API-Key", "Content-Type", "X-Request-Id"],
+            expose_headers=["X-Request-Id", "Retry-After"],
+        )
+    return edge

@@ -1,0 +1,48 @@
+"""The gateway's own small database: dealers it has learnt of, and their API keys."""
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, DateTime
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
+
+from shared.messaging.tables import add_messaging_tables
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class GatewayModel(SQLModel, registry=registry()):
+    """Base of the gateway's models; its own registry keeps its metadata apart."""
+
+
+metadata = GatewayModel.metadata
+add_messaging_tables(metadata)
+
+
+class KnownDealer(GatewayModel, table=True):
+    """A projection of profile's dealers: keys can be issued only for these."""
+
+    __tablename__ = "dealers"
+
+    id: uuid.UUID = Field(primary_key=True)
+    code: str = Field(max_length=32)
+    name: str = Field(max_length=200)
+    region: str = Field(max_length=100)
+
+
+class ApiKey(GatewayModel, table=True):
+    __tablename__ = "api_keys"
+
+    id: str = Field(primary_key=True, max_length=24)
+    dealer_id: uuid.UUID = Field(foreign_key="dealers.id", index=True)
+    secret_hash: str = Field(max_length=64)
+    created_by: str = Field(max_length=200)
+    created_at: datetime = Field(
+        default_factory=utc_now, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    last_used_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    replaces: str | None = Field(default=None, max_length=24)

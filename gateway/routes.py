@@ -1,0 +1,44 @@
+"""The gateway's own API, mounted at /v1/gateway: dealer API key management (admins)."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request, status
+
+from gateway import service
+from gateway.schemas import ApiKeyIssued, ApiKeyList, ApiKeyRead
+from shared.dependencies import CurrentCaller, Session
+
+router = APIRouter(tags=["gateway"])
+KeyId = Annotated[str, Path(pattern=r"^[0-9a-f]{12}$")]
+
+
+def _pepper(request: Request) -> str:
+    return request.app.state.api_key_pepper
+
+
+Pepper = Annotated[str, Depends(_pepper)]
+
+
+@router.post(
+    "/dealers/{dealer_id}/keys", status_code=status.HTTP_201_CREATED, response_model=ApiKeyIssued
+)
+async def issue_key(dealer_id: uuid.UUID, session: Session, caller: CurrentCaller, pepper: Pepper):
+    """Issue a key for a dealer. The key is in this response only."""
+    return await service.issue_key(session, caller=caller, dealer_id=dealer_id, pepper=pepper)
+
+
+@router.get("/dealers/{dealer_id}/keys", response_model=ApiKeyList)
+async def list_keys(dealer_id: uuid.UUID, session: Session, caller: CurrentCaller):
+    return ApiKeyList(items=await service.list_keys(session, caller=caller, dealer_id=dealer_id))
+
+
+@router.post("/keys/{key_id}/rotate", response_model=ApiKeyIssued)
+async def rotate_key(key_id: KeyId, session: Session, caller: CurrentCaller, pepper: Pepper):
+    """Replace a key: the new one is in this response only; the old one stops at once."""
+    return await service.rotate_key(session, caller=caller, key_id=key_id, pepper=pepper)
+
+
+@router.post("/keys/{key_id}/revoke", response_model=ApiKeyRead)
+async def revoke_key(key_id: KeyId, session: Session, caller: CurrentCaller):
+    return await service.revoke_key(session, caller=caller, key_id=key_id)

@@ -1,0 +1,203 @@
+"""Every feedback query. Reads of owners' data take the caller and apply its scope; writes
+flush only."""
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, false, func, select, true, tuple_
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel
+
+from services.feedback.domain import InvitationStatus
+from services.feedback.models import (
+    Invitation,
+    KnownDealer,
+    KnownOwner,
+    KnownVehicle,
+    Post,
+    Response,
+    SurveyTemplate,
+    Topic,
+    Trigger,
+)
+from shared.auth import Caller, CallerKind
+from shared.pagination import PageParams
+
+M = TypeVar("M", bound=SQLModel)
+Owned = type[Invitation] | type[Response] | type[Post]
+
+
+def owned_scope(model: Owned, caller: Caller) -> ColumnElement[bool]:
+    """An owner sees their own; a dealer what is tied to it; regional staff their region's."""
+    match caller.kind:
+        case CallerKind.OWNER:
+            return model.owner_id == caller.owner_id if caller.owner_id else false()
+        case CallerKind.DEALER:
+            return model.dealer_id == caller.dealer_id if caller.dealer_id else false()
+    if caller.region:
+        return model.dealer_id.in_(
+            select(KnownDealer.id).where(KnownDealer.region == caller.region)
+        )
+    return true()
+
+
+class FeedbackRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, model: M) -> M:
+        self.session.add(model)
+        await self.session.flush()
+        return model
+
+    async def get(self, model: type[M], key: Any, *, for_update: bool = False) -> M | None:
+        return await self.session.get(model, key, with_for_update=for_update)
+
+    async def delete(self, record: SQLModel) -> None:
+        await self.session.delete(record)
+        await self.session.flush()
+
+    async def page(
+        self, model: type[M], page: PageParams, *conditions: Any, order_by: Any
+    ) -> tuple[list[M], int]:
+        total = await self.session.scalar(
+            select(func.count()).select_from(model).where(*conditions)
+        )
+        rows = await self.session.scalars(
+            select(model)
+            .where(*conditions)
+            .order_by(order_by)
+            .limit(page.limit)
+            .offset(page.offset)
+        )
+        return list(rows.all()), total or 0
+
+    async def owned_page(
+        self, model: type[M], caller: Caller, page: PageParams, *filters: Any, order_by: Any
+    ) -> tuple[list[M], int]:
+        return await self.page(model, page, owned_scope(model, caller), *filters, order_by=order_by)
+
+    async def owned(
+        self, model: type[M], caller: Caller, key: uuid.UUID, *, for_update: bool = False
+    ) -> M | None:
+        statement = select(model).where(owned_scope(model, caller), model.id == key)
+        if for_update:
+            statement = statement.with_for_update()
+        return await self.session.scalar(statement)
+
+    async def upsert(
+        self, model: type[SQLModel], values: dict[str, Any], *, insert_only: set[str] = frozenset()
+    ) -> None:
+        """Inserts a projected record or overwrites the fields given, except `insert_only`."""
+        keys = [column.name for column in model.__table__.primary_key.columns]
+        statement = insert(model).values(**values)
+        changed = {
+            name: statement.excluded[name]
+            for name in values
+            if name not in keys and name not in insert_only
+        }
+        await self.session.execute(
+            statement.on_conflict_do_update(index_elements=keys, set_=changed)
+            if changed
+            else statement.on_conflict_do_nothing(index_elements=keys)
+        )
+
+    # Surveys
+
+    async def latest_survey(self, key: str) -> SurveyTemplate | None:
+        return await self.session.scalar(
+            select(SurveyTemplate)
+            .where(SurveyTemplate.key == key)
+            .order_by(SurveyTemplate.version.desc())
+            .limit(1)
+        )
+
+    async def survey_version(self, key: str, version: int) -> SurveyTemplate | None:
+        return await self.session.scalar(
+            select(SurveyTemplate).where(
+                SurveyTemplate.key == key, SurveyTemplate.version == version
+            )
+        )
+
+    async def latest_surveys(self, page: PageParams, kind: str | None):
+        newest = (
+            select(SurveyTemplate.key, func.max(SurveyTemplate.version).label("version"))
+            .group_by(SurveyTemplate.key)
+            .subquery()
+        )
+        latest = SurveyTemplate.id.in_(
+            select(SurveyTemplate.id).join(
+                newest,
+                (SurveyTemplate.key == newest.c.key) & (SurveyTemplate.version == newest.c.version),
+            )
+        )
+        filters = [SurveyTemplate.kind == kind] if kind else []
+        return await self.page(SurveyTemplate, page, latest, *filters, order_by=SurveyTemplate.key)
+
+    async def trigger_for(self, touchpoint: str) -> Trigger | None:
+        return await self.session.scalar(select(Trigger).where(Trigger.touchpoint == touchpoint))
+
+    async def triggers(self) -> Sequence[Trigger]:
+        return (await self.session.scalars(select(Trigger).order_by(Trigger.touchpoint))).all()
+
+    # Invitations
+
+    async def invitation_by_token_hash(self, token_hash: str) -> Invitation | None:
+        return await self.session.scalar(
+            select(Invitation).where(Invitation.token_hash == token_hash).with_for_update()
+        )
+
+    async def invitation_by_source(self, source: str) -> Invitation | None:
+        return await self.session.scalar(select(Invitation).where(Invitation.source == source))
+
+    async def last_surveyed_at(self, owner_id: uuid.UUID) -> datetime | None:
+        """When the owner was last sent (or is due to be sent) a survey."""
+        return await self.session.scalar(
+            select(func.max(func.coalesce(Invitation.sent_at, Invitation.send_at))).where(
+                Invitation.owner_id == owner_id,
+                Invitation.status != InvitationStatus.SUPPRESSED,
+            )
+        )
+
+    async def due_invitations(self, now: datetime, limit: int) -> Sequence[Invitation]:
+        return (
+            await self.session.scalars(
+                select(Invitation)
+                .where(Invitation.status == InvitationStatus.SCHEDULED, Invitation.send_at <= now)
+                .order_by(Invitation.send_at)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+
+    # Topics and posts
+
+    async def topics(self) -> Sequence[Topic]:
+        return (await self.session.scalars(select(Topic).order_by(Topic.key))).all()
+
+    async def posts_by_source(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Post]:
+        if not keys:
+            return {}
+        rows = await self.session.scalars(
+            select(Post)
+            .where(tuple_(Post.source, Post.source_id).in_(list(keys)))
+            .with_for_update()
+        )
+        return {(post.source, post.source_id): post for post in rows}
+
+    # Projections
+
+    async def known_owner(self, owner_id: uuid.UUID | None) -> KnownOwner | None:
+        return await self.session.get(KnownOwner, owner_id) if owner_id else None
+
+    async def known_vehicle(
+        self, vehicle_id: uuid.UUID | None = None, *, vin: str | None = None
+    ) -> KnownVehicle | None:
+        if vehicle_id:
+            return await self.session.get(KnownVehicle, vehicle_id)
+        if vin:
+            return await self.session.scalar(select(KnownVehicle).where(KnownVehicle.vin == vin))
+        return None

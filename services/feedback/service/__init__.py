@@ -1,0 +1,1 @@
+"""Feedback's use cases: each takes the request's session, never commits, never speaks HTTP."""

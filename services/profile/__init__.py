@@ -1,0 +1,1 @@
+"""Profile: dealers, owners, vehicles, orders and service visits — the owner 360 view."""

@@ -1,0 +1,1 @@
+"""Profile's use cases. They run inside the caller's transaction and never commit."""

@@ -1,0 +1,64 @@
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.profile.domain import DealerRelation
+from services.profile.errors import DuplicateExternalId, OwnerNotFound
+from services.profile.models import Owner
+from services.profile.repository import ProfileRepository
+from services.profile.schemas import OwnerCreate
+from shared.auth import Caller, CallerKind, StaffRole
+from shared.contracts.profile import OwnerRegistered
+from shared.errors import Forbidden
+from shared.messaging.outbox import record_event
+from shared.pagination import PageParams
+
+
+async def create_owner(session: AsyncSession, *, caller: Caller, data: OwnerCreate) -> Owner:
+    """Dealers register their customers; CX staff register owners who reach us directly."""
+    if caller.kind is CallerKind.OWNER:
+        raise Forbidden("Owners cannot register other owners")
+    if caller.kind is CallerKind.STAFF:
+        caller.require_staff(StaffRole.CX_AGENT)
+    repository = ProfileRepository(session)
+    if caller.dealer_id and data.external_id:
+        if await repository.owner_by_external_id(caller.dealer_id, data.external_id):
+            raise DuplicateExternalId(f"Owner external id {data.external_id!r} is already used")
+    owner = await repository.add(Owner(**data.model_dump(exclude={"external_id"})))
+    await register_owner(session, owner, dealer_id=caller.dealer_id, external_id=data.external_id)
+    return owner
+
+
+async def register_owner(
+    session: AsyncSession, owner: Owner, *, dealer_id: uuid.UUID | None, external_id: str | None
+) -> None:
+    """Links a newly added owner to its dealer and announces it."""
+    if dealer_id:
+        await ProfileRepository(session).link_owner(
+            owner.id, dealer_id, DealerRelation.REGISTERED, external_id
+        )
+    await record_event(
+        session,
+        OwnerRegistered(
+            owner_id=owner.id,
+            dealer_id=dealer_id,
+            city=owner.city,
+            preferred_language=owner.preferred_language,
+        ),
+        subject=owner.id,
+        dealer_id=dealer_id,
+        owner_id=owner.id,
+    )
+
+
+async def list_owners(
+    session: AsyncSession, *, caller: Caller, page: PageParams, city: str | None
+) -> tuple[list[Owner], int]:
+    return await ProfileRepository(session).list_owners(caller, page, city=city)
+
+
+async def get_owner(session: AsyncSession, *, caller: Caller, owner_id: uuid.UUID) -> Owner:
+    owner = await ProfileRepository(session).get_owner(caller, owner_id)
+    if owner is None:
+        raise OwnerNotFound(f"Owner {owner_id} not found")
+    return owner

@@ -1,0 +1,85 @@
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.profile.domain import DealerRelation
+from services.profile.errors import DuplicateVin, UnknownReference, VehicleNotFound
+from services.profile.models import Vehicle
+from services.profile.repository import ProfileRepository
+from services.profile.schemas import VehicleCreate
+from shared.auth import Caller, CallerKind, StaffRole
+from shared.contracts.profile import ComponentBatch, VehicleRegistered
+from shared.messaging.outbox import record_event
+from shared.pagination import PageParams
+
+
+def require_dealer_or_admin(caller: Caller) -> None:
+    if caller.kind is not CallerKind.DEALER:
+        caller.require_staff(StaffRole.ADMIN)
+
+
+async def create_vehicle(session: AsyncSession, *, caller: Caller, data: VehicleCreate) -> Vehicle:
+    require_dealer_or_admin(caller)
+    repository = ProfileRepository(session)
+    if data.owner_id and await repository.get_owner(caller, data.owner_id) is None:
+        raise UnknownReference.for_field("body.owner_id", f"owner {data.owner_id} not found")
+    if await repository.vehicle_by_vin(data.vin):
+        raise DuplicateVin(f"VIN {data.vin} is already registered")
+    vehicle = await repository.add(
+        Vehicle(
+            **data.model_dump(exclude={"components"}),
+            components=[component.model_dump() for component in data.components],
+            selling_dealer_id=caller.dealer_id,
+        )
+    )
+    await register_vehicle(session, vehicle, dealer_id=caller.dealer_id)
+    return vehicle
+
+
+async def register_vehicle(
+    session: AsyncSession, vehicle: Vehicle, *, dealer_id: uuid.UUID | None
+) -> None:
+    """Links a newly added vehicle (and its owner) to the selling dealer and announces it."""
+    repository = ProfileRepository(session)
+    if dealer_id:
+        await repository.link_vehicle(vehicle.id, dealer_id, DealerRelation.SOLD)
+        if vehicle.owner_id:
+            await repository.link_owner(vehicle.owner_id, dealer_id, DealerRelation.SOLD, None)
+    await record_event(
+        session,
+        VehicleRegistered(
+            vehicle_id=vehicle.id,
+            vin=vehicle.vin,
+            model=vehicle.model,
+            trim=vehicle.trim,
+            production_date=vehicle.production_date,
+            delivery_date=vehicle.delivery_date,
+            owner_id=vehicle.owner_id,
+            selling_dealer_id=vehicle.selling_dealer_id,
+            servicing_dealer_id=vehicle.servicing_dealer_id,
+            components=[ComponentBatch(**component) for component in vehicle.components],
+        ),
+        subject=vehicle.id,
+        dealer_id=dealer_id,
+        owner_id=vehicle.owner_id,
+    )
+
+
+async def list_vehicles(
+    session: AsyncSession,
+    *,
+    caller: Caller,
+    page: PageParams,
+    model: str | None,
+    owner_id: uuid.UUID | None,
+) -> tuple[list[Vehicle], int]:
+    return await ProfileRepository(session).list_vehicles(
+        caller, page, model=model, owner_id=owner_id
+    )
+
+
+async def get_vehicle(session: AsyncSession, *, caller: Caller, vehicle_id: uuid.UUID) -> Vehicle:
+    vehicle = await ProfileRepository(session).get_vehicle(caller, vehicle_id)
+    if vehicle is None:
+        raise VehicleNotFound(f"Vehicle {vehicle_id} not found")
+    return vehicle

@@ -1,0 +1,1 @@
+"""Tickets: cases of every kind, chased to resolution under SLAs, routing and escalation."""

@@ -1,0 +1,51 @@
+"""One idempotent handler per consumed event (the inbox makes each effect happen once)."""
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.tickets.config import TicketsSettings
+from services.tickets.service import intake, projections
+from services.tickets.timers import Clock
+from shared.contracts.feedback import DetractorDetected, PostFlagged
+from shared.contracts.profile import (
+    DealerRegistered,
+    OwnerRegistered,
+    ServiceVisitCompleted,
+    VehicleRegistered,
+)
+from shared.messaging.consumer import Subscription
+from shared.messaging.envelope import Envelope
+
+
+def subscriptions(settings: TicketsSettings, clock: Clock) -> list[Subscription]:
+    async def post_flagged(session: AsyncSession, _: Envelope, event: PostFlagged) -> None:
+        await intake.open_from_post(session, event, now=clock())
+
+    async def detractor_detected(
+        session: AsyncSession, _: Envelope, event: DetractorDetected
+    ) -> None:
+        await intake.open_from_detractor(
+            session, event, now=clock(), reopen_window=settings.reopen_window
+        )
+
+    def projection(handle):
+        async def handler(session: AsyncSession, _: Envelope, event) -> None:
+            await handle(session, event)
+
+        return handler
+
+    return [
+        Subscription("post_flagged", PostFlagged, post_flagged),
+        Subscription("detractor_detected", DetractorDetected, detractor_detected),
+        Subscription(
+            "dealer_registered", DealerRegistered, projection(projections.dealer_registered)
+        ),
+        Subscription("owner_registered", OwnerRegistered, projection(projections.owner_registered)),
+        Subscription(
+            "vehicle_registered", VehicleRegistered, projection(projections.vehicle_registered)
+        ),
+        Subscription(
+            "service_visit_completed",
+            ServiceVisitCompleted,
+            projection(projections.service_visit_completed),
+        ),
+    ]

@@ -1,0 +1,77 @@
+"""Tickets' local view of profile's dealers, owners and vehicles, kept from their events.
+
+Routing needs an owner's city and servicing dealer and a dealer's city and region; tickets
+never reads profile's tables. Events may arrive out of order: every write is an upsert,
+and fields an earlier fact may already hold better are set only on insert.
+"""
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.tickets.models import KnownDealer, KnownOwner, KnownVehicle
+from services.tickets.repository import TicketsRepository
+from shared.contracts.profile import (
+    DealerRegistered,
+    OwnerRegistered,
+    ServiceVisitCompleted,
+    VehicleRegistered,
+)
+
+
+async def dealer_registered(session: AsyncSession, event: DealerRegistered) -> None:
+    await TicketsRepository(session).upsert(
+        KnownDealer,
+        {
+            "id": event.dealer_id,
+            "code": event.code,
+            "name": event.name,
+            "city": event.city,
+            "region": event.region,
+        },
+    )
+
+
+async def owner_registered(session: AsyncSession, event: OwnerRegistered) -> None:
+    await TicketsRepository(session).upsert(
+        KnownOwner,
+        {
+            "id": event.owner_id,
+            "city": event.city,
+            "preferred_language": event.preferred_language,
+            "servicing_dealer_id": event.dealer_id,
+        },
+        insert_only={"servicing_dealer_id"},
+    )
+
+
+async def vehicle_registered(session: AsyncSession, event: VehicleRegistered) -> None:
+    await TicketsRepository(session).upsert(
+        KnownVehicle,
+        {
+            "id": event.vehicle_id,
+            "vin": event.vin,
+            "model": event.model,
+            "owner_id": event.owner_id,
+            "servicing_dealer_id": event.servicing_dealer_id or event.selling_dealer_id,
+        },
+        insert_only={"servicing_dealer_id"},
+    )
+
+
+async def service_visit_completed(session: AsyncSession, event: ServiceVisitCompleted) -> None:
+    """The dealer that last serviced the vehicle becomes its (and its owner's) servicing one."""
+    repository = TicketsRepository(session)
+    await repository.upsert(
+        KnownVehicle,
+        {
+            "id": event.vehicle_id,
+            "vin": event.vin,
+            "model": "",
+            "owner_id": event.owner_id,
+            "servicing_dealer_id": event.dealer_id,
+        },
+        insert_only={"model", "owner_id"},
+    )
+    if event.owner_id:
+        await repository.upsert(
+            KnownOwner, {"id": event.owner_id, "servicing_dealer_id": event.dealer_id}
+        )

@@ -1,0 +1,59 @@
+"""What each caller sees of a case: owners a plain-words view, dealers and staff all of it."""
+
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.tickets.domain import STATUS_LABELS, TicketStatus
+from services.tickets.models import Ticket, TicketEntry
+from services.tickets.repository import TicketsRepository
+from services.tickets.schemas import OwnerTicketRead, TicketRead, TimelineEntryRead
+from services.tickets.service.sla import clock_view
+from shared.auth import Caller, CallerKind
+
+
+async def ticket_views(
+    session: AsyncSession, caller: Caller, tickets: Sequence[Ticket]
+) -> list[TicketRead] | list[OwnerTicketRead]:
+    labelled = [
+        {**ticket.model_dump(), "status_label": STATUS_LABELS[TicketStatus(ticket.status)]}
+        for ticket in tickets
+    ]
+    if caller.kind is CallerKind.OWNER:
+        return [OwnerTicketRead.model_validate(values) for values in labelled]
+    repository = TicketsRepository(session)
+    ids = [ticket.id for ticket in tickets]
+    watchers = await repository.watchers(ids)
+    clocks: dict = {ticket_id: [] for ticket_id in ids}
+    for row in await repository.clocks(ids):
+        clocks[row.ticket_id].append(clock_view(row))
+    return [
+        TicketRead.model_validate(
+            {**values, "watchers": watchers[values["id"]], "sla": clocks[values["id"]]}
+        )
+        for values in labelled
+    ]
+
+
+async def ticket_view(
+    session: AsyncSession, caller: Caller, ticket: Ticket
+) -> TicketRead | OwnerTicketRead:
+    return (await ticket_views(session, caller, [ticket]))[0]
+
+
+def timeline_view(caller: Caller, entries: Sequence[TicketEntry]) -> list[TimelineEntryRead]:
+    """Owners see who moved their case only as a kind of actor, never a name or a note."""
+    owner = caller.kind is CallerKind.OWNER
+    return [
+        TimelineEntryRead(
+            action=entry.action,
+            actor_kind=entry.actor_kind,
+            actor=None if owner else entry.actor,
+            from_status=entry.from_status,
+            to_status=entry.to_status,
+            status_label=STATUS_LABELS[TicketStatus(entry.to_status)] if entry.to_status else None,
+            detail=None if owner else entry.detail,
+            at=entry.at,
+        )
+        for entry in entries
+    ]

@@ -1,0 +1,75 @@
+"""Settings common to every process, read from `CEM_*` environment variables."""
+
+from enum import StrEnum
+from typing import Self
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Development defaults: usable on a laptop, refused anywhere else.
+DEV_INTERNAL_SECRET = "dev-internal-secret-change-me-0123456789"
+DEV_JWT_SECRET = "dev-jwt-secret-change-me-0123456789abcdef"
+DEV_API_KEY_PEPPER = "dev-api-key-pepper-change-me-0123456789"
+
+# One place that names the services and where they listen by default.
+SERVICE_PORTS: dict[str, int] = {"profile": 8101, "feedback": 8102, "tickets": 8103}
+
+
+class Environment(StrEnum):
+    LOCAL = "local"
+    TEST = "test"
+    PRODUCTION = "production"
+
+    @property
+    def is_development(self) -> bool:
+        return self in (Environment.LOCAL, Environment.TEST)
+
+
+class Role(StrEnum):
+    """Runs a process as everything (one machine) or as one part (Kubernetes)."""
+
+    ALL = "all"
+    API = "api"
+    WORKER = "worker"
+
+
+class CommonSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CEM_", extra="ignore")
+
+    environment: Environment = Environment.LOCAL
+    # A server URL; each service uses its own database `<database_prefix>_<service>` on it.
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
+    database_prefix: str = "cem"
+    database_pool_size: int = 10
+    nats_url: str = "nats://127.0.0.1:4222"
+    internal_secret: SecretStr = SecretStr(DEV_INTERNAL_SECRET)
+    role: Role = Role.ALL
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @model_validator(mode="after")
+    def _refuse_development_secrets(self) -> Self:
+        if self.environment.is_development:
+            return self
+        for name, value in self._secrets().items():
+            if value in (DEV_INTERNAL_SECRET, DEV_JWT_SECRET, DEV_API_KEY_PEPPER):
+                raise ValueError(f"CEM_{name.upper()} must be set outside development")
+        return self
+
+    def _secrets(self) -> dict[str, str]:
+        return {
+            name: value.get_secret_value() for name, value in self if isinstance(value, SecretStr)
+        }
+
+    def database_name(self, service: str) -> str:
+        return f"{self.database_prefix}_{service}"
+
+
+class ServiceSettings(CommonSettings):
+    """Base for a service's own settings class."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    relay_interval_seconds: float = 1.0
+    consumer_batch: int = 50
+    consumer_max_deliver: int = 5

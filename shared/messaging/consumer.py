@@ -1,0 +1,205 @@
+"""Durable pull consumers with an inbox: every event's effect is applied exactly once.
+
+For each delivery: the inbox row and the handler's effect commit in one transaction, then
+the message is acked. A redelivery of a handled event finds its inbox row and is only
+acked. A transient failure is nak'ed with back-off; an undecodable message, or one that
+keeps failing up to `max_deliver`, is recorded in `dead_letters` and terminated.
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import structlog
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from prometheus_client import Counter
+from pydantic import ValidationError
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.database import Database
+from shared.messaging.envelope import Envelope, Event, stream_name
+
+log = structlog.get_logger("consumer")
+
+EVENTS_HANDLED = Counter(
+    "cem_events_handled_total", "Event deliveries by outcome", ["consumer", "outcome"]
+)
+
+Handler = Callable[[AsyncSession, Envelope, Event], Awaitable[None]]
+
+_CLAIM_INBOX = text(
+    "INSERT INTO inbox (consumer, event_id) VALUES (:consumer, :event_id) "
+    "ON CONFLICT DO NOTHING RETURNING event_id"
+)
+_DEAD_LETTER = text(
+    "INSERT INTO dead_letters (consumer, subject, event_id, payload, reason, deliveries) "
+    "VALUES (:consumer, :subject, :event_id, :payload, :reason, :deliveries)"
+)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """One handler for one event contract; `name` makes the durable consumer name."""
+
+    name: str
+    contract: type[Event]
+    handle: Handler
+
+
+class PoisonMessage(Exception):
+    """A handler's verdict that retrying this event can never succeed."""
+
+
+@dataclass
+class ConsumerSettings:
+    batch: int = 50
+    max_deliver: int = 5
+    ack_wait_seconds: float = 30.0
+    backoff_seconds: tuple[float, ...] = (0.5, 2.0, 10.0, 30.0)
+
+
+class EventConsumer:
+    """Runs one pull loop per subscription of one consuming service."""
+
+    def __init__(
+        self,
+        *,
+        service: str,
+        database: Database,
+        client: Client,
+        subscriptions: list[Subscription],
+        settings: ConsumerSettings | None = None,
+    ) -> None:
+        self.service = service
+        self.database = database
+        self.client = client
+        self.subscriptions = subscriptions
+        self.settings = settings or ConsumerSettings()
+
+    async def run(self) -> None:
+        async with asyncio.TaskGroup() as group:
+            for subscription in self.subscriptions:
+                group.create_task(self._run_forever(subscription))
+
+    def durable_name(self, subscription: Subscription) -> str:
+        return f"{self.service}_{subscription.name}"
+
+    async def _run_forever(self, subscription: Subscription) -> None:
+        failures = 0
+        while True:
+            try:
+                await self._pull(subscription)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                failures += 1
+                log.warning(
+                    "consumer_loop_failed",
+                    consumer=self.durable_name(subscription),
+                    error=repr(error),
+                )
+                await asyncio.sleep(min(0.2 * 2**failures, 5.0))
+
+    async def _pull(self, subscription: Subscription) -> None:
+        event_type = subscription.contract.event_type
+        durable = self.durable_name(subscription)
+        pull = await self.client.jetstream().pull_subscribe(
+            event_type.subject,
+            durable=durable,
+            stream=stream_name(event_type.service),
+            config=ConsumerConfig(
+                durable_name=durable,
+                ack_policy=AckPolicy.EXPLICIT,
+                deliver_policy=DeliverPolicy.ALL,
+                ack_wait=self.settings.ack_wait_seconds,
+                max_deliver=self.settings.max_deliver,
+                max_ack_pending=1000,
+            ),
+        )
+        while True:
+            _raise_if_cancelled()
+            try:
+                messages = await pull.fetch(self.settings.batch, timeout=1.0)
+            except (TimeoutError, NatsTimeoutError):
+                continue
+            for message in messages:
+                await self.process(subscription, message)
+
+    async def process(self, subscription: Subscription, message: Msg) -> None:
+        consumer = self.durable_name(subscription)
+        deliveries = message.metadata.num_delivered
+        try:
+            envelope = Envelope.model_validate_json(message.data)
+            payload = envelope.payload(subscription.contract)
+        except ValidationError as error:
+            await self._dead_letter(consumer, message, f"undecodable: {error}", deliveries)
+            return
+        try:
+            async with self.database.transaction() as session:
+                claimed = await session.scalar(
+                    _CLAIM_INBOX, {"consumer": consumer, "event_id": envelope.id}
+                )
+                if claimed is not None:
+                    await subscription.handle(session, envelope, payload)
+        except PoisonMessage as error:
+            await self._dead_letter(consumer, message, f"rejected: {error}", deliveries)
+            return
+        except Exception as error:
+            if deliveries >= self.settings.max_deliver:
+                await self._dead_letter(consumer, message, f"failed: {error!r}", deliveries)
+                return
+            delay = self.settings.backoff_seconds[
+                min(deliveries - 1, len(self.settings.backoff_seconds) - 1)
+            ]
+            log.warning(
+                "event_retry",
+                consumer=consumer,
+                event_id=str(envelope.id),
+                deliveries=deliveries,
+                error=repr(error),
+            )
+            EVENTS_HANDLED.labels(consumer, "retried").inc()
+            await message.nak(delay=delay)
+            return
+        await message.ack()
+        EVENTS_HANDLED.labels(consumer, "handled" if claimed else "duplicate").inc()
+
+    async def _dead_letter(self, consumer: str, message: Msg, reason: str, deliveries: int) -> None:
+        event_id = _event_id(message)
+        log.error("event_dead_lettered", consumer=consumer, event_id=event_id, reason=reason)
+        async with self.database.transaction() as session:
+            await session.execute(
+                _DEAD_LETTER,
+                {
+                    "consumer": consumer,
+                    "subject": message.subject,
+                    "event_id": event_id,
+                    "payload": message.data.decode("utf-8", errors="replace"),
+                    "reason": reason[:2000],
+                    "deliveries": deliveries,
+                },
+            )
+        await message.term()
+        EVENTS_HANDLED.labels(consumer, "dead_lettered").inc()
+
+
+def _raise_if_cancelled() -> None:
+    """nats-py's fetch can swallow a cancellation (Python 3.11's wait_for race with a
+    message arriving at the same moment); without this check shutdown would hang."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
+def _event_id(message: Msg) -> str | None:
+    header = (message.headers or {}).get("Nats-Msg-Id")
+    if header:
+        return header
+    try:
+        return str(Envelope.model_validate_json(message.data).id)
+    except ValidationError:
+        return None

@@ -1,0 +1,49 @@
+"""Alembic per service: `upgrade()` for the CLI and tests, `run_env()` for each env.py."""
+
+import asyncio
+from pathlib import Path
+
+from alembic import command, context
+from alembic.config import Config
+from sqlalchemy import MetaData
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from shared.config import CommonSettings
+from shared.database import create_database_if_missing, service_url
+
+FILE_TEMPLATE = "%%(year)d%%(month).2d%%(day).2d_%%(rev)s_%%(slug)s"
+
+
+def alembic_config(component: str, migrations_dir: Path, settings: CommonSettings) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir))
+    config.set_main_option("file_template", FILE_TEMPLATE)
+    config.set_main_option(
+        "sqlalchemy.url", service_url(settings, component).render_as_string(hide_password=False)
+    )
+    return config
+
+
+def upgrade(component: str, migrations_dir: Path, settings: CommonSettings) -> None:
+    """Creates the component's database if needed and migrates it to head (sync, own loop)."""
+    asyncio.run(create_database_if_missing(settings, component))
+    command.upgrade(alembic_config(component, migrations_dir, settings), "head")
+
+
+def run_env(metadata: MetaData) -> None:
+    """The body of every service's migrations/env.py (online mode only)."""
+    url = context.config.get_main_option("sqlalchemy.url")
+
+    def run(connection: Connection) -> None:
+        context.configure(connection=connection, target_metadata=metadata, compare_type=True)
+        with context.begin_transaction():
+            context.run_migrations()
+
+    async def run_async() -> None:
+        engine = create_async_engine(url)
+        async with engine.connect() as connection:
+            await connection.run_sync(run)
+        await engine.dispose()
+
+    asyncio.run(run_async())

@@ -1,0 +1,173 @@
+"""The process around a service: app, database, NATS, outbox relay and event consumers.
+
+Every service's `main.create_app()` calls `build_service_app()`, so all services start,
+report readiness and shut down the same way.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
+
+import structlog
+from fastapi import APIRouter, FastAPI, Response
+from nats.aio.client import Client
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from shared.auth import CallerVerifier
+from shared.config import Role, ServiceSettings
+from shared.database import Database, service_url
+from shared.http import RequestContextMiddleware, install_problem_handlers, problem_response
+from shared.messaging.broker import connect, ensure_stream
+from shared.messaging.consumer import ConsumerSettings, EventConsumer, Subscription
+from shared.messaging.housekeeping import prune_forever
+from shared.messaging.outbox import OutboxRelay
+from shared.observability import configure_logging
+
+log = structlog.get_logger("runtime")
+
+DRAIN_TIMEOUT_SECONDS = 10.0
+
+# A service's own background loop (e.g. durable timers), started with the other workers.
+Worker = Callable[[Database], Coroutine[None, None, None]]
+
+
+@dataclass
+class ServiceRuntime:
+    service: str
+    settings: ServiceSettings
+    subscriptions: Sequence[Subscription]
+    produces_events: bool
+    workers: Sequence[Worker] = ()
+    database: Database = field(init=False)
+    nats: Client | None = None
+    tasks: list[asyncio.Task] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.database = Database(
+            service_url(self.settings, self.service), pool_size=self.settings.database_pool_size
+        )
+
+    async def start(self) -> None:
+        self.nats = await connect(self.settings.nats_url, name=self.service)
+        if self.produces_events:
+            await ensure_stream(self.nats, self.service)
+        if self.settings.role in (Role.ALL, Role.WORKER):
+            self._start_workers()
+
+    def _start_workers(self) -> None:
+        assert self.nats is not None
+        self.tasks.append(asyncio.create_task(prune_forever(self.database), name="housekeeping"))
+        if self.produces_events:
+            relay = OutboxRelay(
+                service=self.service,
+                database=self.database,
+                jetstream=self.nats.jetstream(),
+                interval_seconds=self.settings.relay_interval_seconds,
+            )
+            self.tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
+        if self.subscriptions:
+            consumer = EventConsumer(
+                service=self.service,
+                database=self.database,
+                client=self.nats,
+                subscriptions=list(self.subscriptions),
+                settings=ConsumerSettings(
+                    batch=self.settings.consumer_batch,
+                    max_deliver=self.settings.consumer_max_deliver,
+                ),
+            )
+            self.tasks.append(asyncio.create_task(consumer.run(), name="event-consumer"))
+        for worker in self.workers:
+            self.tasks.append(asyncio.create_task(worker(self.database), name="service-worker"))
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with suppress(asyncio.CancelledError, Exception):
+                await task
+        if self.nats is not None and not self.nats.is_closed:
+            with suppress(Exception):
+                await asyncio.wait_for(self.nats.drain(), DRAIN_TIMEOUT_SECONDS)
+        await self.database.dispose()
+
+    async def is_ready(self) -> dict[str, bool]:
+        workers_alive = all(not task.done() for task in self.tasks)
+        return {
+            "database": await self.database.is_ready(),
+            "nats": self.nats is not None and self.nats.is_connected,
+            "workers": workers_alive,
+        }
+
+
+def build_service_app(
+    *,
+    service: str,
+    settings: ServiceSettings,
+    routers: Sequence[APIRouter],
+    subscriptions: Sequence[Subscription] = (),
+    produces_events: bool = True,
+    workers: Sequence[Worker] = (),
+    root_routers: Sequence[APIRouter] = (),
+    own_docs: bool = True,
+    title: str,
+    version: str = "1.0.0",
+) -> FastAPI:
+    """`root_routers` mount outside `/v1/<service>`; `own_docs=False` leaves `/docs` and
+    `/openapi.json` free for a router that serves them (the gateway's merged docs)."""
+    configure_logging(level=settings.log_level, json=settings.log_json)
+    runtime = ServiceRuntime(
+        service=service,
+        settings=settings,
+        subscriptions=subscriptions,
+        produces_events=produces_events,
+        workers=workers,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        log.info("service_started", service=service, role=settings.role)
+        try:
+            yield
+        finally:
+            await runtime.stop()
+            log.info("service_stopped", service=service)
+
+    docs = {} if own_docs else {"openapi_url": None, "docs_url": None, "redoc_url": None}
+    app = FastAPI(title=title, version=version, lifespan=lifespan, **docs)
+    app.state.runtime = runtime
+    app.state.database = runtime.database
+    app.state.caller_verifier = CallerVerifier(settings.internal_secret.get_secret_value())
+    install_problem_handlers(app)
+    app.add_middleware(RequestContextMiddleware, component=service)
+    app.include_router(operations_router(runtime))
+    for router in routers:
+        app.include_router(router, prefix=f"/v1/{service}")
+    for router in root_routers:
+        app.include_router(router)
+    return app
+
+
+def operations_router(runtime: ServiceRuntime) -> APIRouter:
+    """Probes and metrics for operators; not part of the public API."""
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/healthz")
+    async def liveness() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz")
+    async def readiness() -> Response:
+        checks = await runtime.is_ready()
+        if all(checks.values()):
+            return Response('{"status":"ready"}', media_type="application/json")
+        failing = ", ".join(name for name, ok in checks.items() if not ok)
+        return problem_response(503, "not_ready", f"Not ready: {failing}")
+
+    @router.get("/metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router

@@ -1,0 +1,126 @@
+"""Touchpoint triggers: which event sends which survey, after what delay, how often."""
+
+import uuid
+from datetime import UTC, date, datetime
+
+from services.feedback.domain import Touchpoint
+from shared.contracts.profile import OrderStatusChanged, ServiceVisitCompleted, VehicleRegistered
+from shared.contracts.tickets import TicketResolved
+from tests.feedback.conftest import events, handled, new_dealer, new_owner
+from tests.helpers import eventually
+
+INVITED = "cem.feedback.invitation.created.v1"
+
+
+def delivered(owner_id, dealer_id, *, status: str = "delivered") -> OrderStatusChanged:
+    return OrderStatusChanged(
+        order_id=uuid.uuid4(), owner_id=owner_id, dealer_id=dealer_id, model="ET7",
+        vin="LRW3E7EK0NC100001", previous_status="ready_for_delivery", status=status,
+        changed_at=datetime.now(UTC),
+    )  # fmt: skip
+
+
+async def owner_invitations(client_as, owner, admin) -> list[dict]:
+    response = await admin.get("/invitations", params={"owner_id": str(owner.owner_id)})
+    return response.json()["items"]
+
+
+async def test_a_delivery_sends_the_delivery_survey_once(feedback_app, publisher, admin, client_as):
+    owner, dealer = new_owner(), new_dealer()
+    event = delivered(owner.owner_id, dealer.dealer_id)
+    first = await publisher(event)
+    again = await publisher(event)  # the same fact published twice (a new event id)
+    await eventually(lambda: handled(feedback_app, "order_delivered", first, again))
+
+    (invitation,) = await owner_invitations(client_as, owner, admin)
+    assert invitation["touchpoint"] == Touchpoint.ORDER_DELIVERED
+    assert invitation["status"] == "sent" and invitation["model"] == "ET7"
+    assert invitation["lifecycle_stage"] == "delivery"
+    (issued,) = await events(feedback_app, INVITED, about=invitation["id"])
+    assert issued["data"]["survey_key"] == "delivery_nps"
+    assert issued["data"]["link"].endswith(issued["data"]["token"])
+
+
+async def test_other_order_statuses_send_nothing(feedback_app, publisher, admin, client_as):
+    owner = new_owner()
+    envelope = await publisher(delivered(owner.owner_id, uuid.uuid4(), status="in_transit"))
+    await eventually(lambda: handled(feedback_app, "order_delivered", envelope))
+    assert await owner_invitations(client_as, owner, admin) == []
+
+
+async def test_an_owner_is_not_surveyed_twice_within_the_throttle(
+    feedback_app, publisher, admin, client_as, clock
+):
+    owner, dealer = new_owner(), new_dealer()
+    first = await publisher(delivered(owner.owner_id, dealer.dealer_id))
+    await eventually(lambda: handled(feedback_app, "order_delivered", first))
+    clock.advance(days=10)
+    second = await publisher(delivered(owner.owner_id, dealer.dealer_id))  # a second car
+    await eventually(lambda: handled(feedback_app, "order_delivered", second))
+
+    statuses = sorted(i["status"] for i in await owner_invitations(client_as, owner, admin))
+    assert statuses == ["sent", "suppressed"]
+    clock.advance(days=25)
+    third = await publisher(delivered(owner.owner_id, dealer.dealer_id))
+    await eventually(lambda: handled(feedback_app, "order_delivered", third))
+    statuses = sorted(i["status"] for i in await owner_invitations(client_as, owner, admin))
+    assert statuses == ["sent", "sent", "suppressed"]
+
+
+async def test_a_service_visit_survey_waits_for_its_delay(
+    feedback_app, publisher, admin, client_as, clock, worker
+):
+    owner, dealer = new_owner(), new_dealer()
+    vehicle = VehicleRegistered(vehicle_id=uuid.uuid4(), vin="LRW3E7EK0NC100002", model="ES8",
+                                owner_id=owner.owner_id)  # fmt: skip
+    visit = ServiceVisitCompleted(
+        visit_id=uuid.uuid4(), dealer_id=dealer.dealer_id, owner_id=owner.owner_id,
+        vehicle_id=vehicle.vehicle_id, vin=vehicle.vin, visit_type="maintenance",
+        visit_date=date(2026, 3, 1), mileage_km=15000,
+    )  # fmt: skip
+    registered = await publisher(vehicle)
+    await eventually(lambda: handled(feedback_app, "vehicle_registered", registered))
+    envelope = await publisher(visit)
+    await eventually(lambda: handled(feedback_app, "service_visit_completed", envelope))
+
+    (invitation,) = await owner_invitations(client_as, owner, admin)
+    assert invitation["status"] == "scheduled" and invitation["model"] == "ES8"
+    await worker.run_once()
+    assert (await admin.get(f"/invitations/{invitation['id']}")).json()["status"] == "scheduled"
+
+    clock.advance(minutes=121)
+    await worker.run_once()
+    assert (await admin.get(f"/invitations/{invitation['id']}")).json()["status"] == "sent"
+    await worker.run_once()
+    assert len(await events(feedback_app, INVITED, about=invitation["id"])) == 1
+
+
+async def test_a_resolved_case_gets_a_follow_up_survey(feedback_app, publisher, admin, client_as):
+    owner = new_owner()
+    ticket_id = uuid.uuid4()
+    resolved = TicketResolved(
+        ticket_id=ticket_id, number=7, kind="complaint", owner_id=owner.owner_id,
+        channel="community", reopen_until=datetime.now(UTC), resolved_at=datetime.now(UTC),
+    )  # fmt: skip
+    envelope = await publisher(resolved)
+    await eventually(lambda: handled(feedback_app, "ticket_resolved", envelope))
+    (invitation,) = await owner_invitations(client_as, owner, admin)
+    assert invitation["ticket_id"] == str(ticket_id)
+    (issued,) = await events(feedback_app, INVITED, about=invitation["id"])
+    assert issued["data"]["survey_key"] == "resolution_nps"
+    assert issued["data"]["ticket_id"] == str(ticket_id)
+
+
+async def test_a_disabled_trigger_sends_nothing(feedback_app, publisher, admin, client_as):
+    triggers = (await admin.get("/triggers")).json()
+    delivery = next(t for t in triggers if t["touchpoint"] == "order_delivered")
+    body = {k: delivery[k] for k in ("touchpoint", "survey_key", "delay_minutes", "throttle_days")}
+    disabled = await admin.put(f"/triggers/{delivery['id']}", json=body | {"enabled": False})
+    assert disabled.status_code == 200 and disabled.json()["enabled"] is False
+    try:
+        owner = new_owner()
+        envelope = await publisher(delivered(owner.owner_id, uuid.uuid4()))
+        await eventually(lambda: handled(feedback_app, "order_delivered", envelope))
+        assert await owner_invitations(client_as, owner, admin) == []
+    finally:
+        await admin.put(f"/triggers/{delivery['id']}", json=body | {"enabled": True})

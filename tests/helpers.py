@@ -1,0 +1,35 @@
+"""Small helpers every test module may use."""
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+
+async def eventually(
+    predicate: Callable[[], Awaitable[bool]], *, within_seconds: float = 60.0
+) -> None:
+    """Waits until `predicate()` holds; event-driven effects arrive asynchronously."""
+    deadline = asyncio.get_running_loop().time() + within_seconds
+    while not await predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not reached within {within_seconds} s")
+        await asyncio.sleep(0.1)
+
+
+@asynccontextmanager
+async def running(app) -> AsyncIterator[None]:
+    """Runs an ASGI app's lifespan (startup, then shutdown) as a server would."""
+    inbox: asyncio.Queue = asyncio.Queue()
+    outbox: asyncio.Queue = asyncio.Queue()
+    task = asyncio.create_task(
+        app({"type": "lifespan", "asgi": {"version": "3.0"}}, inbox.get, outbox.put)
+    )
+    await inbox.put({"type": "lifespan.startup"})
+    started = await outbox.get()
+    assert started["type"] == "lifespan.startup.complete", started
+    try:
+        yield
+    finally:
+        await inbox.put({"type": "lifespan.shutdown"})
+        await outbox.get()
+        await task

@@ -1,0 +1,157 @@
+"""The profile service in-process, on its own migrated database and real NATS."""
+
+import asyncio
+import itertools
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from services.profile.config import MIGRATIONS_DIR, ProfileSettings
+from services.profile.domain import vin_problem
+from services.profile.main import create_app
+from shared.auth import Caller, CallerKind, StaffRole, sign_caller
+from shared.config import DEV_INTERNAL_SECRET
+from shared.migrations import upgrade
+
+ADMIN = Caller(kind=CallerKind.STAFF, subject="admin@test", roles=frozenset({StaffRole.ADMIN}))
+_serials = itertools.count(100000 + uuid.uuid4().int % 800000)
+
+
+def make_vin() -> str:
+    """A fresh VIN whose check digit is right."""
+    body = f"LRW3E7EK{{}}NC{next(_serials):06d}"
+    for digit in "0123456789X":
+        vin = body.format(digit)
+        if vin_problem(vin) is None:
+            return vin
+    raise AssertionError("unreachable: one check digit always fits")
+
+
+@pytest.fixture(scope="session")
+async def profile_app(infrastructure) -> AsyncIterator:
+    settings = ProfileSettings(**infrastructure.settings().model_dump(), relay_interval_seconds=0.2)
+    await asyncio.to_thread(upgrade, "profile", MIGRATIONS_DIR, settings)
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+class ProfileClient:
+    """Calls profile as a given caller, the way the gateway would."""
+
+    def __init__(self, app, caller: Caller | None) -> None:
+        headers = {"x-cem-caller": sign_caller(caller, DEV_INTERNAL_SECRET)} if caller else {}
+        self.http = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://profile/v1/profile",
+            headers=headers,
+        )
+
+    def __getattr__(self, name):
+        return getattr(self.http, name)
+
+
+@pytest.fixture
+def client_as(profile_app):
+    def make(caller: Caller | None) -> ProfileClient:
+        return ProfileClient(profile_app, caller)
+
+    return make
+
+
+@pytest.fixture
+def admin(client_as) -> ProfileClient:
+    return client_as(ADMIN)
+
+
+async def create_dealer(admin: ProfileClient, *, region: str = "East") -> Caller:
+    code = f"D{uuid.uuid4().hex[:8]}"
+    response = await admin.post(
+        "/dealers",
+        json={"code": code, "name": f"Dealer {code}", "city": "Shanghai", "region": region},
+    )
+    assert response.status_code == 201, response.text
+    dealer_id = uuid.UUID(response.json()["id"])
+    return Caller(kind=CallerKind.DEALER, subject=str(dealer_id), dealer_id=dealer_id)
+
+
+@pytest.fixture
+async def dealer_a(admin) -> Caller:
+    return await create_dealer(admin)
+
+
+@pytest.fixture
+async def dealer_b(admin) -> Caller:
+    return await create_dealer(admin)
+
+
+def dms_batch(*, owner_ref: str = "C1", vin: str | None = None) -> dict:
+    vin = vin or make_vin()
+    return {
+        "owners": [
+            {
+                "external_id": owner_ref,
+                "full_name": "Li Wei",
+                "email": "li.wei@example.com",
+                "phone": "+86 138 0000 0000",
+                "city": "Shanghai",
+                "preferred_language": "zh",
+            }
+        ],
+        "vehicles": [
+            {
+                "vin": vin,
+                "model": "ET7",
+                "trim": "Premium",
+                "owner_external_id": owner_ref,
+                "production_date": "2025-03-02",
+                "delivery_date": "2025-05-20",
+                "components": [
+                    {
+                        "component": "cooling_fan_controller",
+                        "part_number": "CFC-100",
+                        "batch_code": "B2025-03",
+                    }
+                ],
+            }
+        ],
+        "orders": [
+            {
+                "external_id": f"O-{owner_ref}",
+                "owner_external_id": owner_ref,
+                "model": "ET7",
+                "vin": vin,
+                "status": "in_transit",
+                "status_changed_at": "2025-05-01T08:00:00Z",
+            }
+        ],
+        "service_visits": [
+            {
+                "external_id": f"V-{owner_ref}",
+                "vin": vin,
+                "visit_type": "maintenance",
+                "visit_date": "2026-05-20",
+                "mileage_km": 15000,
+                "cost": "420.00",
+                "parts": [
+                    {"component": "cabin_filter", "part_number": "CF-1", "batch_code": "F-22"}
+                ],
+            }
+        ],
+    }
+
+
+async def outbox_count(app) -> int:
+    async with app.state.database.transaction() as session:
+        return await session.scalar(text("SELECT count(*) FROM outbox"))
+
+
+async def outbox_types_since(app, count_before: int) -> list[str]:
+    async with app.state.database.transaction() as session:
+        rows = await session.scalars(
+            text("SELECT subject FROM outbox ORDER BY seq OFFSET :skip"), {"skip": count_before}
+        )
+        return list(rows)

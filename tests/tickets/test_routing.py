@@ -1,0 +1,113 @@
+"""Routing rules as data: queue, dealer (by the owner's city or servicing dealer), watchers."""
+
+import uuid
+
+from shared.auth import Caller, CallerKind
+from shared.contracts.profile import DealerRegistered, OwnerRegistered
+from tests.helpers import eventually
+from tests.tickets.conftest import handled, new_owner, unique
+
+
+async def test_a_complaint_goes_to_the_dealer_in_the_owners_city_with_the_product_team_watching(
+    admin, client_as, publisher, tickets_app
+):
+    city, category, queue = unique("city"), unique("smart_key"), unique("dealer_service")
+    dealer_id = uuid.uuid4()
+    events = [
+        await publisher(DealerRegistered(dealer_id=dealer_id, code=unique("D")[:30], name="Pudong",
+                                         city=city, region="East")),
+        await publisher(DealerRegistered(dealer_id=uuid.uuid4(), code=unique("D")[:30],
+                                         name="Elsewhere", city=unique("city"), region="West")),
+    ]  # fmt: skip
+    owner = new_owner()
+    owner_event = await publisher(OwnerRegistered(owner_id=owner.owner_id, city=city))
+    await eventually(lambda: handled(tickets_app, "dealer_registered", *events))
+    await eventually(lambda: handled(tickets_app, "owner_registered", owner_event))
+
+    assert (await admin.post("/queues", json={"key": queue, "name": "Service"})).status_code == 201
+    rules = [
+        {"name": "to the owner's dealer", "position": 1, "queue": queue,
+         "dealer_strategy": "owner_city", "conditions": {"categories": [category]}},
+        {"name": "software team watches", "position": 2, "watchers": ["product_software"],
+         "conditions": {"categories": [category], "kinds": ["complaint"]}},
+    ]  # fmt: skip
+    for rule in rules:
+        response = await admin.post("/routing-rules", json=rule)
+        assert response.status_code == 201, response.text
+
+    ticket = await client_as(owner).open(category=category, priority="high")
+    staff_view = (await admin.get(f"/tickets/{ticket['id']}")).json()
+    assert staff_view["queue"] == queue
+    assert staff_view["dealer_id"] == str(dealer_id)
+    assert staff_view["watchers"] == ["product_software"]
+
+    dealer = Caller(kind=CallerKind.DEALER, subject="d", dealer_id=dealer_id)
+    assert (await client_as(dealer).get(f"/tickets/{ticket['id']}")).status_code == 200
+    east = Caller(kind=CallerKind.STAFF, subject="e", roles=frozenset({"cx_agent"}), region="East")
+    assert (await client_as(east).get(f"/tickets/{ticket['id']}")).status_code == 200
+
+
+async def test_without_a_matching_rule_a_case_goes_to_first_line(agent):
+    ticket = await agent.open(category=unique("nothing_matches"))
+    assert ticket["queue"] == "first_line" and ticket["dealer_id"] is None
+
+
+async def test_a_disabled_rule_is_skipped_and_rules_can_be_changed(admin, agent):
+    category, queue = unique("cat"), unique("queue")
+    await admin.post("/queues", json={"key": queue, "name": "Q"})
+    rule = {"name": "r", "position": 5, "queue": queue, "conditions": {"categories": [category]}}
+    created = (await admin.post("/routing-rules", json=rule | {"enabled": False})).json()
+    assert (await agent.open(category=category))["queue"] == "first_line"
+
+    updated = await admin.put(f"/routing-rules/{created['id']}", json=rule)
+    assert updated.status_code == 200 and updated.json()["enabled"] is True
+    assert (await agent.open(category=category))["queue"] == queue
+
+    assert (await admin.delete(f"/routing-rules/{created['id']}")).status_code == 204
+    assert (await agent.open(category=category))["queue"] == "first_line"
+
+
+async def test_routing_rules_are_validated(admin):
+    bad = [
+        ({"name": "r", "position": 1, "queue": unique("missing")}, "body.queue"),
+        ({"name": "r", "position": 1, "queue": "first_line", "dealer_strategy": "fixed"}, "body"),
+        ({"name": "r", "position": 1}, "body"),
+        ({"name": "r", "position": 1, "watchers": ["x"], "conditions": {"kinds": ["spam"]}},
+         "body.conditions.kinds.0"),
+    ]  # fmt: skip
+    for rule, field in bad:
+        response = await admin.post("/routing-rules", json=rule)
+        assert response.status_code == 422, rule
+        assert field in [error["field"] for error in response.json()["errors"]], response.json()
+
+
+async def test_sla_policies_are_validated_and_unique_per_kind_and_priority(admin):
+    policy = {"name": "Low inquiries", "kind": "inquiry", "priority": "low",
+              "first_response_minutes": 600, "resolution_minutes": 6000}  # fmt: skip
+    created = await admin.post("/sla-policies", json=policy)
+    assert created.status_code == 201, created.text
+    duplicate = await admin.post("/sla-policies", json=policy | {"name": "again"})
+    assert duplicate.status_code == 409 and duplicate.json()["code"] == "sla_policy_exists"
+    backwards = await admin.post(
+        "/sla-policies", json=policy | {"priority": "normal", "resolution_minutes": 60}
+    )
+    assert backwards.status_code == 422
+    assert (await admin.delete(f"/sla-policies/{created.json()['id']}")).status_code == 204
+
+
+async def test_business_hours_are_validated(client_as):
+    owner = new_owner()  # noqa: F841 - a dealer manages its own hours
+    from tests.tickets.conftest import new_dealer
+
+    dealer = new_dealer()
+    client = client_as(dealer)
+    bad = [
+        ({"time_zone": "Mars/Olympus", "weekly_hours": {"mon": [["09:00", "18:00"]]}},
+         "body.time_zone"),
+        ({"time_zone": "Asia/Shanghai", "weekly_hours": {"mon": [["18:00", "09:00"]]}},
+         "body.weekly_hours"),
+    ]  # fmt: skip
+    for body, field in bad:
+        response = await client.put(f"/dealers/{dealer.dealer_id}/settings", json=body)
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == field
