@@ -44,6 +44,11 @@ class Infrastructure:
             "CEM_DATABASE_PREFIX": self.database_prefix,
         }
 
+    def isolated(self, nats_url: str) -> "Infrastructure":
+        """The same PostgreSQL server under a prefix of its own, on another broker: processes
+        started with it never compete with the in-process services for events or rows."""
+        return Infrastructure(self.database_url, nats_url, f"{self.database_prefix}_p")
+
 
 @pytest.fixture(scope="session")
 def infrastructure(tmp_path_factory) -> Iterator[Infrastructure]:
@@ -91,13 +96,17 @@ def private_nats(tmp_path) -> Iterator[EmbeddedNats]:
 
 @pytest.fixture(scope="session")
 def platform(infrastructure, tmp_path_factory) -> Iterator[Platform]:
-    """Every service and the gateway as separate processes, as `make run` starts them."""
+    """Every service and the gateway as separate processes, as `make run` starts them, with a
+    broker and databases of their own."""
+    folder = tmp_path_factory.mktemp("platform")
     ports = {component.name: free_port() for component in components()}
-    platform = Platform(
-        tmp_path_factory.mktemp("platform"),
-        ports=ports,
-        environment={**infrastructure.environment(), "CEM_LOG_LEVEL": "WARNING"},
-        echo=False,
-    )
-    with platform:
-        yield platform
+    with EmbeddedNats(folder / "nats") as nats:
+        own = infrastructure.isolated(nats.url)
+        platform = Platform(
+            folder,
+            ports=ports,
+            environment={**own.environment(), "CEM_LOG_LEVEL": "WARNING"},
+            echo=False,
+        )
+        with platform:
+            yield platform
