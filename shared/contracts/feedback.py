@@ -8,6 +8,7 @@ loop); journeys turns `SurveyInvitationCreated` into a message. Fields are only 
 import uuid
 from datetime import datetime
 
+from shared.contracts.privacy import ErasureCompleted, erasure_completed_type
 from shared.messaging.envelope import Event, EventType
 
 
@@ -114,3 +115,7 @@ class PostFlagged(Event):
     # The verbatim (the whole post, up to 10,000 characters).
     excerpt: str
     flagged_at: datetime
+
+
+class FeedbackErasureCompleted(ErasureCompleted):
+    event_type = erasure_completed_type("feedback")

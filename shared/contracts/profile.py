@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel
 
+from shared.contracts.privacy import ErasureCompleted, erasure_completed_type
 from shared.messaging.envelope import Event, EventType
 
 
@@ -75,3 +76,86 @@ class ServiceVisitCompleted(Event):
     mileage_km: int
     parts: list[ComponentBatch] = []
     cost: Decimal | None = None
+
+
+class VehicleOwnershipChanged(Event):
+    """A vehicle passed to another owner (or its drivers changed); effective from a date."""
+
+    event_type = EventType("profile", "vehicle", "ownership_changed")
+
+    vehicle_id: uuid.UUID
+    vin: str
+    owner_id: uuid.UUID | None = None
+    previous_owner_id: uuid.UUID | None = None
+    servicing_dealer_id: uuid.UUID | None = None
+    effective_from: date
+
+
+class LeadCreated(Event):
+    """Interest in a car: a lead or a test-drive request, for the dealer to follow up."""
+
+    event_type = EventType("profile", "lead", "created")
+
+    lead_id: uuid.UUID
+    kind: str  # "lead" or "test_drive"
+    owner_id: uuid.UUID | None = None
+    dealer_id: uuid.UUID
+    model: str | None = None
+    channel: str
+    requested_slot: datetime | None = None
+    created_at: datetime
+
+
+class ConsentChanged(Event):
+    """One purpose on one channel granted or withdrawn. Purposes: location, service_messages,
+    marketing, analysis, third_party; channels: app_push, sms, email, phone (location and
+    analysis use channel "any")."""
+
+    event_type = EventType("profile", "consent", "changed")
+
+    owner_id: uuid.UUID
+    purpose: str
+    channel: str
+    granted: bool
+    notice_version: str
+    source: str
+    changed_at: datetime
+
+
+class SegmentMembershipChanged(Event):
+    """An owner entered (`entered`) or left a segment; `reasons` says which conditions held."""
+
+    event_type = EventType("profile", "segment", "membership_changed")
+
+    owner_id: uuid.UUID
+    segment_key: str
+    entered: bool
+    dealer_id: uuid.UUID | None = None
+    reasons: list[str] = []
+    changed_at: datetime
+
+
+class LifecycleStageChanged(Event):
+    """awareness, purchase, delivery, usage_and_service, loyalty."""
+
+    event_type = EventType("profile", "lifecycle", "stage_changed")
+
+    owner_id: uuid.UUID
+    previous_stage: str | None = None
+    stage: str
+    changed_at: datetime
+
+
+class OwnerErasureRequested(Event):
+    """Every service erases or anonymises the owner's personal data and answers with its own
+    `...ErasureCompleted` (same `request_id`)."""
+
+    event_type = EventType("profile", "erasure", "requested")
+
+    request_id: uuid.UUID
+    owner_id: uuid.UUID
+    requested_at: datetime
+
+
+class ProfileErasureCompleted(ErasureCompleted):
+    event_type = erasure_completed_type("profile")

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
+from shared.contracts.privacy import ErasureCompleted, erasure_completed_type
 from shared.messaging.envelope import Event, EventType
 
 
@@ -92,3 +93,7 @@ class TicketResolved(Event):
     resolution: str | None = None
     reopen_until: datetime
     resolved_at: datetime
+
+
+class TicketsErasureCompleted(ErasureCompleted):
+    event_type = erasure_completed_type("tickets")
