@@ -176,6 +176,8 @@ class CaseFacts:
     channel: Channel
     city: str | None
     servicing_dealer_id: uuid.UUID | None
+    # The dealer the case is already at (a lead names its dealer), if any.
+    dealer_id: uuid.UUID | None = None
 
 
 class RuleConditions(BaseModel):
@@ -189,6 +191,7 @@ class RuleConditions(BaseModel):
     channels: list[Channel] = []
     cities: list[str] = []
     servicing_dealer_ids: list[uuid.UUID] = []
+    dealer_ids: list[uuid.UUID] = []
 
     def matches(self, facts: CaseFacts) -> bool:
         checks = (
@@ -198,6 +201,7 @@ class RuleConditions(BaseModel):
             (self.channels, facts.channel),
             (self.cities, facts.city),
             (self.servicing_dealer_ids, facts.servicing_dealer_id),
+            (self.dealer_ids, facts.dealer_id),
         )
         return all(not allowed or value in allowed for allowed, value in checks)
 

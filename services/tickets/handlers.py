@@ -6,8 +6,10 @@ from services.tickets.config import TicketsSettings
 from services.tickets.service import intake, projections
 from services.tickets.timers import Clock
 from shared.contracts.feedback import DetractorDetected, PostFlagged
+from shared.contracts.journeys import TicketRequested
 from shared.contracts.profile import (
     DealerRegistered,
+    LeadCreated,
     OwnerRegistered,
     ServiceVisitCompleted,
     VehicleRegistered,
@@ -17,8 +19,13 @@ from shared.messaging.envelope import Envelope
 
 
 def subscriptions(settings: TicketsSettings, clock: Clock) -> list[Subscription]:
-    async def post_flagged(session: AsyncSession, _: Envelope, event: PostFlagged) -> None:
-        await intake.open_from_post(session, event, now=clock())
+    def timed(handle):
+        """A handler whose effect happens at the service's clock (controllable in tests)."""
+
+        async def handler(session: AsyncSession, _: Envelope, event) -> None:
+            await handle(session, event, now=clock())
+
+        return handler
 
     async def detractor_detected(
         session: AsyncSession, _: Envelope, event: DetractorDetected
@@ -34,7 +41,9 @@ def subscriptions(settings: TicketsSettings, clock: Clock) -> list[Subscription]
         return handler
 
     return [
-        Subscription("post_flagged", PostFlagged, post_flagged),
+        Subscription("post_flagged", PostFlagged, timed(intake.open_from_post)),
+        Subscription("lead_created", LeadCreated, timed(intake.open_from_lead)),
+        Subscription("ticket_requested", TicketRequested, timed(intake.open_from_journey)),
         Subscription("detractor_detected", DetractorDetected, detractor_detected),
         Subscription(
             "dealer_registered", DealerRegistered, projection(projections.dealer_registered)

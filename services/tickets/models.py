@@ -63,8 +63,10 @@ class Ticket(TicketsModel, table=True):
     source_type: str | None = Field(default=None, max_length=64)
     source_id: str | None = Field(default=None, max_length=128)
     related_ticket_id: uuid.UUID | None = None
+    # What the source said about itself (a lead's model, a campaign's journey and alert).
+    source_context: dict = _json(dict)
     created_by: str = Field(max_length=200)
-    created_at: datetime = _timestamp(nullable=False)
+    created_at: datetime = _timestamp(nullable=False, index=True)
     updated_at: datetime = _timestamp(nullable=False)
     first_responded_at: datetime | None = _moment()
     resolved_at: datetime | None = _moment()
@@ -104,6 +106,29 @@ class TicketComment(TicketsModel, table=True):
     body: str = Field(max_length=10_000)
     attachments: list[dict] = _json()
     created_at: datetime = _timestamp(nullable=False)
+
+
+class TicketLink(TicketsModel, table=True):
+    """An event that acted on an existing case (a detractor answer that reopened it); its
+    key makes that event act once, however often it is delivered or republished."""
+
+    __tablename__ = "ticket_links"
+
+    source_type: str = Field(max_length=64, primary_key=True)
+    source_id: str = Field(max_length=128, primary_key=True)
+    ticket_id: uuid.UUID = Field(foreign_key="tickets.id", index=True)
+    relation: str = Field(max_length=32)
+    at: datetime = _timestamp(nullable=False)
+
+
+class ErasedOwner(TicketsModel, table=True):
+    """An owner whose personal data was erased: late events about them are ignored."""
+
+    __tablename__ = "erased_owners"
+
+    owner_id: uuid.UUID = Field(primary_key=True)
+    request_id: uuid.UUID
+    erased_at: datetime = _timestamp(nullable=False)
 
 
 class TicketWatcher(TicketsModel, table=True):
@@ -156,6 +181,8 @@ class Queue(TicketsModel, table=True):
     key: str = Field(primary_key=True, max_length=64)
     name: str = Field(max_length=200)
     manager: str | None = Field(default=None, max_length=200)
+    # The agents who work this queue (they see its cases as theirs).
+    members: list[str] = _json()
     created_at: datetime = _timestamp(nullable=False)
 
 

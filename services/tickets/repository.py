@@ -12,6 +12,7 @@ from sqlmodel import SQLModel
 
 from services.tickets.models import (
     DealerSettings,
+    ErasedOwner,
     KnownDealer,
     KnownOwner,
     KnownVehicle,
@@ -100,6 +101,9 @@ class TicketsRepository:
         return await self.session.scalar(
             select(Ticket).where(Ticket.source_type == source_type, Ticket.source_id == source_id)
         )
+
+    async def is_erased(self, owner_id: uuid.UUID) -> bool:
+        return await self.session.get(ErasedOwner, owner_id) is not None
 
     async def entries(self, ticket_id: uuid.UUID, *, public_only: bool) -> Sequence[TicketEntry]:
         statement = select(TicketEntry).where(TicketEntry.ticket_id == ticket_id)

@@ -124,6 +124,7 @@ class TicketRead(OwnerTicketRead):
     reopen_count: int
     source_type: str | None
     source_id: str | None
+    source_context: dict
     related_ticket_id: uuid.UUID | None
     watchers: list[str]
     sla: list[SlaClockRead]

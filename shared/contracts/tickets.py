@@ -33,6 +33,9 @@ class TicketCreated(Event):
     watchers: list[str] = []
     source_type: str | None = None
     source_id: str | None = None
+    # Added: what the source said about itself, and the case this one follows up.
+    source_context: dict = {}
+    related_ticket_id: uuid.UUID | None = None
     first_response_due_at: datetime | None = None
     resolution_due_at: datetime | None = None
     created_at: datetime

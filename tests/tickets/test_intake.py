@@ -104,3 +104,72 @@ async def test_a_detractor_without_an_open_case_opens_a_new_one(client_as, publi
     await eventually(lambda: handled(tickets_app, "detractor_detected", answer))
     cases = (await client_as(owner).get("/tickets")).json()["items"]
     assert len(cases) == 1 and cases[0]["kind"] == "complaint"
+
+
+async def resolved_case(client_as, agent, owner) -> dict:
+    ticket = await client_as(owner).open()
+    await agent.move(ticket["id"], "acknowledged")
+    await agent.move(ticket["id"], "resolved", "Key fob replaced")
+    return ticket
+
+
+async def test_one_detractor_answer_reopens_once(client_as, agent, publisher, tickets_app):
+    owner = new_owner()
+    ticket = await resolved_case(client_as, agent, owner)
+    answer = detractor(owner.owner_id, ticket["id"])
+    first = await publisher(answer)
+    again = await publisher(answer)  # feedback published the same answer twice
+    await eventually(lambda: handled(tickets_app, "detractor_detected", first, again))
+
+    case = (await agent.get(f"/tickets/{ticket['id']}")).json()
+    assert case["status"] == "in_progress" and case["reopen_count"] == 1
+    timeline = (await agent.get(f"/tickets/{ticket['id']}/timeline")).json()
+    assert [e["action"] for e in timeline].count("reopened") == 1
+    assert not any(e["action"] == "detractor" for e in timeline)
+    assert (await client_as(owner).get("/tickets")).json()["total"] == 1
+
+
+async def test_a_detractor_after_the_reopen_period_opens_a_linked_case(
+    client_as, agent, publisher, tickets_app, clock
+):
+    owner = new_owner()
+    ticket = await resolved_case(client_as, agent, owner)
+    clock.advance(days=15)  # the reopen period is 14 days
+    answer = await publisher(detractor(owner.owner_id, ticket["id"]))
+    await eventually(lambda: handled(tickets_app, "detractor_detected", answer))
+
+    old = (await agent.get(f"/tickets/{ticket['id']}")).json()
+    assert old["status"] == "resolved" and old["reopen_count"] == 0
+    cases = (await agent.get("/tickets", params={"owner_id": str(owner.owner_id)})).json()
+    new = next(c for c in cases["items"] if c["id"] != ticket["id"])
+    assert new["related_ticket_id"] == ticket["id"] and new["channel"] == "survey"
+    assert new["source_type"] == "feedback.response" and new["priority"] == "high"
+    timeline = (await agent.get(f"/tickets/{ticket['id']}/timeline")).json()
+    assert f"case {new['number']} was opened" in timeline[-1]["detail"]
+
+
+async def test_a_detractor_on_a_closed_case_opens_a_linked_case(
+    client_as, agent, publisher, tickets_app
+):
+    owner = new_owner()
+    ticket = await resolved_case(client_as, agent, owner)
+    assert (await client_as(owner).move(ticket["id"], "closed")).status_code == 200
+    answer = await publisher(detractor(owner.owner_id, ticket["id"]))
+    await eventually(lambda: handled(tickets_app, "detractor_detected", answer))
+    cases = (await client_as(owner).get("/tickets")).json()["items"]
+    assert len(cases) == 2
+    assert (await agent.get(f"/tickets/{cases[0]['id']}")).json()["related_ticket_id"] == ticket[
+        "id"
+    ]
+
+
+async def test_a_detractor_on_a_case_still_open_is_noted_on_it(
+    client_as, agent, publisher, tickets_app
+):
+    owner = new_owner()
+    ticket = await client_as(owner).open()
+    answer = await publisher(detractor(owner.owner_id, ticket["id"]))
+    await eventually(lambda: handled(tickets_app, "detractor_detected", answer))
+    timeline = (await agent.get(f"/tickets/{ticket['id']}/timeline")).json()
+    assert timeline[-1]["action"] == "detractor" and "NPS 2" in timeline[-1]["detail"]
+    assert (await client_as(owner).get("/tickets")).json()["total"] == 1

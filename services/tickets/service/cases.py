@@ -1,7 +1,7 @@
 """Opening cases (by people and from events) and reading them, scoped by the caller."""
 
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -56,6 +56,7 @@ class CaseDraft:
     source_type: str | None = None
     source_id: str | None = None
     related_ticket_id: uuid.UUID | None = None
+    source_context: dict = field(default_factory=dict)
 
 
 async def open_ticket(
@@ -133,6 +134,7 @@ async def open_case(
             channel=draft.channel,
             city=owner.city if owner else None,
             servicing_dealer_id=servicing,
+            dealer_id=draft.dealer_id,
         ),
     )
     dealer_id = draft.dealer_id or await _dealer_for(repository, decision, owner, servicing)
@@ -178,6 +180,8 @@ async def open_case(
             watchers=watchers,
             source_type=ticket.source_type,
             source_id=ticket.source_id,
+            source_context=ticket.source_context,
+            related_ticket_id=ticket.related_ticket_id,
             first_response_due_at=clocks.get(sla.SlaClockKind.FIRST_RESPONSE),
             resolution_due_at=clocks.get(sla.SlaClockKind.RESOLUTION),
             created_at=now,
