@@ -43,3 +43,7 @@ class UnknownReference(InvalidInput):
     """A body names a record the caller cannot use (reported as a field error, not a 404)."""
 
     code = "unknown_reference"
+
+
+class OwnerDataNotFound(NotFound):
+    code = "owner_data_not_found"

@@ -3,13 +3,14 @@
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.tickets.config import TicketsSettings
-from services.tickets.service import intake, projections
+from services.tickets.service import intake, privacy, projections
 from services.tickets.timers import Clock
 from shared.contracts.feedback import DetractorDetected, PostFlagged
 from shared.contracts.journeys import TicketRequested
 from shared.contracts.profile import (
     DealerRegistered,
     LeadCreated,
+    OwnerErasureRequested,
     OwnerRegistered,
     ServiceVisitCompleted,
     VehicleRegistered,
@@ -44,6 +45,7 @@ def subscriptions(settings: TicketsSettings, clock: Clock) -> list[Subscription]
         Subscription("post_flagged", PostFlagged, timed(intake.open_from_post)),
         Subscription("lead_created", LeadCreated, timed(intake.open_from_lead)),
         Subscription("ticket_requested", TicketRequested, timed(intake.open_from_journey)),
+        Subscription("owner_erasure_requested", OwnerErasureRequested, timed(privacy.erase_owner)),
         Subscription("detractor_detected", DetractorDetected, detractor_detected),
         Subscription(
             "dealer_registered", DealerRegistered, projection(projections.dealer_registered)

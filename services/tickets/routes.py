@@ -12,6 +12,7 @@ from services.tickets.schemas import (
     CommentRead,
     DealerSettingsPut,
     DealerSettingsRead,
+    OwnerExport,
     OwnerTicketPage,
     OwnerTicketRead,
     PauseCreate,
@@ -30,7 +31,7 @@ from services.tickets.schemas import (
     TransitionCreate,
     WatcherCreate,
 )
-from services.tickets.service import cases, configuration, workflow
+from services.tickets.service import cases, configuration, privacy, workflow
 from shared.dependencies import CurrentCaller, Paging, Session
 
 router = APIRouter()
@@ -250,3 +251,12 @@ async def put_dealer_settings(
 @router.get("/dealers/{dealer_id}/settings", response_model=DealerSettingsRead)
 async def get_dealer_settings(dealer_id: uuid.UUID, session: Session, caller: CurrentCaller):
     return await configuration.get_dealer_settings(session, caller=caller, dealer_id=dealer_id)
+
+
+# Privacy
+
+
+@router.get("/privacy/owners/{owner_id}/export", response_model=OwnerExport)
+async def export_owner(owner_id: uuid.UUID, session: Session, caller: CurrentCaller, now: Now):
+    """Everything tickets holds about an owner: for the owner themselves, or CX staff."""
+    return await privacy.export_owner(session, caller=caller, owner_id=owner_id, now=now)

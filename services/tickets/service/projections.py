@@ -2,8 +2,11 @@
 
 Routing needs an owner's city and servicing dealer and a dealer's city and region; tickets
 never reads profile's tables. Events may arrive out of order: every write is an upsert,
-and fields an earlier fact may already hold better are set only on insert.
+and fields an earlier fact may already hold better are set only on insert. An erased
+owner is never projected again, whatever arrives late.
 """
+
+import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,7 +33,15 @@ async def dealer_registered(session: AsyncSession, event: DealerRegistered) -> N
     )
 
 
+async def _unless_erased(session: AsyncSession, owner_id: uuid.UUID | None) -> uuid.UUID | None:
+    if owner_id and await TicketsRepository(session).is_erased(owner_id):
+        return None
+    return owner_id
+
+
 async def owner_registered(session: AsyncSession, event: OwnerRegistered) -> None:
+    if await _unless_erased(session, event.owner_id) is None:
+        return
     await TicketsRepository(session).upsert(
         KnownOwner,
         {
@@ -50,7 +61,7 @@ async def vehicle_registered(session: AsyncSession, event: VehicleRegistered) ->
             "id": event.vehicle_id,
             "vin": event.vin,
             "model": event.model,
-            "owner_id": event.owner_id,
+            "owner_id": await _unless_erased(session, event.owner_id),
             "servicing_dealer_id": event.servicing_dealer_id or event.selling_dealer_id,
         },
         insert_only={"servicing_dealer_id"},
@@ -60,18 +71,19 @@ async def vehicle_registered(session: AsyncSession, event: VehicleRegistered) ->
 async def service_visit_completed(session: AsyncSession, event: ServiceVisitCompleted) -> None:
     """The dealer that last serviced the vehicle becomes its (and its owner's) servicing one."""
     repository = TicketsRepository(session)
+    owner_id = await _unless_erased(session, event.owner_id)
     await repository.upsert(
         KnownVehicle,
         {
             "id": event.vehicle_id,
             "vin": event.vin,
             "model": "",
-            "owner_id": event.owner_id,
+            "owner_id": owner_id,
             "servicing_dealer_id": event.dealer_id,
         },
         insert_only={"model", "owner_id"},
     )
-    if event.owner_id:
+    if owner_id:
         await repository.upsert(
-            KnownOwner, {"id": event.owner_id, "servicing_dealer_id": event.dealer_id}
+            KnownOwner, {"id": owner_id, "servicing_dealer_id": event.dealer_id}
         )
