@@ -14,5 +14,7 @@ class FeedbackSettings(ServiceSettings):
     # How often the invitation worker issues due (delayed) invitations, and how many at once.
     invitation_poll_seconds: float = 5.0
     invitation_batch: int = 100
+    # How often a journey may survey an owner when its touchpoint has no trigger to say.
+    default_throttle_days: int = 30
     # The most posts one connector batch may carry.
     ingest_max_posts: int = 500

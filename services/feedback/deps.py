@@ -1,15 +1,20 @@
-"""Feedback's request dependencies: the service's clock, settings and the answer's
-provenance (keyed hashes of the device and network it came from)."""
+"""Feedback's request dependencies: the service's clock, settings, the answer's provenance
+(keyed hashes of the device and network it came from) and the slice an analytics query reads."""
 
 import hashlib
 import hmac
-from datetime import datetime
+import uuid
+from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 
 from services.feedback.config import FeedbackSettings
+from services.feedback.domain import LifecycleStage, SurveyKind, Touchpoint
+from services.feedback.domain.analytics import Slice, utc_day
+from services.feedback.service import analytics
 from services.feedback.service.responses import Fingerprint
+from shared.dependencies import CurrentCaller, Session
 
 
 def _now(request: Request) -> datetime:
@@ -35,10 +40,45 @@ def _fingerprint(request: Request) -> Fingerprint:
             return None
         return hmac.new(key, f"{label}:{value}".encode(), hashlib.sha256).hexdigest()
 
-    return Fingerprint(device_hash=keyed("device", device), network_hash=keyed("network", network))
+    return Fingerprint(
+        device_hash=keyed("device", device),
+        network_hash=keyed("network", network),
+        address=network,
+    )
 
 
 # The moment a request happens, from the app's clock (a controllable one in tests).
 Now = Annotated[datetime, Depends(_now)]
 Settings = Annotated[FeedbackSettings, Depends(_settings)]
 Provenance = Annotated[Fingerprint, Depends(_fingerprint)]
+
+
+async def _slice(
+    session: Session,
+    caller: CurrentCaller,
+    now: Now,
+    kind: SurveyKind = SurveyKind.NPS,
+    start: date | None = None,
+    end: date | None = None,
+    dealer_id: uuid.UUID | None = None,
+    touchpoint: Touchpoint | None = None,
+    lifecycle_stage: LifecycleStage | None = None,
+    model: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+) -> Slice:
+    """The answers an analytics figure counts (the last 90 days unless given), within what
+    the caller may see."""
+    return await analytics.scoped_slice(
+        session,
+        caller,
+        kind=kind,
+        start=start,
+        end=end,
+        today=utc_day(now),
+        dealer_id=dealer_id,
+        touchpoint=touchpoint,
+        lifecycle_stage=lifecycle_stage,
+        model=model,
+    )
+
+
+AnalyticsSlice = Annotated[Slice, Depends(_slice)]

@@ -59,3 +59,15 @@ class UnknownReference(InvalidInput):
     """A body names a record that does not exist (a field error, not a 404)."""
 
     code = "unknown_reference"
+
+
+class DealerNotFound(NotFound):
+    code = "dealer_not_found"
+
+
+class DealerNetworkNotFound(NotFound):
+    code = "dealer_network_not_found"
+
+
+class DuplicateDealerNetwork(Conflict):
+    code = "dealer_network_exists"

@@ -5,12 +5,15 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.feedback.config import FeedbackSettings
-from services.feedback.service import projections, touchpoints
+from services.feedback.service import privacy, projections, touchpoints
 from services.feedback.service.invitations import Touch
 from services.feedback.timers import Clock
+from shared.contracts.journeys import SurveyRequested
 from shared.contracts.profile import (
     DealerRegistered,
+    LifecycleStageChanged,
     OrderStatusChanged,
+    OwnerErasureRequested,
     OwnerRegistered,
     ServiceVisitCompleted,
     VehicleRegistered,
@@ -35,6 +38,12 @@ def subscriptions(settings: FeedbackSettings, clock: Clock) -> list[Subscription
 
         return handler
 
+    async def survey_requested(session: AsyncSession, _: Envelope, event: Event) -> None:
+        await touchpoints.survey_requested(session, event, now=clock(), settings=settings)
+
+    async def erasure_requested(session: AsyncSession, _: Envelope, event: Event) -> None:
+        await privacy.erase_owner(session, event, now=clock())
+
     visit = _both(
         projection(projections.service_visit_completed),
         touchpoint(touchpoints.service_visit_completed),
@@ -52,6 +61,13 @@ def subscriptions(settings: FeedbackSettings, clock: Clock) -> list[Subscription
         ),
         Subscription("service_visit_completed", ServiceVisitCompleted, visit),
         Subscription("ticket_resolved", TicketResolved, touchpoint(touchpoints.ticket_resolved)),
+        Subscription(
+            "lifecycle_stage_changed",
+            LifecycleStageChanged,
+            projection(projections.lifecycle_stage_changed),
+        ),
+        Subscription("survey_requested", SurveyRequested, survey_requested),
+        Subscription("owner_erasure_requested", OwnerErasureRequested, erasure_requested),
     ]
 
 

@@ -5,10 +5,10 @@ Feedback holds no contact details: owners are ids, and messages go out through j
 """
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from sqlalchemy import Column, DateTime, Index, UniqueConstraint, text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import BigInteger, Column, DateTime, Identity, Index, UniqueConstraint, text
+from sqlalchemy.dialects.postgresql import CIDR, JSONB
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -79,7 +79,8 @@ class Invitation(FeedbackModel, table=True):
     status: str = Field(max_length=16, index=True)
     touchpoint: str = Field(max_length=32)
     lifecycle_stage: str | None = Field(default=None, max_length=32)
-    owner_id: uuid.UUID = Field(index=True)
+    # None once the owner is erased (the invitation stays, anonymous, for response rates).
+    owner_id: uuid.UUID | None = Field(default=None, index=True)
     dealer_id: uuid.UUID | None = Field(default=None, index=True)
     vehicle_id: uuid.UUID | None = None
     vin: str | None = Field(default=None, max_length=17)
@@ -121,7 +122,8 @@ class Response(FeedbackModel, table=True):
     comment: str | None = Field(default=None, max_length=4000)
     touchpoint: str = Field(max_length=32)
     lifecycle_stage: str | None = Field(default=None, max_length=32)
-    owner_id: uuid.UUID = Field(index=True)
+    # None once the owner is erased: the score stays, anonymous, for statistics.
+    owner_id: uuid.UUID | None = Field(default=None, index=True)
     dealer_id: uuid.UUID | None = Field(default=None, index=True)
     vehicle_id: uuid.UUID | None = None
     model: str | None = Field(default=None, max_length=100)
@@ -135,9 +137,15 @@ class Response(FeedbackModel, table=True):
     channel: str = Field(max_length=16)
     device_hash: str | None = Field(default=None, max_length=64)
     network_hash: str | None = Field(default=None, max_length=64)
+    # Sent from an address inside one of the dealer's registered networks.
+    from_dealer_network: bool = False
     submitted_at: datetime = _timestamp(nullable=False)
+    erased_at: datetime | None = _moment()
 
-    __table_args__ = (Index("ix_responses_kind_submitted", "kind", "submitted_at"),)
+    __table_args__ = (
+        Index("ix_responses_kind_submitted", "kind", "submitted_at"),
+        Index("ix_responses_dealer_kind_submitted", "dealer_id", "kind", "submitted_at"),
+    )
 
 
 class Topic(FeedbackModel, table=True):
@@ -177,7 +185,11 @@ class Post(FeedbackModel, table=True):
     severity: str = Field(max_length=16)
     flag: str | None = Field(default=None, max_length=16, index=True)
     published_at: datetime = _timestamp(nullable=False)
+    # When the connector saw the engagement counts: an older snapshot never overwrites a newer.
+    engagement_seen_at: datetime | None = _moment()
     flagged_at: datetime | None = _moment()
+    # Set when its author was erased: the post stays, empty, so a resent copy stays out.
+    erased_at: datetime | None = _moment()
     created_at: datetime = _timestamp(nullable=False)
     updated_at: datetime = _timestamp(nullable=False)
 
@@ -202,6 +214,7 @@ class KnownOwner(FeedbackModel, table=True):
     id: uuid.UUID = Field(primary_key=True)
     dealer_id: uuid.UUID | None = None
     preferred_language: str = Field(default="en", max_length=8)
+    lifecycle_stage: str | None = Field(default=None, max_length=32)
 
 
 class KnownVehicle(FeedbackModel, table=True):
@@ -212,3 +225,112 @@ class KnownVehicle(FeedbackModel, table=True):
     model: str = Field(max_length=100)
     owner_id: uuid.UUID | None = Field(default=None, index=True)
     dealer_id: uuid.UUID | None = None
+
+
+# Integrity: every touchpoint, invited or not, and the dealers' own networks
+
+
+class TouchpointRecord(FeedbackModel, table=True):
+    """A delivery, service visit, resolved case or journey request that may earn a survey,
+    with what came of it: the suppression audit reads the ones that earned none."""
+
+    __tablename__ = "touchpoints"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    source: str = Field(max_length=128, unique=True)
+    touchpoint: str = Field(max_length=32)
+    dealer_id: uuid.UUID | None = None
+    owner_id: uuid.UUID | None = Field(default=None, index=True)
+    vehicle_id: uuid.UUID | None = None
+    invitation_id: uuid.UUID | None = Field(default=None, foreign_key="invitations.id")
+    # invited, or why not: no_trigger, trigger_disabled, survey_missing, no_owner, owner_erased
+    outcome: str = Field(max_length=32)
+    occurred_at: datetime = _timestamp(nullable=False)
+
+    __table_args__ = (Index("ix_touchpoints_dealer_occurred", "dealer_id", "occurred_at"),)
+
+
+class DealerNetwork(FeedbackModel, table=True):
+    """An address range the dealer's own premises answer from (registered by staff)."""
+
+    __tablename__ = "dealer_networks"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    dealer_id: uuid.UUID = Field(index=True)
+    cidr: str = Field(sa_column=Column(CIDR, nullable=False))
+    label: str | None = Field(default=None, max_length=100)
+    created_by: str = Field(max_length=200)
+    created_at: datetime = _timestamp(nullable=False)
+
+    __table_args__ = (UniqueConstraint("dealer_id", "cidr"),)
+
+
+# Analytics: counts per period and cell, kept in the transaction of each answer
+
+
+def _cell(name: str, *, topic: bool = False) -> tuple:
+    columns = ["grain", "period_start", "dealer_id", "touchpoint", "lifecycle_stage", "model"]
+    columns += ["kind", "band", "topic"] if topic else ["kind"]
+    return (
+        UniqueConstraint(*columns, name=f"uq_{name}_cell", postgresql_nulls_not_distinct=True),
+        Index(f"ix_{name}_period", "grain", "kind", "period_start"),
+    )
+
+
+class ScoreRollup(FeedbackModel, table=True):
+    """Invitations sent and answers received in one period (day, week or month) for one
+    dealer, touchpoint, lifecycle stage, model and survey kind."""
+
+    __tablename__ = "score_rollups"
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
+    grain: str = Field(max_length=8)
+    period_start: date
+    dealer_id: uuid.UUID | None = None
+    touchpoint: str = Field(max_length=32)
+    lifecycle_stage: str | None = Field(default=None, max_length=32)
+    model: str | None = Field(default=None, max_length=100)
+    kind: str = Field(max_length=16)
+    invited: int = 0
+    responses: int = 0
+    promoters: int = 0
+    passives: int = 0
+    detractors: int = 0
+    top_box: int = 0
+    score_sum: int = 0
+    from_dealer_network: int = 0
+
+    __table_args__ = _cell("score_rollups")
+
+
+class TopicRollup(FeedbackModel, table=True):
+    """How many answers of each band named each topic, per period and cell."""
+
+    __tablename__ = "topic_rollups"
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
+    grain: str = Field(max_length=8)
+    period_start: date
+    dealer_id: uuid.UUID | None = None
+    touchpoint: str = Field(max_length=32)
+    lifecycle_stage: str | None = Field(default=None, max_length=32)
+    model: str | None = Field(default=None, max_length=100)
+    kind: str = Field(max_length=16)
+    band: str = Field(max_length=16)
+    topic: str = Field(max_length=64)
+    mentions: int = 0
+
+    __table_args__ = _cell("topic_rollups", topic=True)
+
+
+# Privacy
+
+
+class ErasedOwner(FeedbackModel, table=True):
+    """An owner whose data was erased: late events about them are kept anonymous."""
+
+    __tablename__ = "erased_owners"
+
+    owner_id: uuid.UUID = Field(primary_key=True)
+    request_id: uuid.UUID
+    erased_at: datetime = _timestamp(nullable=False)

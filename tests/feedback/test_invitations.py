@@ -138,7 +138,7 @@ async def test_answers_are_stored_with_their_context_and_published_once(
     answer = response.json()
     assert answer["dealer_id"] == str(dealer.dealer_id)
     assert answer["touchpoint"] == "call_centre_contact"
-    assert answer["lifecycle_stage"] == "use_and_service"
+    assert answer["lifecycle_stage"] == "usage_and_service"
     assert answer["language"] == "zh" and answer["topics"][0] == "smart_key"
 
     staff_view = (await admin.get(f"/responses/{answer['id']}")).json()

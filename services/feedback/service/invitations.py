@@ -32,6 +32,7 @@ from services.feedback.errors import (
 )
 from services.feedback.models import Invitation, SurveyTemplate
 from services.feedback.repository import FeedbackRepository
+from services.feedback.repository.analytics import AnalyticsRepository
 from services.feedback.schemas import ChoiceView, InvitationCreate, QuestionView, SurveyView
 from services.feedback.service.access import CONFIGURERS
 from shared.auth import Caller, CallerKind
@@ -52,12 +53,14 @@ class Touch:
 
     touchpoint: Touchpoint
     source: str
-    owner_id: uuid.UUID
+    # None when the fact names no owner (a service visit imported without one).
+    owner_id: uuid.UUID | None
     dealer_id: uuid.UUID | None = None
     vehicle_id: uuid.UUID | None = None
     vin: str | None = None
     model: str | None = None
     ticket_id: uuid.UUID | None = None
+    occurred_at: datetime | None = None
 
 
 async def invite(
@@ -91,7 +94,8 @@ async def invite(
             status=InvitationStatus.SUPPRESSED if suppressed else InvitationStatus.SCHEDULED,
             suppressed_reason=SUPPRESSED_THROTTLED if suppressed else None,
             touchpoint=touch.touchpoint,
-            lifecycle_stage=STAGE_AT.get(touch.touchpoint),
+            # The owner's stage as profile knows it, else the one the touchpoint implies.
+            lifecycle_stage=(owner and owner.lifecycle_stage) or STAGE_AT.get(touch.touchpoint),
             owner_id=touch.owner_id,
             dealer_id=touch.dealer_id or (owner.dealer_id if owner else None),
             vehicle_id=touch.vehicle_id or (vehicle.id if vehicle else None),
@@ -124,6 +128,7 @@ async def issue(
     invitation.sent_at = now
     invitation.expires_at = now + timedelta(days=settings.invitation_ttl_days)
     await session.flush()
+    await AnalyticsRepository(session).count_invitation(invitation, template.kind)
     await record_event(
         session,
         SurveyInvitationCreated(

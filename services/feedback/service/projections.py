@@ -11,6 +11,7 @@ from services.feedback.models import KnownDealer, KnownOwner, KnownVehicle
 from services.feedback.repository import FeedbackRepository
 from shared.contracts.profile import (
     DealerRegistered,
+    LifecycleStageChanged,
     OwnerRegistered,
     ServiceVisitCompleted,
     VehicleRegistered,
@@ -25,7 +26,10 @@ async def dealer_registered(session: AsyncSession, event: DealerRegistered) -> N
 
 
 async def owner_registered(session: AsyncSession, event: OwnerRegistered) -> None:
-    await FeedbackRepository(session).upsert(
+    repository = FeedbackRepository(session)
+    if await repository.is_erased(event.owner_id):
+        return  # a late event must not bring an erased owner back
+    await repository.upsert(
         KnownOwner,
         {
             "id": event.owner_id,
@@ -37,13 +41,14 @@ async def owner_registered(session: AsyncSession, event: OwnerRegistered) -> Non
 
 
 async def vehicle_registered(session: AsyncSession, event: VehicleRegistered) -> None:
-    await FeedbackRepository(session).upsert(
+    repository = FeedbackRepository(session)
+    await repository.upsert(
         KnownVehicle,
         {
             "id": event.vehicle_id,
             "vin": event.vin,
             "model": event.model,
-            "owner_id": event.owner_id,
+            "owner_id": await _unless_erased(repository, event.owner_id),
             "dealer_id": event.servicing_dealer_id or event.selling_dealer_id,
         },
         insert_only={"dealer_id"},
@@ -51,14 +56,31 @@ async def vehicle_registered(session: AsyncSession, event: VehicleRegistered) ->
 
 
 async def service_visit_completed(session: AsyncSession, event: ServiceVisitCompleted) -> None:
-    await FeedbackRepository(session).upsert(
+    repository = FeedbackRepository(session)
+    await repository.upsert(
         KnownVehicle,
         {
             "id": event.vehicle_id,
             "vin": event.vin,
             "model": "",
-            "owner_id": event.owner_id,
+            "owner_id": await _unless_erased(repository, event.owner_id),
             "dealer_id": event.dealer_id,
         },
         insert_only={"model", "owner_id"},
     )
+
+
+async def lifecycle_stage_changed(session: AsyncSession, event: LifecycleStageChanged) -> None:
+    """The stage answers are reported under (an owner not yet known is created with it)."""
+    repository = FeedbackRepository(session)
+    if await repository.is_erased(event.owner_id):
+        return
+    await repository.upsert(
+        KnownOwner,
+        {"id": event.owner_id, "lifecycle_stage": event.stage, "preferred_language": "en"},
+        insert_only={"preferred_language"},
+    )
+
+
+async def _unless_erased(repository: FeedbackRepository, owner_id):
+    return None if await repository.is_erased(owner_id) else owner_id

@@ -2,7 +2,7 @@
 published; a detractor (or safety words in any answer) raises the complaint event."""
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +21,7 @@ from services.feedback.domain import (
 from services.feedback.errors import ResponseNotFound
 from services.feedback.models import Invitation, Response, SurveyTemplate
 from services.feedback.repository import FeedbackRepository
+from services.feedback.repository.analytics import AnalyticsRepository
 from services.feedback.schemas import AnswerCreate, ResponseRead, StaffResponseRead
 from services.feedback.service import invitations
 from services.feedback.service.topics import analyzer
@@ -36,6 +37,8 @@ class Fingerprint:
 
     device_hash: str | None = None
     network_hash: str | None = None
+    # The raw address, only to check it against the dealer's networks; never stored.
+    address: str | None = field(default=None, repr=False)
 
 
 async def answer_by_token(
@@ -105,9 +108,12 @@ async def _answer(
             channel=channel,
             device_hash=fingerprint.device_hash,
             network_hash=fingerprint.network_hash,
+            from_dealer_network=bool(fingerprint.address)
+            and await repository.dealer_network_holds(invitation.dealer_id, fingerprint.address),
             submitted_at=now,
         )
     )
+    await AnalyticsRepository(session).count_answer(response)
     invitation.status = InvitationStatus.ANSWERED
     invitation.answered_at = now
     await _publish(session, response, safety=bool(analysis and analysis.safety))

@@ -1,18 +1,21 @@
 """Every feedback query. Reads of owners' data take the caller and apply its scope; writes
 flush only."""
 
+import ipaddress
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, false, func, select, true, tuple_
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import ColumnElement, cast, false, func, select, true, tuple_
+from sqlalchemy.dialects.postgresql import INET, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
 from services.feedback.domain import InvitationStatus
 from services.feedback.models import (
+    DealerNetwork,
+    ErasedOwner,
     Invitation,
     KnownDealer,
     KnownOwner,
@@ -21,6 +24,7 @@ from services.feedback.models import (
     Response,
     SurveyTemplate,
     Topic,
+    TouchpointRecord,
     Trigger,
 )
 from shared.auth import Caller, CallerKind
@@ -32,15 +36,21 @@ Owned = type[Invitation] | type[Response] | type[Post]
 
 def owned_scope(model: Owned, caller: Caller) -> ColumnElement[bool]:
     """An owner sees their own; a dealer what is tied to it; regional staff their region's."""
+    if caller.kind is CallerKind.OWNER:
+        return model.owner_id == caller.owner_id if caller.owner_id else false()
+    return dealer_scope(model.dealer_id, caller)
+
+
+def dealer_scope(dealer_id: Any, caller: Caller) -> ColumnElement[bool]:
+    """What is tied to a dealer: the dealer's own, the region's for regional staff, all for
+    other staff and nothing for owners (figures about dealers are not theirs)."""
     match caller.kind:
         case CallerKind.OWNER:
-            return model.owner_id == caller.owner_id if caller.owner_id else false()
+            return false()
         case CallerKind.DEALER:
-            return model.dealer_id == caller.dealer_id if caller.dealer_id else false()
+            return dealer_id == caller.dealer_id if caller.dealer_id else false()
     if caller.region:
-        return model.dealer_id.in_(
-            select(KnownDealer.id).where(KnownDealer.region == caller.region)
-        )
+        return dealer_id.in_(select(KnownDealer.id).where(KnownDealer.region == caller.region))
     return true()
 
 
@@ -172,6 +182,41 @@ class FeedbackRepository:
                 .with_for_update(skip_locked=True)
             )
         ).all()
+
+    async def dealer_network_holds(self, dealer_id: uuid.UUID | None, address: str) -> bool:
+        """Whether the address lies in one of the dealer's registered networks."""
+        if dealer_id is None:
+            return False
+        try:
+            ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        found = await self.session.scalar(
+            select(DealerNetwork.id)
+            .where(
+                DealerNetwork.dealer_id == dealer_id,
+                DealerNetwork.cidr.op(">>=")(cast(address, INET)),
+            )
+            .limit(1)
+        )
+        return found is not None
+
+    async def dealer_networks(self, dealer_id: uuid.UUID) -> Sequence[DealerNetwork]:
+        return (
+            await self.session.scalars(
+                select(DealerNetwork)
+                .where(DealerNetwork.dealer_id == dealer_id)
+                .order_by(DealerNetwork.created_at, DealerNetwork.id)
+            )
+        ).all()
+
+    async def touchpoint_by_source(self, source: str) -> TouchpointRecord | None:
+        return await self.session.scalar(
+            select(TouchpointRecord).where(TouchpointRecord.source == source)
+        )
+
+    async def is_erased(self, owner_id: uuid.UUID | None) -> bool:
+        return owner_id is not None and await self.session.get(ErasedOwner, owner_id) is not None
 
     # Topics and posts
 

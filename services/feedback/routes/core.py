@@ -1,4 +1,5 @@
-"""Feedback's HTTP API, mounted at /v1/feedback. Thin: dependencies in, one use case, out.
+"""Surveys, triggers, invitations, answers, topics and posts. Thin: dependencies in, one use
+case, out.
 
 Everything needs a caller, except `public_router` (`/v1/feedback/public/...`): the answer
 link from an SMS or e-mail, whose single-use token is the credential. The gateway lets

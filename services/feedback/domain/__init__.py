@@ -212,13 +212,30 @@ class Touchpoint(StrEnum):
     TICKET_RESOLVED = "ticket_resolved"
     TEST_DRIVE_DONE = "test_drive_done"
     CALL_CENTRE_CONTACT = "call_centre_contact"
+    # A journey step asked for the survey (its own touchpoint when it names none of these).
+    JOURNEY = "journey"
+
+
+# The touchpoints whose missing invitations the suppression audit lists by default.
+AUDITED_TOUCHPOINTS = (Touchpoint.ORDER_DELIVERED, Touchpoint.SERVICE_VISIT_COMPLETED)
+
+
+class TouchOutcome(StrEnum):
+    """What came of a touchpoint: an invitation, or the reason there is none."""
+
+    INVITED = "invited"
+    NO_TRIGGER = "no_trigger"
+    TRIGGER_DISABLED = "trigger_disabled"
+    SURVEY_MISSING = "survey_missing"
+    NO_OWNER = "no_owner"  # e.g. a service visit imported without its owner
+    OWNER_ERASED = "owner_erased"
 
 
 class LifecycleStage(StrEnum):
     AWARENESS = "awareness"
     PURCHASE = "purchase"
     DELIVERY = "delivery"
-    USE_AND_SERVICE = "use_and_service"
+    USE_AND_SERVICE = "usage_and_service"  # profile's name for the stage
     LOYALTY = "loyalty"
 
 

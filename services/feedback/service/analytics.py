@@ -1,0 +1,185 @@
+"""Analytics: NPS, CSAT and response rate by dealer, touchpoint, lifecycle stage, model and
+period, with the counts behind each figure; top topics in a band; the verbatims behind a
+figure. Dealers see their own dealership's figures, staff all (regional staff their region).
+"""
+
+import uuid
+from collections import defaultdict
+from datetime import date, timedelta
+
+from sqlalchemy import Row
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.feedback.domain import ScoreBand, ScoreFigure, SurveyKind
+from services.feedback.domain.analytics import (
+    MAX_PERIODS,
+    Period,
+    Slice,
+    period_starts,
+    tiling_period,
+)
+from services.feedback.errors import DealerNotFound
+from services.feedback.models import KnownDealer
+from services.feedback.repository import FeedbackRepository
+from services.feedback.repository.analytics import SCORE_COUNTS, AnalyticsRepository
+from services.feedback.schemas.analytics import (
+    Dimension,
+    Figure,
+    PeriodFigure,
+    ScoreGroup,
+    ScoreReport,
+    TopicCount,
+    TopicReport,
+    VerbatimRead,
+)
+from shared.auth import Caller, CallerKind
+from shared.errors import Forbidden, InvalidInput
+from shared.pagination import PageParams
+
+DEFAULT_DAYS = 90
+
+
+async def scoped_slice(
+    session: AsyncSession,
+    caller: Caller,
+    *,
+    kind: SurveyKind,
+    start: date | None,
+    end: date | None,
+    today: date,
+    dealer_id: uuid.UUID | None = None,
+    **filters: str | None,
+) -> Slice:
+    """The slice a caller asked for, checked: a dealer's figures are its own, and a dealer
+    the caller may not see is a 404, as its records would be."""
+    require_analytics_reader(caller)
+    end = end or today
+    start = start or end - timedelta(days=DEFAULT_DAYS - 1)
+    if start > end:
+        raise InvalidInput.for_field("query.start", "must not be after end")
+    if caller.kind is CallerKind.DEALER:
+        if dealer_id not in (None, caller.dealer_id):
+            raise DealerNotFound(f"Dealer {dealer_id} not found")
+        dealer_id = caller.dealer_id
+    elif dealer_id and caller.region:
+        dealer = await FeedbackRepository(session).get(KnownDealer, dealer_id)
+        if dealer is None or dealer.region != caller.region:
+            raise DealerNotFound(f"Dealer {dealer_id} not found")
+    return Slice(kind=kind, first=start, last=end, dealer_id=dealer_id, **filters)
+
+
+def require_analytics_reader(caller: Caller) -> None:
+    if caller.kind not in (CallerKind.STAFF, CallerKind.DEALER):
+        raise Forbidden("Analytics are for staff and dealers")
+
+
+async def scores(
+    session: AsyncSession, *, caller: Caller, part: Slice, period: Period, by: Dimension | None
+) -> ScoreReport:
+    starts = period_starts(period, part.first, part.last)
+    if len(starts) > MAX_PERIODS:
+        raise InvalidInput.for_field(
+            "query.period", f"{len(starts)} {period}s are too many; at most {MAX_PERIODS}"
+        )
+    rows = await AnalyticsRepository(session).score_rows(
+        caller, part, period, by.value if by else None
+    )
+    by_group: dict[object, dict[date, Row]] = defaultdict(dict)
+    for row in rows:
+        by_group[row.key][row.period_start] = row
+    staff = caller.is_staff
+    groups = [
+        ScoreGroup(
+            key=None if key is None else str(key),
+            total=figure(part.kind, list(series.values()), staff=staff),
+            series=[
+                PeriodFigure(
+                    period_start=start,
+                    **figure(
+                        part.kind, [series[start]] if start in series else [], staff=staff
+                    ).model_dump(),
+                )
+                for start in starts
+            ],
+        )
+        for key, series in by_group.items()
+    ]
+    groups.sort(key=lambda group: (-group.total.responses, group.key or ""))
+    return ScoreReport(
+        kind=part.kind,
+        period=period,
+        start=starts[0] if starts else part.first,
+        end=part.last,
+        by=by,
+        total=figure(part.kind, rows, staff=staff),
+        groups=groups,
+    )
+
+
+def figure(kind: SurveyKind, rows: list[Row], *, staff: bool) -> Figure:
+    counts = {name: sum(getattr(row, name) or 0 for row in rows) for name in SCORE_COUNTS}
+    answered = counts["responses"]
+    scored = ScoreFigure(
+        kind=kind,
+        responses=counts["promoters"] + counts["passives"] + counts["detractors"],
+        promoters=counts["promoters"],
+        passives=counts["passives"],
+        detractors=counts["detractors"],
+    )
+    return Figure(
+        invited=counts["invited"],
+        responses=answered,
+        promoters=counts["promoters"],
+        passives=counts["passives"],
+        detractors=counts["detractors"],
+        top_box=counts["top_box"],
+        score=scored.value,
+        average=round(counts["score_sum"] / scored.responses, 2) if scored.responses else None,
+        response_rate=round(answered / counts["invited"], 3) if counts["invited"] else None,
+        from_dealer_network=counts["from_dealer_network"] if staff else None,
+    )
+
+
+async def top_topics(
+    session: AsyncSession, *, caller: Caller, part: Slice, band: ScoreBand, limit: int
+) -> TopicReport:
+    """The topics most named by the answers of a band (detractors, by default)."""
+    period = tiling_period(part.first, part.last)
+    analytics = AnalyticsRepository(session)
+    rows = await analytics.topic_rows(caller, part, period, band, limit)
+    totals = figure(part.kind, await analytics.score_rows(caller, part, period, None), staff=False)
+    answers = getattr(totals, f"{band.value}s")
+    names = {topic.key: topic for topic in await FeedbackRepository(session).topics()}
+    return TopicReport(
+        kind=part.kind,
+        band=band,
+        start=part.first,
+        end=part.last,
+        answers=answers,
+        topics=[
+            TopicCount(
+                topic=row.topic,
+                name_en=names[row.topic].name_en if row.topic in names else None,
+                name_zh=names[row.topic].name_zh if row.topic in names else None,
+                mentions=row.mentions,
+                share=round(row.mentions / answers, 3) if answers else None,
+            )
+            for row in rows
+        ],
+    )
+
+
+async def verbatims(
+    session: AsyncSession,
+    *,
+    caller: Caller,
+    part: Slice,
+    page: PageParams,
+    band: ScoreBand | None,
+    topic: str | None,
+) -> tuple[list[VerbatimRead], int]:
+    """The comments behind a figure: the same slice, newest first."""
+    rows, total = await AnalyticsRepository(session).verbatims(
+        caller, part, page, band=band, topic=topic
+    )
+    return [VerbatimRead.model_validate(row) for row in rows], total
