@@ -5,7 +5,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, case, delete, false, func, select, true, update
+from sqlalchemy import ColumnElement, case, delete, false, func, or_, select, true, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
@@ -78,9 +78,18 @@ class TicketsRepository:
     # Cases
 
     async def list_tickets(
-        self, caller: Caller, page: PageParams, filters: dict[str, Any]
+        self,
+        caller: Caller,
+        page: PageParams,
+        filters: dict[str, Any],
+        *,
+        worked_by: str | None = None,
     ) -> tuple[Sequence[Ticket], int]:
+        """`worked_by`: only cases assigned to that agent or in a queue they are a member of."""
         conditions = [getattr(Ticket, name) == value for name, value in filters.items() if value]
+        if worked_by:
+            their_queues = select(Queue.key).where(Queue.members.contains([worked_by]))
+            conditions.append(or_(Ticket.assignee == worked_by, Ticket.queue.in_(their_queues)))
         return await self.page(
             Ticket, page, ticket_scope(caller), *conditions, order_by=Ticket.number.desc()
         )

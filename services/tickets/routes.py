@@ -7,6 +7,7 @@ from fastapi import APIRouter, Response, status
 from services.tickets.deps import Now, Settings
 from services.tickets.domain import Priority, TicketKind, TicketStatus
 from services.tickets.schemas import (
+    AssignmentCreate,
     CommentCreate,
     CommentPage,
     CommentRead,
@@ -31,7 +32,7 @@ from services.tickets.schemas import (
     TransitionCreate,
     WatcherCreate,
 )
-from services.tickets.service import cases, configuration, privacy, workflow
+from services.tickets.service import assignment, cases, configuration, privacy, workflow
 from shared.dependencies import CurrentCaller, Paging, Session
 
 router = APIRouter()
@@ -68,7 +69,11 @@ async def list_tickets(
     queue: str | None = None,
     dealer_id: uuid.UUID | None = None,
     owner_id: uuid.UUID | None = None,
+    assignee: str | None = None,
+    mine: bool = False,
 ):
+    """Cases the caller may see; `mine=true`: those assigned to the caller or waiting in a
+    queue the caller is a member of (an agent's work list)."""
     filters = {
         "status": status,
         "kind": kind,
@@ -76,8 +81,11 @@ async def list_tickets(
         "queue": queue,
         "dealer_id": dealer_id,
         "owner_id": owner_id,
+        "assignee": assignee,
     }
-    items, total = await cases.list_tickets(session, caller=caller, page=paging, filters=filters)
+    items, total = await cases.list_tickets(
+        session, caller=caller, page=paging, filters=filters, mine=mine
+    )
     page_type = TicketPage if all(isinstance(i, TicketRead) for i in items) else OwnerTicketPage
     return _page(page_type, items, total, paging)
 
@@ -123,6 +131,16 @@ async def pause(
 @router.post("/tickets/{ticket_id}/resume", response_model=TicketRead)
 async def resume(ticket_id: uuid.UUID, session: Session, caller: CurrentCaller, now: Now):
     return await workflow.resume(session, caller=caller, ticket_id=ticket_id, now=now)
+
+
+@router.post("/tickets/{ticket_id}/assignment", response_model=TicketRead)
+async def reassign(
+    ticket_id: uuid.UUID, body: AssignmentCreate, session: Session, caller: CurrentCaller, now: Now
+):
+    """Moves the case to another queue (CX agents) and/or agent; recorded in its history."""
+    return await assignment.reassign(
+        session, caller=caller, ticket_id=ticket_id, data=body, now=now
+    )
 
 
 @router.post("/tickets/{ticket_id}/watchers", response_model=TicketRead)

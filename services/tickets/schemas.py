@@ -142,6 +142,20 @@ class PauseCreate(Body):
     note: Reason | None = None
 
 
+class AssignmentCreate(Body):
+    """Moves a case to another queue and/or agent; `assignee: null` unassigns it."""
+
+    queue: Key | None = None
+    assignee: Watcher | None = None
+    reason: Reason | None = None
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> Self:
+        if self.queue is None and "assignee" not in self.model_fields_set:
+            raise ValueError("give a queue, an assignee (null to unassign), or both")
+        return self
+
+
 class WatcherCreate(Body):
     watcher: Watcher
 
@@ -184,21 +198,25 @@ class CommentRead(Read):
 # Configuration
 
 
-class QueueCreate(Body):
-    key: Key
-    name: Name
-    manager: Watcher | None = None
+Members = Annotated[list[Watcher], Field(max_length=200)]
 
 
 class QueueUpdate(Body):
     name: Name
     manager: Watcher | None = None
+    # The agents who work the queue; when set, a case is assigned only to one of them.
+    members: Members = []
+
+
+class QueueCreate(QueueUpdate):
+    key: Key
 
 
 class QueueRead(Read):
     key: str
     name: str
     manager: str | None
+    members: list[str]
     created_at: datetime
 
 

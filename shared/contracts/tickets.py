@@ -78,6 +78,25 @@ class TicketSlaBreached(Event):
     remind: list[str] = []
 
 
+class TicketReassigned(Event):
+    """A case moved to another queue or agent (the new owner of the work is told)."""
+
+    event_type = EventType("tickets", "ticket", "reassigned")
+
+    ticket_id: uuid.UUID
+    number: int
+    kind: str
+    owner_id: uuid.UUID | None = None
+    dealer_id: uuid.UUID | None = None
+    previous_queue: str
+    queue: str
+    previous_assignee: str | None = None
+    assignee: str | None = None
+    reason: str | None = None
+    reassigned_by: str
+    reassigned_at: datetime
+
+
 class TicketResolved(Event):
     """The closed loop: feedback answers this with a follow-up survey to the owner."""
 

@@ -242,10 +242,13 @@ async def get_ticket(
 
 
 async def list_tickets(
-    session: AsyncSession, *, caller: Caller, page: PageParams, filters: dict
+    session: AsyncSession, *, caller: Caller, page: PageParams, filters: dict, mine: bool = False
 ) -> tuple[list, int]:
     require_reader(caller)
-    tickets, total = await TicketsRepository(session).list_tickets(caller, page, filters)
+    worker = caller.subject if mine and caller.kind is not CallerKind.OWNER else None
+    tickets, total = await TicketsRepository(session).list_tickets(
+        caller, page, filters, worked_by=worker
+    )
     return await ticket_views(session, caller, tickets), total
 
 
