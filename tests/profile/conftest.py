@@ -155,3 +155,29 @@ async def outbox_types_since(app, count_before: int) -> list[str]:
             text("SELECT subject FROM outbox ORDER BY seq OFFSET :skip"), {"skip": count_before}
         )
         return list(rows)
+
+
+async def create_owner(client: ProfileClient, **fields) -> str:
+    body = {"full_name": "Wang Fang", "email": f"{uuid.uuid4().hex[:10]}@example.com"} | fields
+    response = await client.post("/owners", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+def owner_caller(owner_id: str) -> Caller:
+    return Caller(kind=CallerKind.OWNER, subject=owner_id, owner_id=uuid.UUID(owner_id))
+
+
+async def last_seq(app) -> int:
+    async with app.state.database.transaction() as session:
+        return await session.scalar(text("SELECT coalesce(max(seq), 0) FROM outbox"))
+
+
+async def events_after(app, seq: int, event_type: str) -> list[dict]:
+    """The payloads of one event type written after outbox row `seq`, oldest first."""
+    async with app.state.database.transaction() as session:
+        rows = await session.scalars(
+            text("SELECT envelope FROM outbox WHERE seq > :seq AND subject = :type ORDER BY seq"),
+            {"seq": seq, "type": event_type},
+        )
+        return [envelope["data"] for envelope in rows]

@@ -22,6 +22,7 @@ async def test_an_import_announces_each_new_fact_once(client_as, dealer_a, profi
     first = await client.post("/imports", json=batch)
     assert first.json()["owners"] == {"created": 1, "updated": 0, "unchanged": 0}
     assert sorted(await outbox_types_since(profile_app, before)) == [
+        "cem.profile.lifecycle.stage_changed.v1",
         "cem.profile.order.status_changed.v1",
         "cem.profile.owner.registered.v1",
         "cem.profile.service_visit.completed.v1",
@@ -46,7 +47,11 @@ async def test_an_order_status_change_is_one_event_and_one_timeline_step(
     before = await outbox_count(profile_app)
     result = (await client.post("/imports", json=batch)).json()
     assert result["orders"] == {"created": 0, "updated": 1, "unchanged": 0}
-    assert await outbox_types_since(profile_app, before) == ["cem.profile.order.status_changed.v1"]
+    # Delivery after a service visit moves the owner on in the lifecycle too.
+    assert await outbox_types_since(profile_app, before) == [
+        "cem.profile.order.status_changed.v1",
+        "cem.profile.lifecycle.stage_changed.v1",
+    ]
 
     order = (await client.get("/orders")).json()["items"][0]
     assert [step["status"] for step in order["timeline"]] == ["in_transit", "delivered"]

@@ -3,7 +3,12 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.profile.domain import DealerRelation, OrderStatus, order_transition_problem
+from services.profile.domain import (
+    POINTS_FOR_REFERRAL,
+    DealerRelation,
+    OrderStatus,
+    order_transition_problem,
+)
 from services.profile.errors import (
     DuplicateExternalId,
     IllegalOrderTransition,
@@ -13,6 +18,8 @@ from services.profile.errors import (
 from services.profile.models import Order, OrderStatusEntry, utc_now
 from services.profile.repository import ProfileRepository
 from services.profile.schemas import OrderCreate, OrderRead, OrderStatusUpdate
+from services.profile.service.facts import refresh_owner
+from services.profile.service.loyalty import reward_referrer
 from shared.auth import Caller, CallerKind
 from shared.contracts.profile import OrderStatusChanged
 from shared.errors import Forbidden
@@ -91,6 +98,8 @@ async def change_status(
 
 
 async def _record_status(session: AsyncSession, order: Order, *, previous: str | None) -> None:
+    """Adds the timeline step, announces it, and updates what follows from it: the buyer's
+    lifecycle and segments, and the referral that brought the buyer, once delivered."""
     await ProfileRepository(session).add(
         OrderStatusEntry(order_id=order.id, status=order.status, changed_at=order.status_changed_at)
     )
@@ -110,6 +119,14 @@ async def _record_status(session: AsyncSession, order: Order, *, previous: str |
         dealer_id=order.dealer_id,
         owner_id=order.owner_id,
     )
+    now = utc_now()
+    if order.status == OrderStatus.DELIVERED:
+        referrer = await reward_referrer(
+            session, buyer_id=order.owner_id, points=POINTS_FOR_REFERRAL, now=now
+        )
+        if referrer:
+            await refresh_owner(session, referrer, now=now)
+    await refresh_owner(session, order.owner_id, now=now)
 
 
 async def update_order_status(

@@ -6,6 +6,7 @@ from services.profile.domain import DealerRelation
 from services.profile.errors import DuplicateExternalId, OwnerNotFound
 from services.profile.models import Owner
 from services.profile.repository import ProfileRepository
+from services.profile.repository.facts import FactsRepository
 from services.profile.schemas import OwnerCreate
 from shared.auth import Caller, CallerKind, StaffRole
 from shared.contracts.profile import OwnerRegistered
@@ -32,7 +33,8 @@ async def create_owner(session: AsyncSession, *, caller: Caller, data: OwnerCrea
 async def register_owner(
     session: AsyncSession, owner: Owner, *, dealer_id: uuid.UUID | None, external_id: str | None
 ) -> None:
-    """Links a newly added owner to its dealer and announces it."""
+    """Links a newly added owner to its dealer, starts its facts row and announces it."""
+    await FactsRepository(session).ensure(owner.id)
     if dealer_id:
         await ProfileRepository(session).link_owner(
             owner.id, dealer_id, DealerRelation.REGISTERED, external_id
@@ -55,6 +57,14 @@ async def list_owners(
     session: AsyncSession, *, caller: Caller, page: PageParams, city: str | None
 ) -> tuple[list[Owner], int]:
     return await ProfileRepository(session).list_owners(caller, page, city=city)
+
+
+async def visible_owner(session: AsyncSession, caller: Caller, owner_id: uuid.UUID) -> Owner:
+    """The owner if the caller may see them (404 otherwise, as for a record that is not there)."""
+    owner = await ProfileRepository(session).get_owner(caller, owner_id)
+    if owner is None:
+        raise OwnerNotFound(f"Owner {owner_id} not found")
+    return owner
 
 
 async def get_owner(session: AsyncSession, *, caller: Caller, owner_id: uuid.UUID) -> Owner:

@@ -2,9 +2,9 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.profile.domain import DealerRelation
+from services.profile.domain import DealerRelation, VehicleRoleKind
 from services.profile.errors import DuplicateVin, UnknownReference, VehicleNotFound
-from services.profile.models import Vehicle
+from services.profile.models import Vehicle, VehicleRole, utc_now
 from services.profile.repository import ProfileRepository
 from services.profile.schemas import VehicleCreate
 from shared.auth import Caller, CallerKind, StaffRole
@@ -41,6 +41,16 @@ async def register_vehicle(
 ) -> None:
     """Links a newly added vehicle (and its owner) to the selling dealer and announces it."""
     repository = ProfileRepository(session)
+    if vehicle.owner_id:
+        # Who owned the car when matters later (whose complaint was it?): ownership has dates.
+        session.add(
+            VehicleRole(
+                vehicle_id=vehicle.id,
+                owner_id=vehicle.owner_id,
+                role=VehicleRoleKind.OWNER,
+                effective_from=vehicle.delivery_date or utc_now().date(),
+            )
+        )
     if dealer_id:
         await repository.link_vehicle(vehicle.id, dealer_id, DealerRelation.SOLD)
         if vehicle.owner_id:

@@ -4,9 +4,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.profile.domain import DealerRelation
 from services.profile.errors import DuplicateExternalId, ServiceVisitNotFound, UnknownReference
-from services.profile.models import ServiceVisit, Vehicle
+from services.profile.models import ServiceVisit, Vehicle, utc_now
 from services.profile.repository import ProfileRepository
 from services.profile.schemas import ServiceVisitCreate, ServiceVisitImport
+from services.profile.service.facts import refresh_owner
 from services.profile.service.orders import require_dealer
 from shared.auth import Caller
 from shared.contracts.profile import ComponentBatch, ServiceVisitCompleted
@@ -78,6 +79,8 @@ async def record_service_visit(
         dealer_id=dealer_id,
         owner_id=owner_id,
     )
+    if owner_id:
+        await refresh_owner(session, owner_id, now=utc_now())
     return visit
 
 

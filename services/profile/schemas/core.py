@@ -49,6 +49,7 @@ class DealerRead(Read):
     name: str
     city: str
     region: str
+    group_id: uuid.UUID | None = None
     created_at: datetime
 
 

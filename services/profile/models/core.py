@@ -4,7 +4,7 @@ import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, DateTime, Numeric, UniqueConstraint
+from sqlalchemy import Column, DateTime, Numeric, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
@@ -16,7 +16,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _timestamp(**kwargs) -> Field:
+def timestamp_field(**kwargs) -> Field:
     return Field(default_factory=utc_now, sa_column=Column(DateTime(timezone=True), **kwargs))
 
 
@@ -36,19 +36,28 @@ class Dealer(ProfileModel, table=True):
     name: str = Field(max_length=200)
     city: str = Field(max_length=100, index=True)
     region: str = Field(max_length=100, index=True)
-    created_at: datetime = _timestamp(nullable=False)
+    group_id: uuid.UUID | None = Field(default=None, foreign_key="dealer_groups.id", index=True)
+    created_at: datetime = timestamp_field(nullable=False)
 
 
 class Owner(ProfileModel, table=True):
     __tablename__ = "owners"
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    full_name: str = Field(max_length=200)
-    email: str | None = Field(default=None, max_length=254)
-    phone: str | None = Field(default=None, max_length=32)
+    # Personal fields are sealed with the owner's own key (see service/vault.py).
+    full_name: str = Field(sa_column=Column(Text, nullable=False))
+    email: str | None = Field(default=None, sa_column=Column(Text))
+    phone: str | None = Field(default=None, sa_column=Column(Text))
     city: str | None = Field(default=None, max_length=100)
     preferred_language: str = Field(default="en", max_length=8)
-    created_at: datetime = _timestamp(nullable=False)
+    # Keyed hashes of the normalised contact details: identity resolution without plaintext.
+    email_hash: str | None = Field(default=None, max_length=64, index=True)
+    phone_hash: str | None = Field(default=None, max_length=64, index=True)
+    merged_into: uuid.UUID | None = Field(default=None, foreign_key="owners.id")
+    erased_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    created_at: datetime = timestamp_field(nullable=False)
 
 
 class OwnerDealer(ProfileModel, table=True):
@@ -77,7 +86,7 @@ class Vehicle(ProfileModel, table=True):
     selling_dealer_id: uuid.UUID | None = Field(default=None, foreign_key="dealers.id")
     servicing_dealer_id: uuid.UUID | None = Field(default=None, foreign_key="dealers.id")
     components: list[dict] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
-    created_at: datetime = _timestamp(nullable=False)
+    created_at: datetime = timestamp_field(nullable=False)
 
 
 class VehicleDealer(ProfileModel, table=True):
@@ -100,8 +109,8 @@ class Order(ProfileModel, table=True):
     model: str = Field(max_length=100)
     vin: str | None = Field(default=None, max_length=17)
     status: str = Field(max_length=32)
-    status_changed_at: datetime = _timestamp(nullable=False)
-    created_at: datetime = _timestamp(nullable=False)
+    status_changed_at: datetime = timestamp_field(nullable=False)
+    created_at: datetime = timestamp_field(nullable=False)
 
     __table_args__ = (UniqueConstraint("dealer_id", "external_id"),)
 
@@ -114,7 +123,7 @@ class OrderStatusEntry(ProfileModel, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     order_id: uuid.UUID = Field(foreign_key="orders.id", index=True)
     status: str = Field(max_length=32)
-    changed_at: datetime = _timestamp(nullable=False)
+    changed_at: datetime = timestamp_field(nullable=False)
 
 
 class ServiceVisit(ProfileModel, table=True):
@@ -130,6 +139,6 @@ class ServiceVisit(ProfileModel, table=True):
     mileage_km: int
     parts: list[dict] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
     cost: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2)))
-    created_at: datetime = _timestamp(nullable=False)
+    created_at: datetime = timestamp_field(nullable=False)
 
     __table_args__ = (UniqueConstraint("dealer_id", "external_id"),)

@@ -1,0 +1,143 @@
+"""Segment conditions compiled to SQL, and the queries of segments and memberships."""
+
+import operator
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, delete, false, func, not_, or_, select, true
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.profile.conditions import And, Compare, Condition, HasTag, In, Not, Or, PastEvent
+from services.profile.models import InteractionEvent, Owner, OwnerFacts, Segment, SegmentMembership
+from services.profile.repository.core import owner_scope
+from shared.auth import Caller
+
+
+def _attribute_column(name: str, today: date) -> Any:
+    match name:
+        case "city":
+            return Owner.city
+        case "preferred_language":
+            return Owner.preferred_language
+        case "service_due_in_days":
+            return OwnerFacts.service_due_date - today
+    return getattr(OwnerFacts, name)
+
+
+def compile_condition(condition: Condition, *, now: datetime) -> ColumnElement[bool]:
+    """A WHERE clause over `owner_facts` joined to `owners` that holds exactly when
+    `conditions.evaluate` does (unknown attributes never satisfy a comparison)."""
+    match condition:
+        case And():
+            return and_(true(), *(compile_condition(c, now=now) for c in condition.conditions))
+        case Or():
+            return or_(false(), *(compile_condition(c, now=now) for c in condition.conditions))
+        case Not():
+            return not_(compile_condition(condition.condition, now=now))
+        case Compare():
+            column = _attribute_column(condition.attribute, now.date())
+            return and_(column.is_not(None), _OPERATORS[condition.op](column, condition.value))
+        case In():
+            column = _attribute_column(condition.attribute, now.date())
+            return and_(column.is_not(None), column.in_(condition.values))
+        case HasTag():
+            return OwnerFacts.tags.any(condition.tag)
+        case PastEvent():
+            return _event_count(condition, now) >= condition.min_count
+    raise AssertionError(f"unhandled condition {condition!r}")
+
+
+def _event_count(condition: PastEvent, now: datetime) -> Any:
+    filters = [
+        InteractionEvent.owner_id == OwnerFacts.owner_id,
+        InteractionEvent.type == condition.event_type,
+        InteractionEvent.occurred_at >= now - timedelta(days=condition.within_days),
+        InteractionEvent.occurred_at <= now,
+    ]
+    if condition.where:
+        filters.append(InteractionEvent.properties.contains(condition.where))
+    return select(func.count()).where(*filters).scalar_subquery()
+
+
+_OPERATORS = {
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "lt": operator.lt,
+    "le": operator.le,
+    "gt": operator.gt,
+    "ge": operator.ge,
+}
+
+
+def _matching(condition: Condition, caller: Caller | None, now: datetime) -> Any:
+    scope = owner_scope(caller) if caller else true()
+    return (
+        select(OwnerFacts.owner_id)
+        .join(Owner, Owner.id == OwnerFacts.owner_id)
+        .where(
+            Owner.merged_into.is_(None),
+            Owner.erased_at.is_(None),
+            scope,
+            compile_condition(condition, now=now),
+        )
+    )
+
+
+class SegmentRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def count_matching(
+        self, condition: Condition, *, caller: Caller | None, now: datetime
+    ) -> int:
+        query = _matching(condition, caller, now).subquery()
+        return await self.session.scalar(select(func.count()).select_from(query)) or 0
+
+    async def sample_matching(
+        self, condition: Condition, *, caller: Caller | None, now: datetime, limit: int
+    ) -> list[uuid.UUID]:
+        query = _matching(condition, caller, now).order_by(OwnerFacts.owner_id).limit(limit)
+        return list(await self.session.scalars(query))
+
+    async def all_matching(self, condition: Condition, *, now: datetime) -> set[uuid.UUID]:
+        return set(await self.session.scalars(_matching(condition, None, now)))
+
+    async def segments(self) -> Sequence[Segment]:
+        return (await self.session.scalars(select(Segment).order_by(Segment.key))).all()
+
+    async def segment(self, key: str, *, for_update: bool = False) -> Segment | None:
+        statement = select(Segment).where(Segment.key == key)
+        if for_update:
+            statement = statement.with_for_update()
+        return await self.session.scalar(statement)
+
+    async def members(self, key: str) -> set[uuid.UUID]:
+        rows = await self.session.scalars(
+            select(SegmentMembership.owner_id).where(SegmentMembership.segment_key == key)
+        )
+        return set(rows)
+
+    async def memberships_of(self, owner_id: uuid.UUID) -> dict[str, SegmentMembership]:
+        rows = await self.session.scalars(
+            select(SegmentMembership).where(SegmentMembership.owner_id == owner_id)
+        )
+        return {row.segment_key: row for row in rows}
+
+    async def enter(self, key: str, owner_id: uuid.UUID, reasons: list[str], at: datetime) -> None:
+        await self.session.execute(
+            insert(SegmentMembership)
+            .values(segment_key=key, owner_id=owner_id, reasons=reasons, entered_at=at)
+            .on_conflict_do_update(
+                index_elements=["segment_key", "owner_id"], set_={"reasons": reasons}
+            )
+        )
+
+    async def leave(self, key: str, owner_ids: Sequence[uuid.UUID]) -> None:
+        await self.session.execute(
+            delete(SegmentMembership).where(
+                SegmentMembership.segment_key == key, SegmentMembership.owner_id.in_(owner_ids)
+            )
+        )

@@ -1,0 +1,9 @@
+"""Profile's HTTP API, mounted at /v1/profile: one router per area."""
+
+from fastapi import APIRouter
+
+from services.profile.routes import core, engagement
+
+router = APIRouter()
+router.include_router(core.router)
+router.include_router(engagement.router)

@@ -1,0 +1,149 @@
+"""Households: owners who live together (journeys cap contacts per household), and the dealer
+hierarchy region -> dealer group -> dealer."""
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.profile.errors import (
+    AlreadyInHousehold,
+    DealerGroupNotFound,
+    DuplicateDealerGroupCode,
+    HouseholdNotFound,
+    UnknownReference,
+)
+from services.profile.models import DealerGroup, Household, HouseholdMember
+from services.profile.repository import ProfileRepository
+from services.profile.repository.engagement import EngagementRepository
+from services.profile.schemas.engagement import (
+    DealerGroupAssign,
+    DealerGroupCreate,
+    DealerGroupRead,
+    HouseholdCreate,
+    HouseholdRead,
+)
+from services.profile.service.dealers import get_dealer
+from shared.auth import Caller, CallerKind, StaffRole
+from shared.errors import Forbidden
+from shared.pagination import PageParams
+
+
+async def create_household(
+    session: AsyncSession, *, caller: Caller, data: HouseholdCreate
+) -> HouseholdRead:
+    _require_not_owner(caller)
+    household = await ProfileRepository(session).add(
+        Household(name=data.name, created_by_dealer_id=caller.dealer_id)
+    )
+    for index, owner_id in enumerate(data.owner_ids):
+        await _join(session, caller, household.id, owner_id, field=f"body.owner_ids.{index}")
+    return await _read(session, household)
+
+
+async def add_member(
+    session: AsyncSession, *, caller: Caller, household_id: uuid.UUID, owner_id: uuid.UUID
+) -> HouseholdRead:
+    _require_not_owner(caller)
+    household = await _visible_household(session, caller, household_id)
+    await _join(session, caller, household.id, owner_id, field="body.owner_id")
+    return await _read(session, household)
+
+
+async def get_household(
+    session: AsyncSession, *, caller: Caller, household_id: uuid.UUID
+) -> HouseholdRead:
+    return await _read(session, await _visible_household(session, caller, household_id))
+
+
+def _require_not_owner(caller: Caller) -> None:
+    if caller.kind is CallerKind.OWNER:
+        raise Forbidden("Households are recorded by dealers and customer service")
+    if caller.kind is CallerKind.STAFF:
+        caller.require_staff(StaffRole.CX_AGENT)
+
+
+async def _join(
+    session: AsyncSession, caller: Caller, household_id: uuid.UUID, owner_id: uuid.UUID, *, field
+) -> None:
+    if await ProfileRepository(session).get_owner(caller, owner_id) is None:
+        raise UnknownReference.for_field(field, f"owner {owner_id} not found")
+    if await EngagementRepository(session).household_of(owner_id):
+        raise AlreadyInHousehold(f"Owner {owner_id} already belongs to a household")
+    session.add(HouseholdMember(owner_id=owner_id, household_id=household_id))
+    await session.flush()
+
+
+async def _visible_household(
+    session: AsyncSession, caller: Caller, household_id: uuid.UUID
+) -> Household:
+    """A household is visible to whoever may see one of its members."""
+    repository = EngagementRepository(session)
+    household = await repository.household(household_id)
+    if household is not None:
+        for owner_id in await repository.household_members(household.id):
+            if await ProfileRepository(session).get_owner(caller, owner_id):
+                return household
+    raise HouseholdNotFound(f"Household {household_id} not found")
+
+
+async def _read(session: AsyncSession, household: Household) -> HouseholdRead:
+    members = await EngagementRepository(session).household_members(household.id)
+    return HouseholdRead(
+        id=household.id, name=household.name, member_ids=members, created_at=household.created_at
+    )
+
+
+# Dealer hierarchy
+
+
+async def create_dealer_group(
+    session: AsyncSession, *, caller: Caller, data: DealerGroupCreate
+) -> DealerGroupRead:
+    caller.require_staff(StaffRole.ADMIN)
+    repository = EngagementRepository(session)
+    if await repository.dealer_group_code_taken(data.code):
+        raise DuplicateDealerGroupCode(f"Dealer group code {data.code!r} is already registered")
+    group = await ProfileRepository(session).add(DealerGroup(**data.model_dump()))
+    return (await _read_groups(session, [group]))[0]
+
+
+async def assign_dealer_group(
+    session: AsyncSession, *, caller: Caller, dealer_id: uuid.UUID, data: DealerGroupAssign
+):
+    caller.require_staff(StaffRole.ADMIN)
+    dealer = await get_dealer(session, caller=caller, dealer_id=dealer_id)
+    if data.group_id is not None:
+        group = await EngagementRepository(session).get_dealer_group(caller, data.group_id)
+        if group is None:
+            raise UnknownReference.for_field("body.group_id", f"group {data.group_id} not found")
+        if group.region != dealer.region:
+            raise UnknownReference.for_field(
+                "body.group_id", f"group is in {group.region}, the dealer in {dealer.region}"
+            )
+    dealer.group_id = data.group_id
+    await session.flush()
+    return dealer
+
+
+async def list_dealer_groups(
+    session: AsyncSession, *, caller: Caller, page: PageParams
+) -> tuple[list[DealerGroupRead], int]:
+    groups, total = await EngagementRepository(session).list_dealer_groups(caller, page)
+    return await _read_groups(session, list(groups)), total
+
+
+async def get_dealer_group(
+    session: AsyncSession, *, caller: Caller, group_id: uuid.UUID
+) -> DealerGroupRead:
+    group = await EngagementRepository(session).get_dealer_group(caller, group_id)
+    if group is None:
+        raise DealerGroupNotFound(f"Dealer group {group_id} not found")
+    return (await _read_groups(session, [group]))[0]
+
+
+async def _read_groups(session: AsyncSession, groups: list[DealerGroup]) -> list[DealerGroupRead]:
+    members = await EngagementRepository(session).dealers_in_groups([g.id for g in groups])
+    return [
+        DealerGroupRead.model_validate({**group.model_dump(), "dealer_ids": members[group.id]})
+        for group in groups
+    ]

@@ -1,0 +1,101 @@
+"""Points ledger (never negative, every entry with its cause, each cause counted once),
+referral codes and super-user recognition."""
+
+import secrets
+import uuid
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.profile.domain import PointsCause, points_problem
+from services.profile.errors import InsufficientPoints
+from services.profile.models import Lead, PointsEntry, ReferralCode
+from services.profile.repository.facts import FactsRepository
+from services.profile.repository.loyalty import LoyaltyRepository
+
+SUPER_USER_TAG = "super_user"
+_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+async def add_points(
+    session: AsyncSession,
+    *,
+    owner_id: uuid.UUID,
+    points: int,
+    cause: PointsCause,
+    reference: str,
+    now: datetime,
+    note: str | None = None,
+) -> PointsEntry | None:
+    """Appends one ledger entry; None when `reference` was already counted. The facts row is
+    locked, so concurrent entries serialise and the balance can never go below zero."""
+    repository = FactsRepository(session)
+    await repository.ensure(owner_id)
+    facts = await repository.for_update(owner_id)
+    assert facts is not None
+    if await repository.points_entry(reference):
+        return None
+    if problem := points_problem(facts.points_balance, points):
+        raise InsufficientPoints(problem)
+    facts.points_balance += points
+    entry = PointsEntry(
+        owner_id=owner_id,
+        points=points,
+        balance_after=facts.points_balance,
+        cause=cause,
+        reference=reference,
+        note=note,
+        created_at=now,
+    )
+    session.add(entry)
+    await session.flush()
+    return entry
+
+
+async def recognise_super_user(
+    session: AsyncSession, owner_id: uuid.UUID, *, now: datetime, bonus: int = 500
+) -> None:
+    """Entering the super-user segment earns a tag and, once per owner, a bonus."""
+    await FactsRepository(session).tag(owner_id, SUPER_USER_TAG, "recognition")
+    await add_points(
+        session,
+        owner_id=owner_id,
+        points=bonus,
+        cause=PointsCause.SUPER_USER,
+        reference=f"super_user:{owner_id}",
+        now=now,
+        note="recognised as a super user",
+    )
+
+
+async def referral_code(session: AsyncSession, owner_id: uuid.UUID) -> ReferralCode:
+    repository = LoyaltyRepository(session)
+    existing = await repository.referral_code_of(owner_id)
+    if existing:
+        return existing
+    code = ReferralCode(
+        code="".join(secrets.choice(_CODE_ALPHABET) for _ in range(8)), owner_id=owner_id
+    )
+    session.add(code)
+    await session.flush()
+    return code
+
+
+async def reward_referrer(
+    session: AsyncSession, *, buyer_id: uuid.UUID, points: int, now: datetime
+) -> uuid.UUID | None:
+    """The buyer's delivered car pays out the referral of the buyer's earliest referred lead;
+    returns the referrer rewarded (once per lead)."""
+    lead: Lead | None = await LoyaltyRepository(session).referred_lead_of(buyer_id)
+    if lead is None or lead.referrer_owner_id is None:
+        return None
+    entry = await add_points(
+        session,
+        owner_id=lead.referrer_owner_id,
+        points=points,
+        cause=PointsCause.REFERRAL,
+        reference=f"referral:{lead.id}",
+        now=now,
+        note=f"referred lead {lead.id} bought a car",
+    )
+    return lead.referrer_owner_id if entry else None
