@@ -71,3 +71,7 @@ class DealerNetworkNotFound(NotFound):
 
 class DuplicateDealerNetwork(Conflict):
     code = "dealer_network_exists"
+
+
+class OwnerErased(Conflict):
+    code = "owner_erased"

@@ -182,6 +182,29 @@ async def invite(admin: FeedbackClient, owner: Caller, **fields) -> dict:
     return response.json()
 
 
+async def answer(
+    app,
+    admin: FeedbackClient,
+    score: int,
+    *,
+    comment: str | None = None,
+    headers: dict | None = None,
+    survey_key: str = "delivery_nps",
+    **invitation: str,
+) -> dict:
+    """Invites a new owner (with the invitation's fields) and answers through the link."""
+    owner = new_owner()
+    sent = await invite(admin, owner, survey_key=survey_key, **invitation)
+    token = await token_of(app, sent["id"])
+    question = "satisfaction" if survey_key == "service_csat" else "recommend"
+    body = {"answers": {question: score}} | ({"comment": comment} if comment else {})
+    response = await FeedbackClient(app, None).post(
+        f"/public/invitations/{token}/response", json=body, headers=headers or {}
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
 async def events(app, subject: str, *, about: str | None = None, since: int = 0) -> list[dict]:
     """Envelopes of one event type (about one record, if given), oldest first."""
     sql = "SELECT envelope FROM outbox WHERE seq > :since AND subject = :subject"
@@ -213,7 +236,7 @@ async def scalar(app, sql: str, **params):
 async def publisher(infrastructure, feedback_app) -> AsyncIterator:
     """Publishes other services' events to real NATS, as their outbox relays would."""
     client = await connect(infrastructure.nats_url, name="feedback-test-publisher")
-    for service in ("profile", "tickets"):
+    for service in ("profile", "tickets", "journeys"):
         await ensure_stream(client, service)
 
     async def publish(event: Event, *, envelope: Envelope | None = None) -> Envelope:

@@ -213,7 +213,12 @@ class AnalyticsRepository:
         return counts
 
     async def suppression_counts(
-        self, caller: Caller, first: date, last: date, touchpoints: Sequence[str]
+        self,
+        caller: Caller,
+        first: date,
+        last: date,
+        touchpoints: Sequence[str],
+        dealer_id: uuid.UUID | None = None,
     ) -> Sequence[Row]:
         """Per dealer and reason: touchpoints in the window that earned no invitation."""
         reason = _suppression_reason()
@@ -225,22 +230,22 @@ class AnalyticsRepository:
             )
             .select_from(TouchpointRecord)
             .outerjoin(Invitation, Invitation.id == TouchpointRecord.invitation_id)
-            .where(*_touch_window(caller, first, last, touchpoints))
+            .where(*_touch_window(caller, first, last, touchpoints, dealer_id), _uninvited())
             .group_by(TouchpointRecord.dealer_id, reason)
         )
         return (await self.session.execute(statement)).all()
 
     async def touchpoint_totals(
-        self, caller: Caller, first: date, last: date, touchpoints: Sequence[str]
+        self,
+        caller: Caller,
+        first: date,
+        last: date,
+        touchpoints: Sequence[str],
+        dealer_id: uuid.UUID | None = None,
     ) -> dict[Any, int]:
         rows = await self.session.execute(
             select(TouchpointRecord.dealer_id, func.count())
-            .where(
-                dealer_scope(TouchpointRecord.dealer_id, caller),
-                TouchpointRecord.touchpoint.in_(touchpoints),
-                TouchpointRecord.occurred_at >= _day_start(first),
-                TouchpointRecord.occurred_at < _day_start(last, after=True),
-            )
+            .where(*_touch_window(caller, first, last, touchpoints, dealer_id))
             .group_by(TouchpointRecord.dealer_id)
         )
         return dict(rows.tuples().all())
@@ -257,9 +262,7 @@ class AnalyticsRepository:
         reason: str | None,
     ) -> tuple[list[Row], int]:
         why = _suppression_reason()
-        conditions = list(_touch_window(caller, first, last, touchpoints))
-        if dealer_id:
-            conditions.append(TouchpointRecord.dealer_id == dealer_id)
+        conditions = [*_touch_window(caller, first, last, touchpoints, dealer_id), _uninvited()]
         if reason:
             conditions.append(why == reason)
         base = (
@@ -316,14 +319,27 @@ def _suppression_reason():
     )
 
 
-def _touch_window(caller: Caller, first: date, last: date, touchpoints: Sequence[str]):
-    return (
+def _touch_window(
+    caller: Caller,
+    first: date,
+    last: date,
+    touchpoints: Sequence[str],
+    dealer_id: uuid.UUID | None,
+) -> list[Any]:
+    conditions = [
         dealer_scope(TouchpointRecord.dealer_id, caller),
         TouchpointRecord.touchpoint.in_(touchpoints),
         TouchpointRecord.occurred_at >= _day_start(first),
         TouchpointRecord.occurred_at < _day_start(last, after=True),
-        or_(
-            TouchpointRecord.invitation_id.is_(None),
-            Invitation.status == InvitationStatus.SUPPRESSED,
-        ),
+    ]
+    if dealer_id:
+        conditions.append(TouchpointRecord.dealer_id == dealer_id)
+    return conditions
+
+
+def _uninvited():
+    """Touchpoints that got no invitation, or only a suppressed one (needs the join)."""
+    return or_(
+        TouchpointRecord.invitation_id.is_(None),
+        Invitation.status == InvitationStatus.SUPPRESSED,
     )

@@ -86,7 +86,7 @@ async def suppression_report(
     session: Session, caller: CurrentCaller, part: AnalyticsSlice, touchpoints: Touchpoints = None
 ):
     return await integrity.suppression_report(
-        session, caller=caller, first=part.first, last=part.last, touchpoints=_audited(touchpoints)
+        session, caller=caller, part=part, touchpoints=_audited(touchpoints)
     )
 
 
@@ -102,11 +102,9 @@ async def suppressed_touchpoints(
     items, total = await integrity.suppressed_touchpoints(
         session,
         caller=caller,
-        first=part.first,
-        last=part.last,
+        part=part,
         touchpoints=_audited(touchpoints),
         page=paging,
-        dealer_id=part.dealer_id,
         reason=reason,
     )
     return SuppressedTouchpointPage(

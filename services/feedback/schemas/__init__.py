@@ -261,6 +261,8 @@ class PostIn(Body):
     likes: int = Field(default=0, ge=0)
     comments: int = Field(default=0, ge=0)
     shares: int = Field(default=0, ge=0)
+    # When the connector read the counts (default: when the batch arrives).
+    engagement_at: datetime | None = None
     published_at: datetime
 
 
@@ -280,6 +282,8 @@ class IngestResult(BaseModel):
     updated: int
     unchanged: int
     flagged: int
+    # Posts by erased owners, not taken in (they have no id in `post_ids`).
+    skipped: int = 0
     post_ids: list[uuid.UUID]
 
 
@@ -297,6 +301,7 @@ class PostRead(Read):
     likes: int
     comments: int
     shares: int
+    engagement_seen_at: datetime | None
     language: str
     topics: list[str]
     sentiment: float

@@ -4,7 +4,7 @@ and the dealers' registered networks that the second signal is measured against.
 
 import uuid
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,7 +30,6 @@ from services.feedback.schemas.analytics import (
 )
 from services.feedback.service.access import require_config_reader, require_configurer
 from shared.auth import Caller
-from shared.errors import InvalidInput
 from shared.pagination import PageParams
 
 
@@ -45,10 +44,9 @@ async def integrity_report(
     current = await _per_dealer(analytics, caller, part)
     previous = await _per_dealer(analytics, caller, baseline)
     shared = await analytics.shared_network_answers(caller, part)
-    touched = await analytics.touchpoint_totals(caller, part.first, part.last, touchpoints)
-    uninvited = _uninvited(
-        await analytics.suppression_counts(caller, part.first, part.last, touchpoints)
-    )
+    window = (caller, part.first, part.last, touchpoints, part.dealer_id)
+    touched = await analytics.touchpoint_totals(*window)
+    uninvited = _uninvited(await analytics.suppression_counts(*window))
     dealers = []
     for dealer_id in current.keys() | touched.keys():
         answers, top, network = current.get(dealer_id, (0, 0, 0))
@@ -125,15 +123,15 @@ def _uninvited(rows) -> dict:
 
 
 async def suppression_report(
-    session: AsyncSession, *, caller: Caller, first: date, last: date, touchpoints: list[str]
+    session: AsyncSession, *, caller: Caller, part: Slice, touchpoints: list[str]
 ) -> SuppressionReport:
     """Touchpoints (deliveries and service visits by default) that never got an invitation,
     counted by dealer and reason."""
     require_config_reader(caller)
-    _check_window(first, last)
     analytics = AnalyticsRepository(session)
-    uninvited = _uninvited(await analytics.suppression_counts(caller, first, last, touchpoints))
-    touched = await analytics.touchpoint_totals(caller, first, last, touchpoints)
+    window = (caller, part.first, part.last, touchpoints, part.dealer_id)
+    uninvited = _uninvited(await analytics.suppression_counts(*window))
+    touched = await analytics.touchpoint_totals(*window)
     dealers = [
         DealerSuppression(
             dealer_id=dealer_id,
@@ -144,24 +142,23 @@ async def suppression_report(
         for dealer_id, reasons in uninvited.items()
     ]
     dealers.sort(key=lambda dealer: (-dealer.uninvited, str(dealer.dealer_id)))
-    return SuppressionReport(start=first, end=last, touchpoints=touchpoints, dealers=dealers)
+    return SuppressionReport(
+        start=part.first, end=part.last, touchpoints=touchpoints, dealers=dealers
+    )
 
 
 async def suppressed_touchpoints(
     session: AsyncSession,
     *,
     caller: Caller,
-    first: date,
-    last: date,
+    part: Slice,
     touchpoints: list[str],
     page: PageParams,
-    dealer_id: uuid.UUID | None,
     reason: str | None,
 ) -> tuple[list[SuppressedTouchpointRead], int]:
     require_config_reader(caller)
-    _check_window(first, last)
     rows, total = await AnalyticsRepository(session).suppressed_touchpoints(
-        caller, first, last, touchpoints, page, dealer_id=dealer_id, reason=reason
+        caller, part.first, part.last, touchpoints, page, dealer_id=part.dealer_id, reason=reason
     )
     items = [
         SuppressedTouchpointRead(
@@ -175,11 +172,6 @@ async def suppressed_touchpoints(
         for record, why in rows
     ]
     return items, total
-
-
-def _check_window(first: date, last: date) -> None:
-    if first > last:
-        raise InvalidInput.for_field("query.start", "must not be after end")
 
 
 # The dealers' own networks

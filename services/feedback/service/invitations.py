@@ -28,6 +28,7 @@ from services.feedback.errors import (
     InvitationExpired,
     InvitationNotFound,
     NotYetSent,
+    OwnerErased,
     SurveyNotFound,
 )
 from services.feedback.models import Invitation, SurveyTemplate
@@ -175,6 +176,8 @@ async def create_invitation(
 ) -> Invitation:
     """Staff invite by hand (a call-centre contact); the touchpoint's throttle still holds."""
     caller.require_staff(*CONFIGURERS)
+    if await FeedbackRepository(session).is_erased(data.owner_id):
+        raise OwnerErased(f"Owner {data.owner_id} was erased and cannot be surveyed")
     trigger = await FeedbackRepository(session).trigger_for(data.touchpoint)
     touch = Touch(
         touchpoint=data.touchpoint,

@@ -33,7 +33,7 @@ async def ingest(
     repository = FeedbackRepository(session)
     known = await repository.posts_by_source([(p.source, p.source_id) for p in batch.posts])
     text_analyzer = await analyzer(session)
-    counts = {"created": 0, "updated": 0, "unchanged": 0, "flagged": 0}
+    counts = dict.fromkeys(("created", "updated", "unchanged", "flagged", "skipped"), 0)
     ids: list[uuid.UUID] = []
     for item in batch.posts:
         post = known.get((item.source, item.source_id))
@@ -41,19 +41,18 @@ async def ingest(
             post = Post(
                 source=item.source, source_id=item.source_id, created_at=now, **_facts(item)
             )
-            await _link(session, post, item)
+            post.engagement_seen_at = item.engagement_at or now
+            if not await _link(session, post, item):
+                counts["skipped"] += 1  # its author was erased
+                continue
             _analyse(post, text_analyzer)
             await repository.add(post)
             counts["created"] += 1
-        elif _changed(post, item):
-            text_changed = (post.body, post.title) != (item.body, item.title)
-            for name, value in _facts(item).items():
-                setattr(post, name, value)
-            if text_changed:
-                _analyse(post, text_analyzer)
-            counts["updated"] += 1
+        elif post.erased_at is not None:
+            counts["skipped"] += 1
+            continue
         else:
-            counts["unchanged"] += 1
+            counts["updated" if _update(post, item, text_analyzer, now) else "unchanged"] += 1
         post.updated_at = now
         if post.flag and post.flagged_at is None:
             await _flag(session, post, now)
@@ -64,18 +63,37 @@ async def ingest(
 
 
 def _facts(item: PostIn) -> dict:
-    return item.model_dump(exclude={"source", "source_id", "owner_id", "vin"}, mode="python")
+    return item.model_dump(
+        exclude={"source", "source_id", "owner_id", "vin", "engagement_at", *ENGAGEMENT},
+        mode="python",
+    )
 
 
-def _changed(post: Post, item: PostIn) -> bool:
-    return any(getattr(post, name) != value for name, value in _facts(item).items())
+def _update(post: Post, item: PostIn, text_analyzer: TextAnalyzer, now: datetime) -> bool:
+    """Applies what changed; engagement counts only from a snapshot newer than the stored
+    one (connectors resend and reorder). Returns whether anything changed."""
+    facts = _facts(item)
+    seen_at = item.engagement_at or now
+    if post.engagement_seen_at is None or seen_at >= post.engagement_seen_at:
+        facts |= {name: getattr(item, name) for name in ENGAGEMENT}
+        post.engagement_seen_at = seen_at
+    changed = {name: value for name, value in facts.items() if getattr(post, name) != value}
+    text_changed = "body" in changed or "title" in changed
+    for name, value in changed.items():
+        setattr(post, name, value)
+    if text_changed:
+        _analyse(post, text_analyzer)
+    return bool(changed)
 
 
-async def _link(session: AsyncSession, post: Post, item: PostIn) -> None:
-    """Ties the post to the owner, vehicle and dealer it names, as far as feedback knows."""
+async def _link(session: AsyncSession, post: Post, item: PostIn) -> bool:
+    """Ties the post to the owner, vehicle and dealer it names, as far as feedback knows;
+    False when that owner was erased (their words are not taken in again)."""
     repository = FeedbackRepository(session)
     vehicle = await repository.known_vehicle(vin=item.vin) if item.vin else None
     owner_id = item.owner_id or (vehicle.owner_id if vehicle else None)
+    if await repository.is_erased(owner_id):
+        return False
     owner = await repository.known_owner(owner_id)
     post.owner_id = owner_id
     post.vin = item.vin
@@ -83,6 +101,7 @@ async def _link(session: AsyncSession, post: Post, item: PostIn) -> None:
     post.dealer_id = (vehicle.dealer_id if vehicle else None) or (
         owner.dealer_id if owner else None
     )
+    return True
 
 
 def _analyse(post: Post, text_analyzer: TextAnalyzer) -> None:
