@@ -1,0 +1,3 @@
+from bench.jetstream.run import main
+
+main()
