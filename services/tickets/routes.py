@@ -1,6 +1,7 @@
 """Tickets' HTTP API, mounted at /v1/tickets. Thin: dependencies in, one use case, out."""
 
 import uuid
+from datetime import datetime
 
 from fastapi import APIRouter, Response, status
 
@@ -21,18 +22,29 @@ from services.tickets.schemas import (
     QueuePage,
     QueueRead,
     QueueUpdate,
+    ReportGroup,
+    ReportPeriod,
     RoutingRuleCreate,
     RoutingRuleRead,
     SlaPolicyCreate,
     SlaPolicyRead,
+    SlaReport,
     TicketCreate,
     TicketPage,
     TicketRead,
     TimelineEntryRead,
+    TimeZone,
     TransitionCreate,
     WatcherCreate,
 )
-from services.tickets.service import assignment, cases, configuration, privacy, workflow
+from services.tickets.service import (
+    assignment,
+    cases,
+    configuration,
+    privacy,
+    reports,
+    workflow,
+)
 from shared.dependencies import CurrentCaller, Paging, Session
 
 router = APIRouter()
@@ -269,6 +281,38 @@ async def put_dealer_settings(
 @router.get("/dealers/{dealer_id}/settings", response_model=DealerSettingsRead)
 async def get_dealer_settings(dealer_id: uuid.UUID, session: Session, caller: CurrentCaller):
     return await configuration.get_dealer_settings(session, caller=caller, dealer_id=dealer_id)
+
+
+# Reports
+
+
+@router.get("/reports/sla", response_model=SlaReport)
+async def sla_report(
+    session: Session,
+    caller: CurrentCaller,
+    now: Now,
+    group_by: ReportGroup = ReportGroup.QUEUE,
+    period: ReportPeriod = ReportPeriod.WEEK,
+    time_zone: TimeZone = "UTC",
+    since: datetime | None = None,
+    until: datetime | None = None,
+    dealer_id: uuid.UUID | None = None,
+    queue: str | None = None,
+    kind: TicketKind | None = None,
+):
+    """SLA compliance, backlog, time to resolve, reopen rate and pause time of the cases
+    opened in [since, until) (default: the last 90 days), by group and period."""
+    return await reports.sla_report(
+        session,
+        caller=caller,
+        group_by=group_by,
+        period=period,
+        time_zone=time_zone,
+        since=since,
+        until=until,
+        filters={"dealer_id": dealer_id, "queue": queue, "kind": kind},
+        now=now,
+    )
 
 
 # Privacy

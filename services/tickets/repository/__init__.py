@@ -3,11 +3,10 @@
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import ColumnElement, case, delete, false, func, or_, select, true, update
+from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
 from services.tickets.models import (
@@ -26,55 +25,16 @@ from services.tickets.models import (
     TicketPause,
     TicketWatcher,
 )
-from shared.auth import Caller, CallerKind
+from services.tickets.repository.base import BaseRepository, ticket_scope
+from services.tickets.repository.privacy import PrivacyQueries
+from services.tickets.repository.reports import ReportCut, ReportQueries
+from shared.auth import Caller
 from shared.pagination import PageParams
 
-M = TypeVar("M", bound=SQLModel)
+__all__ = ["BaseRepository", "ReportCut", "TicketsRepository", "ticket_scope"]
 
 
-def ticket_scope(caller: Caller) -> ColumnElement[bool]:
-    """Owners see their own cases, dealers the cases routed to them, staff their region."""
-    match caller.kind:
-        case CallerKind.OWNER:
-            return Ticket.owner_id == caller.owner_id if caller.owner_id else false()
-        case CallerKind.DEALER:
-            return Ticket.dealer_id == caller.dealer_id if caller.dealer_id else false()
-        case CallerKind.STAFF:
-            return Ticket.region == caller.region if caller.region else true()
-    return false()
-
-
-class TicketsRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def add(self, model: M) -> M:
-        self.session.add(model)
-        await self.session.flush()
-        return model
-
-    async def delete(self, model: SQLModel) -> None:
-        await self.session.delete(model)
-        await self.session.flush()
-
-    async def page(
-        self, model: type[M], page: PageParams, *conditions: Any, order_by: Any
-    ) -> tuple[Sequence[M], int]:
-        total = await self.session.scalar(
-            select(func.count()).select_from(model).where(*conditions)
-        )
-        rows = await self.session.scalars(
-            select(model)
-            .where(*conditions)
-            .order_by(order_by)
-            .limit(page.limit)
-            .offset(page.offset)
-        )
-        return rows.all(), total or 0
-
-    async def get(self, model: type[M], key: Any, *, for_update: bool = False) -> M | None:
-        return await self.session.get(model, key, with_for_update=for_update)
-
+class TicketsRepository(ReportQueries, PrivacyQueries):
     # Cases
 
     async def list_tickets(
@@ -269,87 +229,3 @@ class TicketsRepository:
 
     async def known_dealer(self, dealer_id: uuid.UUID | None) -> KnownDealer | None:
         return await self.session.get(KnownDealer, dealer_id) if dealer_id else None
-
-    # Privacy
-
-    async def owner_tickets(self, caller: Caller, owner_id: uuid.UUID) -> Sequence[Ticket]:
-        return (
-            await self.session.scalars(
-                select(Ticket)
-                .where(ticket_scope(caller), Ticket.owner_id == owner_id)
-                .order_by(Ticket.number)
-            )
-        ).all()
-
-    async def all_comments(
-        self, ticket_id: uuid.UUID, *, public_only: bool
-    ) -> Sequence[TicketComment]:
-        statement = select(TicketComment).where(TicketComment.ticket_id == ticket_id)
-        if public_only:
-            statement = statement.where(TicketComment.visibility == "public")
-        return (await self.session.scalars(statement.order_by(TicketComment.created_at))).all()
-
-    async def owner_vehicles(self, owner_id: uuid.UUID) -> Sequence[KnownVehicle]:
-        return (
-            await self.session.scalars(
-                select(KnownVehicle)
-                .where(KnownVehicle.owner_id == owner_id)
-                .order_by(KnownVehicle.vin)
-            )
-        ).all()
-
-    async def mark_erased(self, owner_id: uuid.UUID, request_id: uuid.UUID, at: datetime) -> None:
-        statement = insert(ErasedOwner).values(
-            owner_id=owner_id, request_id=request_id, erased_at=at
-        )
-        await self.session.execute(
-            statement.on_conflict_do_update(
-                index_elements=[ErasedOwner.owner_id],
-                set_={"request_id": request_id, "erased_at": at},
-            )
-        )
-
-    async def erase_owner(self, owner_id: uuid.UUID, *, placeholder: str) -> int:
-        """Blanks every free text of the owner's cases and unlinks them from the owner and
-        their vehicles; status, times and SLA outcomes stay for anonymous counts. Returns
-        how many records held their data."""
-        ids = list(
-            (await self.session.scalars(select(Ticket.id).where(Ticket.owner_id == owner_id))).all()
-        )
-        comments = await self.session.execute(
-            update(TicketComment)
-            .where(TicketComment.ticket_id.in_(ids))
-            .values(body=placeholder, attachments=[])
-        )
-        await self.session.execute(
-            update(TicketEntry).where(TicketEntry.ticket_id.in_(ids)).values(detail=None)
-        )
-        await self.session.execute(
-            update(TicketEntry)
-            .where(TicketEntry.ticket_id.in_(ids), TicketEntry.actor_kind == CallerKind.OWNER)
-            .values(actor=placeholder)
-        )
-        await self.session.execute(
-            update(TicketComment)
-            .where(TicketComment.ticket_id.in_(ids), TicketComment.author_kind == CallerKind.OWNER)
-            .values(author=placeholder)
-        )
-        await self.session.execute(
-            update(Ticket)
-            .where(Ticket.id.in_(ids))
-            .values(
-                subject=placeholder,
-                description=placeholder,
-                source_context={},
-                owner_id=None,
-                vehicle_id=None,
-                created_by=case(
-                    (Ticket.created_by == str(owner_id), placeholder), else_=Ticket.created_by
-                ),
-            )
-        )
-        vehicles = await self.session.execute(
-            update(KnownVehicle).where(KnownVehicle.owner_id == owner_id).values(owner_id=None)
-        )
-        owners = await self.session.execute(delete(KnownOwner).where(KnownOwner.id == owner_id))
-        return len(ids) + comments.rowcount + vehicles.rowcount + owners.rowcount
