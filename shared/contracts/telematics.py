@@ -141,6 +141,11 @@ class QualityAlertRaised(Event):
     threshold_km: float
     targets: list[CampaignTarget] = []
     raised_at: datetime
+    # The whole target list's length; `targets` carries at most the first 1,000 (the rest are
+    # on the alert, `GET /v1/telematics/quality/alerts/{id}`).
+    targets_total: int = 0
+    # Two-sided interval of the rate ratio at the analysis' confidence (upper None: unbounded).
+    rate_ratio_interval: list[float | None] = []
 
 
 class TelematicsErasureCompleted(ErasureCompleted):

@@ -1,0 +1,152 @@
+"""Decoding a batch of samples straight from the request body with msgspec (JSON array or
+NDJSON), and turning each sample into a wide row or a per-sample problem.
+
+This is the hot path: no pydantic, one pass over the samples, plain tuples out for COPY.
+"""
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+import msgspec
+
+from services.telematics.domain import LOCATION_COLUMNS, SIGNAL_BY_NAME, SIGNALS, value_problem
+from services.telematics.errors import BatchTooLarge
+from shared.errors import FieldError, InvalidInput
+
+NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl")
+
+
+class Sample(msgspec.Struct, forbid_unknown_fields=True):
+    vin: Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
+    ts: Annotated[datetime, msgspec.Meta(tz=True)]
+    signals: dict[str, Any] = {}
+
+
+_batch_decoder = msgspec.json.Decoder(list[Sample])
+_sample_decoder = msgspec.json.Decoder(Sample)
+_extra_encoder = msgspec.json.Encoder()
+_PATH = re.compile(r" - at `\$(.*)`$")
+_UNKNOWN_FIELD = re.compile(r"unknown field `([^`]*)`")
+_COLUMN_INDEX = {signal.column: 2 + index for index, signal in enumerate(SIGNALS)}
+
+
+def _field_name(message: str, line: int | None) -> tuple[str, str]:
+    """msgspec's "Expected `str`, got `int` - at `$[3].vin`" as ("body.3.vin", "Expected ...")."""
+    match = _PATH.search(message)
+    path = match.group(1) if match else ""
+    text = _PATH.sub("", message)
+    prefix = "body" if line is None else f"body.{line}"
+    dotted = re.sub(r"\[(\d+)\]", r".\1", path)
+    if unknown := _UNKNOWN_FIELD.search(text):
+        return f"{prefix}{dotted}.{unknown.group(1)}", "unknown field"
+    return prefix + dotted, text
+
+
+def _invalid(error: msgspec.DecodeError, line: int | None = None) -> InvalidInput:
+    name, message = _field_name(str(error), line)
+    if isinstance(error, msgspec.ValidationError):
+        return InvalidInput(f"{name}: {message}", errors=[FieldError(field=name, message=message)])
+    return InvalidInput.for_field("body", f"malformed JSON: {message}")
+
+
+def decode_batch(body: bytes, content_type: str, *, max_samples: int) -> list[Sample]:
+    """Structural problems (not JSON, no vin, a bad ts) reject the whole batch."""
+    if content_type.split(";")[0].strip().lower() in NDJSON_TYPES:
+        lines = [line for line in body.split(b"\n") if line.strip()]
+        _check_size(len(lines), max_samples)
+        samples = []
+        for number, line in enumerate(lines):
+            try:
+                samples.append(_sample_decoder.decode(line))
+            except msgspec.DecodeError as error:
+                raise _invalid(error, number) from error
+        return samples
+    try:
+        samples = _batch_decoder.decode(body)
+    except msgspec.DecodeError as error:
+        raise _invalid(error) from error
+    _check_size(len(samples), max_samples)
+    return samples
+
+
+def _check_size(count: int, max_samples: int) -> None:
+    if count == 0:
+        raise InvalidInput.for_field("body", "a batch needs at least one sample")
+    if count > max_samples:
+        raise BatchTooLarge(f"body: a batch holds at most {max_samples} samples, got {count}")
+
+
+@dataclass(frozen=True)
+class KnownVehicle:
+    id: uuid.UUID
+    location_allowed: bool
+
+
+@dataclass
+class Rows:
+    """The batch as wide rows, and what was refused on the way."""
+
+    records: list[tuple] = field(default_factory=list)
+    duplicates: int = 0
+    problems: list[dict] = field(default_factory=list)
+
+    def reject(self, index: int, vin: str, field_name: str, message: str) -> None:
+        self.problems.append({"index": index, "vin": vin, "field": field_name, "message": message})
+
+
+def to_rows(
+    samples: list[Sample],
+    vehicles: dict[str, KnownVehicle],
+    *,
+    earliest: datetime,
+    latest: datetime,
+) -> Rows:
+    """One row per vehicle-second; a second one for the same second is a duplicate. A sample
+    for an unknown (or not permitted) VIN, out of the time window, or with a value of the wrong
+    type is rejected alone. Location is dropped for owners without consent."""
+    rows = Rows()
+    seen: set[tuple[uuid.UUID, datetime]] = set()
+    for index, sample in enumerate(samples):
+        vehicle = vehicles.get(sample.vin)
+        if vehicle is None:
+            rows.reject(index, sample.vin, f"body.{index}.vin", "unknown vehicle")
+            continue
+        second = sample.ts.replace(microsecond=0)
+        if not earliest <= second <= latest:
+            rows.reject(index, sample.vin, f"body.{index}.ts", "outside the accepted time window")
+            continue
+        record = _record(index, sample, vehicle, second, rows)
+        if record is None:
+            continue
+        if (vehicle.id, second) in seen:
+            rows.duplicates += 1
+            continue
+        seen.add((vehicle.id, second))
+        rows.records.append(record)
+    return rows
+
+
+def _record(index, sample: Sample, vehicle: KnownVehicle, second: datetime, rows: Rows):
+    values: list[Any] = [vehicle.id, second, *([None] * len(SIGNALS)), None]
+    extra: dict[str, Any] = {}
+    for name, value in sample.signals.items():
+        signal = SIGNAL_BY_NAME.get(name)
+        if signal is None:
+            extra[name] = value
+            continue
+        if problem := value_problem(signal.kind, value):
+            rows.reject(index, sample.vin, f"body.{index}.signals.{name}", problem)
+            return None
+        if signal.column in LOCATION_COLUMNS and not vehicle.location_allowed:
+            continue
+        values[_COLUMN_INDEX[signal.column]] = value
+    if extra:
+        values[-1] = _extra_encoder.encode(extra).decode()
+    return tuple(values)
+
+
+def time_window(now: datetime, *, max_age_days: int, max_future_seconds: int):
+    return now - timedelta(days=max_age_days), now + timedelta(seconds=max_future_seconds)

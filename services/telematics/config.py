@@ -1,0 +1,26 @@
+from pathlib import Path
+
+from shared.config import ServiceSettings
+
+SERVICE = "telematics"
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+class TelematicsSettings(ServiceSettings):
+    # Ingestion: the largest batch one request may carry, in samples and in bytes.
+    max_batch_samples: int = 10_000
+    max_body_bytes: int = 16 * 1024 * 1024
+    # Samples stamped further ahead than this (clock skew) are rejected.
+    max_future_seconds: int = 300
+    # Raw location tracks are erased after this many days.
+    location_retention_days: int = 30
+    # The derivation worker: how often it looks for vehicles with new rows, how many at a time.
+    derivation_poll_seconds: float = 2.0
+    derivation_batch: int = 50
+    # The quality analysis runs on its own every this many seconds (and on demand via the API).
+    quality_interval_seconds: float = 3600.0
+    retention_interval_seconds: float = 3600.0
+    # Samples older than this are refused (raw rows live in monthly partitions).
+    max_age_days: int = 400
+    # Rows one derivation pass reads for a vehicle (about 14 hours at one row a second).
+    derivation_row_limit: int = 50_000

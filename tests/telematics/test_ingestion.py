@@ -1,0 +1,204 @@
+"""Ingestion: durable wide rows, duplicates dropped, per-sample problems, whole-batch errors
+that store nothing, who may send, and location kept only with consent."""
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from tests.telematics.conftest import START, new_dealer, new_owner, rows, scalar
+
+
+async def stored(app, vehicle_id) -> int:
+    return await scalar(app, "SELECT count(*) FROM signals WHERE vehicle_id = :v", v=vehicle_id)
+
+
+async def test_a_batch_is_stored_as_wide_rows_and_latest_state(gateway, register, telematics_app):
+    (vehicle,) = await register()
+    samples = [
+        {
+            "vin": vehicle.vin,
+            "ts": (START + timedelta(seconds=i)).isoformat(),
+            "signals": {
+                "Vehicle.Speed": 50.0 + i,
+                "Vehicle.TraveledDistance": 1000.0 + i * 14,
+                "Vehicle.Powertrain.TractionBattery.StateOfCharge.Current": 80 - i,
+                "Vehicle.Body.Lights.Beam.Low.IsOn": True,  # not catalogued: kept in `extra`
+            },
+        }
+        for i in range(5)
+    ]
+    result = await gateway.send(samples)
+    assert result == {"accepted": 5, "duplicates": 0, "rejected": 0, "problems": []}
+    (row,) = await rows(
+        telematics_app,
+        "SELECT speed, odometer_m, soc, extra FROM signals WHERE vehicle_id = :v "
+        "ORDER BY ts DESC LIMIT 1",
+        v=vehicle.vehicle_id,
+    )
+    assert (row.speed, row.odometer_m, row.soc) == (54.0, 1056.0, 76)
+    assert row.extra == {"Vehicle.Body.Lights.Beam.Low.IsOn": True}
+    state = await rows(
+        telematics_app, "SELECT speed, soc FROM vehicle_state WHERE vehicle_id = :v",
+        v=vehicle.vehicle_id,
+    )  # fmt: skip
+    assert [tuple(s) for s in state] == [(54.0, 76)]
+
+
+async def test_resent_samples_are_counted_as_duplicates(gateway, register, telematics_app):
+    (vehicle,) = await register()
+    first = [
+        {"vin": vehicle.vin, "ts": (START + timedelta(seconds=i)).isoformat(),
+         "signals": {"Vehicle.Speed": 10.0}}
+        for i in range(3)
+    ]  # fmt: skip
+    assert (await gateway.send(first))["accepted"] == 3
+    again = [*first, {**first[0], "ts": (START + timedelta(seconds=3)).isoformat()}]
+    result = await gateway.send([*again, first[1]])  # also twice within one batch
+    assert (result["accepted"], result["duplicates"], result["rejected"]) == (1, 4, 0)
+    assert await stored(telematics_app, vehicle.vehicle_id) == 4
+
+
+async def test_ndjson_is_accepted(gateway, register):
+    (vehicle,) = await register()
+    lines = "\n".join(
+        json.dumps({"vin": vehicle.vin, "ts": (START + timedelta(seconds=i)).isoformat(),
+                    "signals": {"Vehicle.Speed": 1.0}})
+        for i in range(4)
+    )  # fmt: skip
+    response = await gateway.post(
+        "/signals", content=lines + "\n", headers={"content-type": "application/x-ndjson"}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["accepted"] == 4
+
+
+async def test_wrong_types_and_unknown_vins_are_rejected_per_sample(
+    gateway, register, telematics_app
+):
+    (vehicle,) = await register()
+    samples = [
+        {"vin": vehicle.vin, "ts": START.isoformat(), "signals": {"Vehicle.Speed": "fast"}},
+        {"vin": "LUNKNOWN000000000", "ts": START.isoformat(), "signals": {"Vehicle.Speed": 1}},
+        {"vin": vehicle.vin, "ts": (START + timedelta(seconds=1)).isoformat(),
+         "signals": {"Vehicle.Diagnostics.DTCList": "P0480"}},
+        {"vin": vehicle.vin, "ts": (START + timedelta(seconds=2)).isoformat(),
+         "signals": {"Vehicle.Speed": 12.5}},
+    ]  # fmt: skip
+    result = await gateway.send(samples)
+    assert (result["accepted"], result["rejected"]) == (1, 3)
+    assert [(p["index"], p["field"]) for p in result["problems"]] == [
+        (0, "body.0.signals.Vehicle.Speed"),
+        (1, "body.1.vin"),
+        (2, "body.2.signals.Vehicle.Diagnostics.DTCList"),
+    ]
+    assert result["problems"][1]["message"] == "unknown vehicle"
+    assert await stored(telematics_app, vehicle.vehicle_id) == 1
+
+
+GOOD = '{"vin": "%s", "ts": "2026-03-02T01:00:00Z", "signals": {"Vehicle.Speed": 1}}'
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ("not json", "body"),
+        ('{"vin": "X"}', "body"),
+        ("[]", "body"),
+        # After one good sample: the batch is refused whole, the good one is not stored.
+        ('[GOOD, {"ts": "2026-03-02T01:00:00Z"}]', "body.1"),
+        ('[GOOD, {"vin": "V", "ts": "yesterday"}]', "body.1.ts"),
+        ('[GOOD, {"vin": "V", "ts": "2026-03-02T01:00:00"}]', "body.1.ts"),  # no time zone
+        ('[GOOD, {"vin": "V", "ts": "2026-03-02T01:00:00Z", "signal": {}}]', "body.1.signal"),
+    ],
+)
+async def test_a_malformed_batch_is_refused_whole_and_stores_nothing(
+    gateway, register, telematics_app, body, field
+):
+    (vehicle,) = await register()
+    payload = body.replace("GOOD", GOOD % vehicle.vin)
+    response = await gateway.post(
+        "/signals", content=payload, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    problem = response.json()
+    assert problem["errors"][0]["field"] == field
+    assert problem["detail"].startswith(field)
+    assert await stored(telematics_app, vehicle.vehicle_id) == 0
+
+
+async def test_an_oversized_batch_is_refused_whole(gateway, register, telematics_app):
+    (vehicle,) = await register()
+    samples = [
+        {"vin": vehicle.vin, "ts": (START + timedelta(seconds=i)).isoformat()} for i in range(2001)
+    ]
+    response = await gateway.post("/signals", json=samples)
+    assert response.status_code == 413
+    assert response.json()["code"] == "batch_too_large"
+    assert await stored(telematics_app, vehicle.vehicle_id) == 0
+
+
+async def test_a_dealer_sends_only_for_its_own_vehicles(client_as, register, telematics_app):
+    dealer, other = new_dealer(), new_dealer()
+    (own,) = await register(dealer=dealer)
+    (theirs,) = await register(dealer=other)
+    samples = [
+        {"vin": vin, "ts": START.isoformat(), "signals": {"Vehicle.Speed": 3.0}}
+        for vin in (own.vin, theirs.vin)
+    ]
+    result = await client_as(dealer).send(samples)
+    assert (result["accepted"], result["rejected"]) == (1, 1)
+    assert result["problems"][0] == {
+        "index": 1, "vin": theirs.vin, "field": "body.1.vin", "message": "unknown vehicle"
+    }  # fmt: skip
+    assert await stored(telematics_app, theirs.vehicle_id) == 0
+
+
+@pytest.mark.parametrize("caller", [new_owner(), None])
+async def test_owners_and_anonymous_callers_cannot_send(client_as, caller):
+    response = await client_as(caller).post("/signals", json=[])
+    assert response.status_code == (403 if caller else 401)
+
+
+async def test_location_is_kept_only_with_consent(gateway, register, telematics_app):
+    consenting, refusing = new_owner(), new_owner()
+    (kept,) = await register(owner=consenting, location_consent=True)
+    (dropped,) = await register(owner=refusing)
+    location = {
+        "Vehicle.CurrentLocation.Latitude": 31.23,
+        "Vehicle.CurrentLocation.Longitude": 121.47,
+        "Vehicle.Speed": 20.0,
+    }
+    await gateway.send(
+        [{"vin": v.vin, "ts": START.isoformat(), "signals": location} for v in (kept, dropped)]
+    )
+    located = await rows(
+        telematics_app,
+        "SELECT vehicle_id, latitude, speed FROM signals WHERE vehicle_id = ANY(:ids)",
+        ids=[kept.vehicle_id, dropped.vehicle_id],
+    )
+    by_vehicle = {row.vehicle_id: (row.latitude, row.speed) for row in located}
+    assert by_vehicle == {kept.vehicle_id: (31.23, 20.0), dropped.vehicle_id: (None, 20.0)}
+
+
+async def test_location_tracks_expire_after_the_retention(
+    gateway, register, telematics_app, retention, clock
+):
+    owner = new_owner()
+    (vehicle,) = await register(owner=owner, location_consent=True)
+    old = clock.now - timedelta(days=40)
+    await gateway.send(
+        [
+            {"vin": vehicle.vin, "ts": moment.isoformat(),
+             "signals": {"Vehicle.CurrentLocation.Latitude": 31.0, "Vehicle.Speed": 5.0}}
+            for moment in (old, clock.now - timedelta(days=1))
+        ]
+    )  # fmt: skip
+    await retention.run_once()
+    located = await rows(
+        telematics_app,
+        "SELECT latitude, speed FROM signals WHERE vehicle_id = :v ORDER BY ts",
+        v=vehicle.vehicle_id,
+    )
+    assert [tuple(row) for row in located] == [(None, 5.0), (31.0, 5.0)]
