@@ -18,6 +18,7 @@ from tests.tickets.conftest import (
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
 TUESDAY_9AM_SHANGHAI = MONDAY_9AM_SHANGHAI.replace(day=3)
+ALERT = uuid.uuid4()
 
 
 def lead(dealer_id: uuid.UUID, kind: str = "lead", **fields) -> LeadCreated:
@@ -27,11 +28,13 @@ def lead(dealer_id: uuid.UUID, kind: str = "lead", **fields) -> LeadCreated:
 
 
 def campaign_request(owner_id: uuid.UUID, dealer_id: uuid.UUID, **fields) -> TicketRequested:
+    """A journey's request for a quality alert's target vehicle, as journeys sends it."""
+    vehicle_id = fields.pop("vehicle_id", uuid.uuid4())
     values = {"request_id": uuid.uuid4(), "journey_key": "fan_controller_campaign",
               "kind": "proactive_service", "category": "cooling_fan", "priority": "high",
-              "owner_id": owner_id, "dealer_id": dealer_id,
+              "owner_id": owner_id, "vehicle_id": vehicle_id, "dealer_id": dealer_id,
               "description": "Batch FC-2291 fails past 20,000 km; book an inspection.",
-              "source_type": "quality_alert", "source_id": "QA-17",
+              "source_type": "quality_alert", "source_id": f"{ALERT}:{vehicle_id}",
               "requested_at": datetime.now(UTC)}  # fmt: skip
     return TicketRequested(**(values | fields))
 
@@ -156,12 +159,11 @@ async def test_a_campaign_request_opens_one_proactive_case_linked_to_its_alert(
 
     case = await only_case(client_as(dealer))
     assert case["kind"] == "proactive_service" and case["priority"] == "high"
-    assert case["source_type"] == "journeys.ticket_request"
-    assert case["source_id"] == str(event.request_id)
+    assert case["source_type"] == "quality_alert"
+    assert case["source_id"] == f"{ALERT}:{event.vehicle_id}"
     assert case["source_context"] == {
         "journey_key": "fan_controller_campaign",
-        "source_type": "quality_alert",
-        "source_id": "QA-17",
+        "request_id": str(event.request_id),
     }
     mine = await only_case(client_as(owner))
     assert mine["id"] == case["id"] and "source_context" not in mine
@@ -175,6 +177,39 @@ async def test_each_owner_of_one_campaign_gets_their_own_case(client_as, publish
     ]
     await eventually(lambda: handled(tickets_app, "ticket_requested", *events))
     assert (await client_as(dealer).get("/tickets")).json()["total"] == 3
+
+
+async def test_two_journeys_acting_on_one_target_vehicle_share_its_case(
+    client_as, publisher, tickets_app
+):
+    dealer, owner = new_dealer(), new_owner()
+    campaign = campaign_request(owner.owner_id, dealer.dealer_id)
+    reminder = campaign_request(
+        owner.owner_id, dealer.dealer_id, vehicle_id=campaign.vehicle_id, journey_key="reminder"
+    )
+    events = [await publisher(campaign), await publisher(reminder)]
+    await eventually(lambda: handled(tickets_app, "ticket_requested", *events))
+    assert (await only_case(client_as(dealer)))["source_context"]["journey_key"] == (
+        "fan_controller_campaign"
+    )
+
+
+async def test_a_journey_request_without_a_source_is_keyed_by_the_request(
+    client_as, publisher, tickets_app
+):
+    dealer, owner = new_dealer(), new_owner()
+    event = campaign_request(
+        owner.owner_id, dealer.dealer_id, kind="service_booking", source_type="journey",
+        source_id=None, category=None, priority="normal",
+    )  # fmt: skip
+    envelopes = [await publisher(event), await publisher(event)]
+    await eventually(lambda: handled(tickets_app, "ticket_requested", *envelopes))
+    case = await only_case(client_as(dealer))
+    assert case["kind"] == "service_booking"
+    assert (case["source_type"], case["source_id"]) == (
+        "journeys.ticket_request",
+        str(event.request_id),
+    )
 
 
 async def test_a_request_of_an_unknown_kind_is_dead_lettered(client_as, publisher, tickets_app):

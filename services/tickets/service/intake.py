@@ -2,7 +2,8 @@
 lead or test-drive request, and a journey's request (a proactive-service campaign).
 
 Opening is idempotent per source (`feedback.post:<id>`, `feedback.response:<id>`,
-`profile.lead:<id>`, `journeys.ticket_request:<id>`): the same source event, delivered twice
+`profile.lead:<id>`, a journey request's `quality_alert:<alert>:<vehicle>` or
+`journeys.ticket_request:<id>`): the same source event, delivered twice
 or published twice, never opens two cases. Events about an erased owner are ignored, so a
 late event cannot bring their data back.
 """
@@ -100,16 +101,25 @@ async def open_from_lead(session: AsyncSession, event: LeadCreated, *, now: date
     )
 
 
+def _journey_source(event: TicketRequested) -> tuple[str, str]:
+    """The case's key: the thing the journey acted on (a quality alert's target vehicle),
+    so two journeys acting on one target share a case; else the request itself."""
+    if event.source_type and event.source_id and event.source_type != "journey":
+        return event.source_type[:64], event.source_id[:128]
+    return "journeys.ticket_request", str(event.request_id)
+
+
 async def open_from_journey(
     session: AsyncSession, event: TicketRequested, *, now: datetime
 ) -> None:
     """A journey step's case: a proactive-service case of a quality campaign, a recall
-    booking. The request id keys it; the campaign's own source is linked in the context."""
+    booking. Keyed and linked by its source (see `_journey_source`)."""
     if event.kind not in TicketKind.__members__.values():
         raise PoisonMessage(f"unknown ticket kind {event.kind!r}")
     if await _erased(session, event.owner_id):
         return
     kind = TicketKind(event.kind)
+    source_type, source_id = _journey_source(event)
     await open_case(
         session,
         CaseDraft(
@@ -122,12 +132,11 @@ async def open_from_journey(
             owner_id=event.owner_id,
             vehicle_id=event.vehicle_id,
             dealer_id=event.dealer_id,
-            source_type="journeys.ticket_request",
-            source_id=str(event.request_id),
+            source_type=source_type,
+            source_id=source_id,
             source_context={
                 "journey_key": event.journey_key,
-                "source_type": event.source_type,
-                "source_id": event.source_id,
+                "request_id": str(event.request_id),
             },
         ),
         actor=JOURNEYS,
