@@ -2,6 +2,7 @@
 network, top-box jumps, and the registry of dealers' networks."""
 
 import uuid
+
 from shared.contracts.profile import OrderStatusChanged, ServiceVisitCompleted
 from tests.feedback.conftest import ADMIN, MARKETING, answer, handled, new_dealer, new_owner
 from tests.helpers import eventually
@@ -72,8 +73,8 @@ async def test_answers_from_the_dealers_own_network_are_flagged(
         json={"cidr": "198.51.100.0/24", "label": "showroom"},
     )
     assert registered.status_code == 201, registered.text
-    for number, address in enumerate(["198.51.100.23", "198.51.100.24", "198.51.100.99",
-                                      "203.0.113.5"]):  # fmt: skip
+    addresses = ["198.51.100.23", "198.51.100.24", "198.51.100.99", "203.0.113.5"]
+    for address in addresses:
         headers = {"x-forwarded-for": address, "x-device-id": f"device-{uuid.uuid4()}"}
         await answer(feedback_app, admin, 10, headers=headers, dealer_id=str(dealer.dealer_id))
 

@@ -131,3 +131,18 @@ async def test_a_malformed_batch_is_refused_whole(client_as):
     assert response.json()["errors"][0]["field"] == "body.posts.1.likes"
     listed = (await connector.get("/posts", params={"limit": 200})).json()["items"]
     assert source_id not in {item["source_id"] for item in listed}
+
+
+async def test_an_older_engagement_snapshot_never_overwrites_a_newer_one(client_as):
+    connector = client_as(CONNECTOR)
+    item = post(f"c-{uuid.uuid4()}", "Took the family to the coast, great trip")
+    newer = item | {"likes": 90, "shares": 7, "engagement_at": "2026-03-05T10:00:00Z"}
+    older = item | {"likes": 30, "shares": 1, "engagement_at": "2026-03-03T10:00:00Z"}
+    (post_id,) = (await ingest(connector, newer))["post_ids"]
+    late = await ingest(connector, older)  # a connector retry delivered out of order
+    assert late["unchanged"] == 1
+    stored = (await connector.get(f"/posts/{post_id}")).json()
+    assert (stored["likes"], stored["shares"]) == (90, 7)
+    latest = older | {"likes": 120, "engagement_at": "2026-03-06T10:00:00Z"}
+    assert (await ingest(connector, latest))["updated"] == 1
+    assert (await connector.get(f"/posts/{post_id}")).json()["likes"] == 120

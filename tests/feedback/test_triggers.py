@@ -4,9 +4,10 @@ import uuid
 from datetime import UTC, date, datetime
 
 from services.feedback.domain import Touchpoint
+from shared.contracts.journeys import SurveyRequested
 from shared.contracts.profile import OrderStatusChanged, ServiceVisitCompleted, VehicleRegistered
 from shared.contracts.tickets import TicketResolved
-from tests.feedback.conftest import events, handled, new_dealer, new_owner
+from tests.feedback.conftest import events, handled, new_dealer, new_owner, scalar
 from tests.helpers import eventually
 
 INVITED = "cem.feedback.invitation.created.v1"
@@ -124,3 +125,53 @@ async def test_a_disabled_trigger_sends_nothing(feedback_app, publisher, admin, 
         assert await owner_invitations(client_as, owner, admin) == []
     finally:
         await admin.put(f"/triggers/{delivery['id']}", json=body | {"enabled": True})
+
+
+def survey_request(owner_id, *, touchpoint: str = "anniversary", **fields) -> SurveyRequested:
+    return SurveyRequested(
+        request_id=uuid.uuid4(), journey_key="first_anniversary", owner_id=owner_id,
+        survey_key="delivery_nps", touchpoint=touchpoint, requested_at=datetime.now(UTC),
+    ).model_copy(update=fields)  # fmt: skip
+
+
+async def test_a_journey_request_sends_one_invitation_per_request(
+    feedback_app, publisher, admin, client_as
+):
+    owner = new_owner()
+    request = survey_request(owner.owner_id)
+    first = await publisher(request)
+    again = await publisher(request)  # the same request published twice (a new event id)
+    await eventually(lambda: handled(feedback_app, "survey_requested", first, again))
+
+    (invitation,) = await owner_invitations(client_as, owner, admin)
+    assert invitation["status"] == "sent"
+    assert invitation["touchpoint"] == "journey"  # a touchpoint feedback does not know
+    (issued,) = await events(feedback_app, INVITED, about=invitation["id"])
+    assert issued["data"]["survey_key"] == "delivery_nps"
+
+
+async def test_a_journey_request_respects_the_throttle(feedback_app, publisher, admin, client_as):
+    owner, dealer = new_owner(), new_dealer()
+    delivered_first = await publisher(delivered(owner.owner_id, dealer.dealer_id))
+    await eventually(lambda: handled(feedback_app, "order_delivered", delivered_first))
+    # The delivery trigger's 30-day throttle holds for a journey asking on that touchpoint.
+    asked = await publisher(survey_request(owner.owner_id, touchpoint="order_delivered"))
+    await eventually(lambda: handled(feedback_app, "survey_requested", asked))
+    statuses = sorted(i["status"] for i in await owner_invitations(client_as, owner, admin))
+    assert statuses == ["sent", "suppressed"]
+
+
+async def test_a_journey_request_for_a_missing_survey_is_recorded_not_sent(
+    feedback_app, publisher, admin, client_as
+):
+    owner = new_owner()
+    request = survey_request(owner.owner_id, survey_key="no_such_survey")
+    envelope = await publisher(request)
+    await eventually(lambda: handled(feedback_app, "survey_requested", envelope))
+    assert await owner_invitations(client_as, owner, admin) == []
+    outcome = await scalar(
+        feedback_app,
+        "SELECT outcome FROM touchpoints WHERE source = :s",
+        s=f"journey:{request.request_id}",
+    )
+    assert outcome == "survey_missing"

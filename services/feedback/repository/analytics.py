@@ -248,7 +248,7 @@ class AnalyticsRepository:
             .where(*_touch_window(caller, first, last, touchpoints, dealer_id))
             .group_by(TouchpointRecord.dealer_id)
         )
-        return dict(rows.tuples().all())
+        return {dealer_id: number for dealer_id, number in rows}
 
     async def suppressed_touchpoints(
         self,

@@ -113,7 +113,7 @@ class TouchRead(Read):
 
     touchpoint: str
     lifecycle_stage: str | None
-    owner_id: uuid.UUID
+    owner_id: uuid.UUID | None  # None once the owner is erased
     dealer_id: uuid.UUID | None
     vehicle_id: uuid.UUID | None
     model: str | None

@@ -39,9 +39,13 @@ async def ingest(
         post = known.get((item.source, item.source_id))
         if post is None:
             post = Post(
-                source=item.source, source_id=item.source_id, created_at=now, **_facts(item)
+                source=item.source,
+                source_id=item.source_id,
+                created_at=now,
+                engagement_seen_at=item.engagement_at or now,
+                **_facts(item),
+                **_engagement(item),
             )
-            post.engagement_seen_at = item.engagement_at or now
             if not await _link(session, post, item):
                 counts["skipped"] += 1  # its author was erased
                 continue
@@ -69,13 +73,17 @@ def _facts(item: PostIn) -> dict:
     )
 
 
+def _engagement(item: PostIn) -> dict:
+    return {name: getattr(item, name) for name in ENGAGEMENT}
+
+
 def _update(post: Post, item: PostIn, text_analyzer: TextAnalyzer, now: datetime) -> bool:
     """Applies what changed; engagement counts only from a snapshot newer than the stored
     one (connectors resend and reorder). Returns whether anything changed."""
     facts = _facts(item)
     seen_at = item.engagement_at or now
     if post.engagement_seen_at is None or seen_at >= post.engagement_seen_at:
-        facts |= {name: getattr(item, name) for name in ENGAGEMENT}
+        facts |= _engagement(item)
         post.engagement_seen_at = seen_at
     changed = {name: value for name, value in facts.items() if getattr(post, name) != value}
     text_changed = "body" in changed or "title" in changed
