@@ -12,7 +12,12 @@ DEV_JWT_SECRET = "dev-jwt-secret-change-me-0123456789abcdef"
 DEV_API_KEY_PEPPER = "dev-api-key-pepper-change-me-0123456789"
 
 # One place that names the services and where they listen by default.
-SERVICE_PORTS: dict[str, int] = {"profile": 8101, "feedback": 8102, "tickets": 8103}
+SERVICE_PORTS: dict[str, int] = {
+    "profile": 8101,
+    "feedback": 8102,
+    "tickets": 8103,
+    "journeys": 8105,
+}
 
 
 class Environment(StrEnum):

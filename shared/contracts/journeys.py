@@ -19,6 +19,7 @@ class MessageSent(Event):
     category: str  # safety, service, marketing
     template_key: str
     sent_at: datetime
+    vehicle_id: uuid.UUID | None = None
 
 
 class TicketRequested(Event):
@@ -77,6 +78,20 @@ class TagChanged(Event):
     tag: str
     added: bool
     changed_at: datetime
+
+
+class CouponIssued(Event):
+    """A journey step gives the owner a coupon (e.g. the child-seat coupon of the family
+    anniversary journey); `request_id` makes it issued once."""
+
+    event_type = EventType("journeys", "coupon", "issued")
+
+    request_id: uuid.UUID
+    journey_key: str
+    owner_id: uuid.UUID
+    coupon: str
+    valid_until: datetime
+    issued_at: datetime
 
 
 class JourneysErasureCompleted(ErasureCompleted):

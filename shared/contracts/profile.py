@@ -76,6 +76,8 @@ class ServiceVisitCompleted(Event):
     mileage_km: int
     parts: list[ComponentBatch] = []
     cost: Decimal | None = None
+    # Recall campaigns this visit carried out (journeys marks the recall complete).
+    recall_codes: list[str] = []
 
 
 class VehicleOwnershipChanged(Event):

@@ -1,0 +1,1 @@
+"""Journeys' use cases; each takes the caller's session and never commits."""

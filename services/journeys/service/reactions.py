@@ -1,0 +1,47 @@
+"""What a consumed event does beyond the projections: wakes instances waiting for it,
+counts conversions toward goals, and enters owners into the journeys it triggers."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.journeys.domain import InstanceStatus, JourneySpec, WaitStep, event_concerns
+from services.journeys.repository import JourneysRepository
+from services.journeys.service.entry import Entrant, on_trigger
+
+
+async def react(
+    session: AsyncSession, event: str, entrants: list[Entrant], *, event_id: uuid.UUID,
+    now: datetime,
+) -> None:  # fmt: skip
+    repository = JourneysRepository(session)
+    goals = await repository.active_goals(event)
+    for entrant in entrants:
+        await _resume(repository, event, entrant.owner_id, entrant.context, now)
+        if goals:
+            await repository.mark_converted(entrant.owner_id, goals, now)
+    await on_trigger(session, event, entrants, event_id=event_id, now=now)
+
+
+async def _resume(
+    repository: JourneysRepository, event: str, owner_id: uuid.UUID, facts: dict[str, Any],
+    now: datetime,
+) -> None:  # fmt: skip
+    waiting = [i for i in await repository.waiting_for(owner_id, event)
+               if event_concerns(i.context, facts)]  # fmt: skip
+    if not waiting:
+        return
+    specs = await repository.specs(i.definition_id for i in waiting)
+    for instance in waiting:
+        step = JourneySpec.model_validate(specs[instance.definition_id]).step(instance.step_id)
+        assert isinstance(step, WaitStep)
+        received = [*instance.context.get("received", []), event]
+        instance.context = {**instance.context, "received": received}
+        instance.visits += 1
+        instance.waiting_event = None
+        instance.step_id = step.next
+        instance.status = InstanceStatus.ACTIVE
+        instance.due_at = now  # the step worker takes it from here
+    await repository.session.flush()
