@@ -3,14 +3,25 @@
 from fastapi import FastAPI
 
 from services.profile.config import SERVICE, ProfileSettings
+from services.profile.models import utc_now
 from services.profile.routes import router
+from services.profile.timers import Clock, SegmentTimer
+from shared.database import Database
 from shared.runtime import build_service_app
 
 
-def create_app(settings: ProfileSettings | None = None) -> FastAPI:
-    return build_service_app(
+def create_app(settings: ProfileSettings | None = None, *, clock: Clock = utc_now) -> FastAPI:
+    settings = settings or ProfileSettings()
+
+    async def segment_timer(database: Database) -> None:
+        await SegmentTimer(database, clock=clock, poll_seconds=settings.segment_poll_seconds).run()
+
+    app = build_service_app(
         service=SERVICE,
-        settings=settings or ProfileSettings(),
+        settings=settings,
         routers=[router],
+        workers=[segment_timer],
         title="CEM profile",
     )
+    app.state.settings = settings
+    return app

@@ -123,6 +123,9 @@ class Segment(ProfileModel, table=True):
     version: int = 1
     created_at: datetime = timestamp_field(nullable=False)
     updated_at: datetime = timestamp_field(nullable=False)
+    # A durable timer: conditions over time windows and due dates change with the clock alone,
+    # so every segment is recomputed in full when this passes (see timers.py).
+    recompute_at: datetime = timestamp_field(nullable=False, index=True)
 
 
 class SegmentMembership(ProfileModel, table=True):

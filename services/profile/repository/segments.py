@@ -6,7 +6,23 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, false, func, not_, or_, select, true
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ColumnElement,
+    Float,
+    Text,
+    and_,
+    any_,
+    delete,
+    false,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,6 +30,7 @@ from services.profile.conditions import And, Compare, Condition, HasTag, In, Not
 from services.profile.models import InteractionEvent, Owner, OwnerFacts, Segment, SegmentMembership
 from services.profile.repository.core import owner_scope
 from shared.auth import Caller
+from shared.pagination import PageParams
 
 
 def _attribute_column(name: str, today: date) -> Any:
@@ -39,15 +56,29 @@ def compile_condition(condition: Condition, *, now: datetime) -> ColumnElement[b
             return not_(compile_condition(condition.condition, now=now))
         case Compare():
             column = _attribute_column(condition.attribute, now.date())
-            return and_(column.is_not(None), _OPERATORS[condition.op](column, condition.value))
+            return and_(
+                column.is_not(None), _OPERATORS[condition.op](column, _typed(condition.value))
+            )
         case In():
             column = _attribute_column(condition.attribute, now.date())
-            return and_(column.is_not(None), column.in_(condition.values))
+            return and_(column.is_not(None), column.in_([_typed(v) for v in condition.values]))
         case HasTag():
-            return OwnerFacts.tags.any(condition.tag)
+            return literal(condition.tag, Text()) == any_(OwnerFacts.tags)
         case PastEvent():
             return _event_count(condition, now) >= condition.min_count
     raise AssertionError(f"unhandled condition {condition!r}")
+
+
+def _typed(value: Any) -> Any:
+    """The value with its own SQL type: bound with the column's type, 0.3 against an integer
+    column would be cut to 0 and compare unlike Python does."""
+    if isinstance(value, bool):
+        return literal(value, Boolean())
+    if isinstance(value, int):
+        return literal(value, BigInteger())
+    if isinstance(value, float):
+        return literal(value, Float())
+    return literal(value, Text())
 
 
 def _event_count(condition: PastEvent, now: datetime) -> Any:
@@ -141,3 +172,58 @@ class SegmentRepository:
                 SegmentMembership.segment_key == key, SegmentMembership.owner_id.in_(owner_ids)
             )
         )
+
+    async def owners_with_facts(
+        self, owner_ids: Sequence[uuid.UUID]
+    ) -> list[tuple[Owner, OwnerFacts]]:
+        rows = await self.session.execute(
+            select(Owner, OwnerFacts)
+            .join(OwnerFacts, OwnerFacts.owner_id == Owner.id)
+            .where(Owner.id.in_(owner_ids))
+        )
+        return [(owner, facts) for owner, facts in rows]
+
+    async def events_of_owners(
+        self, owner_ids: Sequence[uuid.UUID], since: datetime
+    ) -> Sequence[InteractionEvent]:
+        rows = await self.session.scalars(
+            select(InteractionEvent).where(
+                InteractionEvent.owner_id.in_(owner_ids), InteractionEvent.occurred_at >= since
+            )
+        )
+        return rows.all()
+
+    async def members_page(
+        self, key: str, caller: Caller, page: PageParams
+    ) -> tuple[Sequence[SegmentMembership], int]:
+        query = (
+            select(SegmentMembership)
+            .join(Owner, Owner.id == SegmentMembership.owner_id)
+            .where(SegmentMembership.segment_key == key, owner_scope(caller))
+        )
+        total = await self.session.scalar(select(func.count()).select_from(query.subquery()))
+        rows = await self.session.scalars(
+            query.order_by(SegmentMembership.entered_at, SegmentMembership.owner_id)
+            .limit(page.limit)
+            .offset(page.offset)
+        )
+        return rows.all(), total or 0
+
+    async def member_counts(self, caller: Caller) -> dict[str, int]:
+        rows = await self.session.execute(
+            select(SegmentMembership.segment_key, func.count())
+            .join(Owner, Owner.id == SegmentMembership.owner_id)
+            .where(owner_scope(caller))
+            .group_by(SegmentMembership.segment_key)
+        )
+        return {key: count for key, count in rows}
+
+    async def due_for_recompute(self, now: datetime, limit: int) -> Sequence[Segment]:
+        rows = await self.session.scalars(
+            select(Segment)
+            .where(Segment.recompute_at <= now)
+            .order_by(Segment.recompute_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return rows.all()

@@ -2,8 +2,9 @@
 
 from fastapi import APIRouter
 
-from services.profile.routes import core, engagement
+from services.profile.routes import core, engagement, segments
 
 router = APIRouter()
 router.include_router(core.router)
 router.include_router(engagement.router)
+router.include_router(segments.router)

@@ -3,8 +3,9 @@ segment memberships are re-evaluated (in memory, for this one owner) whenever a 
 and each change is published."""
 
 import uuid
+from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,7 +20,6 @@ from services.profile.conditions import (
 )
 from services.profile.domain import lifecycle_stage
 from services.profile.models import LifecycleEntry, Owner, OwnerFacts, Segment
-from services.profile.repository.engagement import EngagementRepository
 from services.profile.repository.facts import FAMILY_DESTINATIONS, FactsRepository
 from services.profile.repository.segments import SegmentRepository
 from services.profile.service.loyalty import recognise_super_user
@@ -42,7 +42,7 @@ async def refresh_owner(session: AsyncSession, owner_id: uuid.UUID, *, now: date
     await _derive(facts_repository, facts)
     facts.updated_at = now
     await _update_lifecycle(session, facts, now=now)
-    await evaluate_segments(session, owner, facts, now=now)
+    await evaluate_segments(session, owner, now=now)
 
 
 async def _derive(repository: FactsRepository, facts: OwnerFacts) -> None:
@@ -94,46 +94,56 @@ async def _update_lifecycle(session: AsyncSession, facts: OwnerFacts, *, now: da
     )
 
 
-def facts_mapping(facts: OwnerFacts) -> dict[str, Any]:
-    return facts.model_dump()
+async def snapshots_of(
+    session: AsyncSession, owner_ids: Sequence[uuid.UUID], *, now: datetime, window_days: int
+) -> dict[uuid.UUID, tuple[Owner, OwnerSnapshot]]:
+    """What each owner's conditions look at, loaded in two queries for any number of owners."""
+    repository = SegmentRepository(session)
+    events: dict[uuid.UUID, list[PastEventFact]] = defaultdict(list)
+    if window_days:
+        since = now - timedelta(days=window_days)
+        for event in await repository.events_of_owners(owner_ids, since):
+            events[event.owner_id].append(
+                PastEventFact(event.type, event.occurred_at, event.properties)
+            )
+    return {
+        owner.id: (owner, _snapshot(owner, facts, tuple(events[owner.id]), now))
+        for owner, facts in await repository.owners_with_facts(owner_ids)
+    }
 
 
-async def snapshot_of(
-    session: AsyncSession, owner: Owner, facts: OwnerFacts, *, now: datetime, window_days: int
+def _snapshot(
+    owner: Owner, facts: OwnerFacts, events: tuple[PastEventFact, ...], now: datetime
 ) -> OwnerSnapshot:
-    events = (
-        await EngagementRepository(session).events_since(
-            owner.id, now - timedelta(days=window_days)
-        )
-        if window_days
-        else []
-    )
     return OwnerSnapshot(
         attributes=attribute_values(
-            facts_mapping(facts),
+            facts.model_dump(),
             city=owner.city,
             language=owner.preferred_language,
             today=now.date(),
         ),
         tags=frozenset(facts.tags),
-        events=tuple(PastEventFact(e.type, e.occurred_at, e.properties) for e in events),
+        events=events,
         now=now,
     )
 
 
-async def evaluate_segments(
-    session: AsyncSession, owner: Owner, facts: OwnerFacts, *, now: datetime
-) -> None:
+def is_eligible(owner: Owner) -> bool:
+    """Merged duplicates and erased owners belong to no segment (on both paths)."""
+    return owner.merged_into is None and owner.erased_at is None
+
+
+async def evaluate_segments(session: AsyncSession, owner: Owner, *, now: datetime) -> None:
     """Enters or leaves each segment as the conditions now say, publishing each change."""
     repository = SegmentRepository(session)
     segments = await repository.segments()
     parsed = [(segment, parse_condition(segment.condition)) for segment in segments]
     window = max((max_window_days(condition) for _, condition in parsed), default=0)
-    snapshot = await snapshot_of(session, owner, facts, now=now, window_days=window)
+    await session.flush()
+    _, snapshot = (await snapshots_of(session, [owner.id], now=now, window_days=window))[owner.id]
     current = await repository.memberships_of(owner.id)
-    eligible = owner.merged_into is None and owner.erased_at is None
     for segment, condition in parsed:
-        member = eligible and evaluate(condition, snapshot)
+        member = is_eligible(owner) and evaluate(condition, snapshot)
         why = reasons(condition, snapshot) if member else []
         await apply_membership(
             session,

@@ -1,8 +1,8 @@
-"""owner 360 segments consent loyalty privacy
+"""owner 360
 
-Revision ID: 18f0c855a1f8
+Revision ID: b23828ce3ee2
 Revises: ed1b36bc94b6
-Create Date: 2026-12-01 21:22:23.438720
+Create Date: 2026-12-01 21:27:40.372801
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "18f0c855a1f8"
+revision: str = "b23828ce3ee2"
 down_revision: str | None = "ed1b36bc94b6"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -106,9 +106,11 @@ def upgrade() -> None:
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("recompute_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("key"),
     )
+    op.create_index(op.f("ix_segments_recompute_at"), "segments", ["recompute_at"], unique=False)
     op.create_table(
         "service_due",
         sa.Column("vehicle_id", sa.Uuid(), nullable=False),
@@ -522,6 +524,7 @@ def downgrade() -> None:
     op.drop_table("ticket_projections")
     op.drop_index(op.f("ix_service_due_owner_id"), table_name="service_due")
     op.drop_table("service_due")
+    op.drop_index(op.f("ix_segments_recompute_at"), table_name="segments")
     op.drop_table("segments")
     op.drop_table("owner_keys")
     op.drop_index(op.f("ix_feedback_scores_owner_id"), table_name="feedback_scores")
