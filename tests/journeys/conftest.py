@@ -143,6 +143,15 @@ class JourneysClient:
             "POST", f"/definitions/{created['key']}/versions/1/transitions", json={"to": "active"}
         )
 
+    async def archive(self, key: str) -> None:
+        for version in await self.ok("GET", f"/definitions/{key}/versions"):
+            if version["status"] != "archived":
+                await self.ok(
+                    "POST",
+                    f"/definitions/{key}/versions/{version['version']}/transitions",
+                    json={"to": "archived"},
+                )
+
     async def install(self, template: str, key: str) -> dict:
         await self.ok(
             "POST", "/definitions/from-template", 201, json={"template": template, "key": key}
@@ -217,12 +226,14 @@ async def publisher(infrastructure, journeys_app) -> AsyncIterator:
     for service in ("profile", "feedback", "tickets", "telematics"):
         await ensure_stream(client, service)
 
-    async def publish(event: Event, *, envelope: Envelope | None = None) -> Envelope:
+    async def publish(
+        event: Event | None, *, envelope: Envelope | None = None, msg_id=None
+    ) -> Envelope:
         envelope = envelope or Envelope.wrap(event)
         await client.jetstream().publish(
             envelope.type,
             envelope.model_dump_json().encode(),
-            headers={"Nats-Msg-Id": str(envelope.id)},
+            headers={"Nats-Msg-Id": str(msg_id or envelope.id)},
         )
         return envelope
 
