@@ -6,6 +6,7 @@ from services.profile.config import SERVICE, ProfileSettings
 from services.profile.models import utc_now
 from services.profile.routes import router
 from services.profile.timers import Clock, SegmentTimer
+from services.profile.vault import Vault
 from shared.database import Database
 from shared.runtime import build_service_app
 
@@ -24,4 +25,9 @@ def create_app(settings: ProfileSettings | None = None, *, clock: Clock = utc_no
         title="CEM profile",
     )
     app.state.settings = settings
+    app.state.clock = clock
+    app.state.vault = Vault.from_secrets(
+        settings.owner_master_key.get_secret_value(),
+        settings.contact_hash_pepper.get_secret_value(),
+    )
     return app

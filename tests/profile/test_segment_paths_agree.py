@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services.profile.conditions import evaluate, parse_condition
-from services.profile.models import InteractionEvent, Owner, OwnerFacts
+from services.profile.models import InteractionEvent, Owner, OwnerFacts, OwnerKey
 from services.profile.repository.segments import SegmentRepository
 from services.profile.service.facts import is_eligible, snapshots_of
 
@@ -78,8 +78,12 @@ def _owner_rows(rng: random.Random) -> tuple[Owner, OwnerFacts, list[Interaction
 async def population(profile_app) -> dict:
     rng = random.Random(20261130)
     rows = [_owner_rows(rng) for _ in range(80)]
+    vault = profile_app.state.vault
     async with profile_app.state.database.transaction() as session:
         for owner, facts, events in rows:
+            wrapped = vault.new_wrapped_key(owner.id)
+            session.add(OwnerKey(owner_id=owner.id, wrapped_key=wrapped))
+            owner.full_name = vault.seal(wrapped, owner.id, owner.full_name)
             session.add(owner)
             await session.flush()
             session.add(facts)

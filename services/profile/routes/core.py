@@ -4,6 +4,7 @@ import uuid
 
 from fastapi import APIRouter, status
 
+from services.profile.deps import OwnerVault
 from services.profile.domain import OrderStatus
 from services.profile.schemas import (
     DealerCreate,
@@ -54,21 +55,31 @@ async def get_dealer(dealer_id: uuid.UUID, session: Session, caller: CurrentCall
 
 
 @router.post("/owners", status_code=status.HTTP_201_CREATED, response_model=OwnerRead)
-async def create_owner(body: OwnerCreate, session: Session, caller: CurrentCaller):
-    return await owners.create_owner(session, caller=caller, data=body)
+async def create_owner(
+    body: OwnerCreate, session: Session, caller: CurrentCaller, vault: OwnerVault
+):
+    return await owners.create_owner(session, caller=caller, vault=vault, data=body)
 
 
 @router.get("/owners", response_model=OwnerPage)
 async def list_owners(
-    session: Session, caller: CurrentCaller, paging: Paging, city: str | None = None
+    session: Session,
+    caller: CurrentCaller,
+    vault: OwnerVault,
+    paging: Paging,
+    city: str | None = None,
 ):
-    items, total = await owners.list_owners(session, caller=caller, page=paging, city=city)
+    items, total = await owners.list_owners(
+        session, caller=caller, vault=vault, page=paging, city=city
+    )
     return _page(OwnerPage, items, total, paging)
 
 
 @router.get("/owners/{owner_id}", response_model=OwnerRead)
-async def get_owner(owner_id: uuid.UUID, session: Session, caller: CurrentCaller):
-    return await owners.get_owner(session, caller=caller, owner_id=owner_id)
+async def get_owner(
+    owner_id: uuid.UUID, session: Session, caller: CurrentCaller, vault: OwnerVault
+):
+    return await owners.get_owner(session, caller=caller, vault=vault, owner_id=owner_id)
 
 
 @router.post("/vehicles", status_code=status.HTTP_201_CREATED, response_model=VehicleRead)
@@ -149,6 +160,8 @@ async def get_service_visit(visit_id: uuid.UUID, session: Session, caller: Curre
 
 
 @router.post("/imports", response_model=ImportResult)
-async def import_dms_batch(body: DmsImport, session: Session, caller: CurrentCaller):
+async def import_dms_batch(
+    body: DmsImport, session: Session, caller: CurrentCaller, vault: OwnerVault
+):
     """Idempotent DMS upsert: resending the same batch changes nothing."""
-    return await imports.import_dms_batch(session, caller=caller, batch=body)
+    return await imports.import_dms_batch(session, caller=caller, vault=vault, batch=body)

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.profile.domain import DealerRelation
 from services.profile.errors import IllegalOrderTransition, UnknownReference
-from services.profile.models import Owner, Vehicle
+from services.profile.models import Vehicle
 from services.profile.repository import ProfileRepository
 from services.profile.schemas import (
     DmsImport,
@@ -25,19 +25,21 @@ from services.profile.schemas import (
 )
 from services.profile.service.orders import change_status, open_order, require_dealer
 from services.profile.service.owners import register_owner
+from services.profile.service.personal import PERSONAL_FIELDS, new_owner, update_personal
 from services.profile.service.vehicles import register_vehicle
 from services.profile.service.visits import record_service_visit, vehicle_for_visit
+from services.profile.vault import Vault
 from shared.auth import Caller
 from shared.errors import FieldError
 
 
 async def import_dms_batch(
-    session: AsyncSession, *, caller: Caller, batch: DmsImport
+    session: AsyncSession, *, caller: Caller, vault: Vault, batch: DmsImport
 ) -> ImportResult:
     dealer_id = require_dealer(caller)
     # One import per dealer at a time, so two resends of a batch cannot both create.
     await session.execute(select(func.pg_advisory_xact_lock(func.hashtext(str(dealer_id)))))
-    run = _ImportRun(session, dealer_id)
+    run = _ImportRun(session, dealer_id, vault)
     for record in batch.owners:
         await run.owner(record)
     for index, record in enumerate(batch.vehicles):
@@ -65,8 +67,9 @@ def _apply(model: Any, values: dict[str, Any]) -> bool:
 
 
 class _ImportRun:
-    def __init__(self, session: AsyncSession, dealer_id: uuid.UUID) -> None:
+    def __init__(self, session: AsyncSession, dealer_id: uuid.UUID, vault: Vault) -> None:
         self.session = session
+        self.vault = vault
         self.dealer_id = dealer_id
         self.repository = ProfileRepository(session)
         self.counts = {
@@ -81,13 +84,16 @@ class _ImportRun:
         values = record.model_dump(exclude={"external_id"})
         owner = await self.repository.owner_by_external_id(self.dealer_id, record.external_id)
         if owner is None:
-            owner = await self.repository.add(Owner(**values))
+            owner = await new_owner(self.session, self.vault, values)
             await register_owner(
                 self.session, owner, dealer_id=self.dealer_id, external_id=record.external_id
             )
             self._count("owners", "created")
             return
-        self._count("owners", "updated" if _apply(owner, values) else "unchanged")
+        personal = await update_personal(self.session, self.vault, owner, values)
+        others = {k: v for k, v in values.items() if k not in PERSONAL_FIELDS}
+        changed = _apply(owner, others) or personal
+        self._count("owners", "updated" if changed else "unchanged")
 
     async def _owner_id(self, field: str, external_id: str | None) -> uuid.UUID | None:
         if external_id is None:

@@ -7,7 +7,9 @@ from services.profile.errors import DuplicateExternalId, OwnerNotFound
 from services.profile.models import Owner
 from services.profile.repository import ProfileRepository
 from services.profile.repository.facts import FactsRepository
-from services.profile.schemas import OwnerCreate
+from services.profile.schemas import OwnerCreate, OwnerRead
+from services.profile.service.personal import new_owner, read_owners
+from services.profile.vault import Vault
 from shared.auth import Caller, CallerKind, StaffRole
 from shared.contracts.profile import OwnerRegistered
 from shared.errors import Forbidden
@@ -15,7 +17,9 @@ from shared.messaging.outbox import record_event
 from shared.pagination import PageParams
 
 
-async def create_owner(session: AsyncSession, *, caller: Caller, data: OwnerCreate) -> Owner:
+async def create_owner(
+    session: AsyncSession, *, caller: Caller, vault: Vault, data: OwnerCreate
+) -> OwnerRead:
     """Dealers register their customers; CX staff register owners who reach us directly."""
     if caller.kind is CallerKind.OWNER:
         raise Forbidden("Owners cannot register other owners")
@@ -25,9 +29,9 @@ async def create_owner(session: AsyncSession, *, caller: Caller, data: OwnerCrea
     if caller.dealer_id and data.external_id:
         if await repository.owner_by_external_id(caller.dealer_id, data.external_id):
             raise DuplicateExternalId(f"Owner external id {data.external_id!r} is already used")
-    owner = await repository.add(Owner(**data.model_dump(exclude={"external_id"})))
+    owner = await new_owner(session, vault, data.model_dump(exclude={"external_id"}))
     await register_owner(session, owner, dealer_id=caller.dealer_id, external_id=data.external_id)
-    return owner
+    return (await read_owners(session, vault, [owner], caller=caller))[0]
 
 
 async def register_owner(
@@ -54,9 +58,10 @@ async def register_owner(
 
 
 async def list_owners(
-    session: AsyncSession, *, caller: Caller, page: PageParams, city: str | None
-) -> tuple[list[Owner], int]:
-    return await ProfileRepository(session).list_owners(caller, page, city=city)
+    session: AsyncSession, *, caller: Caller, vault: Vault, page: PageParams, city: str | None
+) -> tuple[list[OwnerRead], int]:
+    owners, total = await ProfileRepository(session).list_owners(caller, page, city=city)
+    return await read_owners(session, vault, owners, caller=caller), total
 
 
 async def visible_owner(session: AsyncSession, caller: Caller, owner_id: uuid.UUID) -> Owner:
@@ -67,8 +72,8 @@ async def visible_owner(session: AsyncSession, caller: Caller, owner_id: uuid.UU
     return owner
 
 
-async def get_owner(session: AsyncSession, *, caller: Caller, owner_id: uuid.UUID) -> Owner:
-    owner = await ProfileRepository(session).get_owner(caller, owner_id)
-    if owner is None:
-        raise OwnerNotFound(f"Owner {owner_id} not found")
-    return owner
+async def get_owner(
+    session: AsyncSession, *, caller: Caller, vault: Vault, owner_id: uuid.UUID
+) -> OwnerRead:
+    owner = await visible_owner(session, caller, owner_id)
+    return (await read_owners(session, vault, [owner], caller=caller))[0]

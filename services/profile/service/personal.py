@@ -1,0 +1,102 @@
+"""Owners' personal fields: sealed with the owner's own key on the way in, opened on the way
+out (or shown as erased once the key is destroyed), and every staff read audited."""
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.profile.models import AuditEntry, Owner, OwnerKey, utc_now
+from services.profile.repository.privacy import PrivacyRepository
+from services.profile.schemas import OwnerRead
+from services.profile.vault import Vault
+from shared.auth import Caller
+
+PERSONAL_FIELDS = ("full_name", "email", "phone")
+ERASED = "[erased]"
+
+
+def _sealed(vault: Vault, wrapped: bytes, owner_id: uuid.UUID, values: dict) -> dict[str, Any]:
+    return {
+        **{name: vault.seal(wrapped, owner_id, values.get(name)) for name in PERSONAL_FIELDS},
+        "email_hash": vault.contact_hash("email", values.get("email")),
+        "phone_hash": vault.contact_hash("phone", values.get("phone")),
+    }
+
+
+async def new_owner(session: AsyncSession, vault: Vault, values: dict[str, Any]) -> Owner:
+    """Adds an owner whose personal fields are sealed with a key made for them."""
+    owner_id = uuid.uuid4()
+    wrapped = vault.new_wrapped_key(owner_id)
+    session.add(OwnerKey(owner_id=owner_id, wrapped_key=wrapped))
+    others = {k: v for k, v in values.items() if k not in PERSONAL_FIELDS}
+    owner = Owner(id=owner_id, **others, **_sealed(vault, wrapped, owner_id, values))
+    session.add(owner)
+    await session.flush()
+    return owner
+
+
+async def update_personal(
+    session: AsyncSession, vault: Vault, owner: Owner, values: dict[str, Any]
+) -> bool:
+    """Reseals the personal fields that differ; returns whether any did."""
+    current = (await personal_of(session, vault, [owner]))[owner.id]
+    if all(current[name] == values.get(name) for name in PERSONAL_FIELDS):
+        return False
+    wrapped = (await PrivacyRepository(session).keys_of([owner.id]))[owner.id]
+    for name, value in _sealed(vault, wrapped, owner.id, values).items():
+        setattr(owner, name, value)
+    return True
+
+
+async def personal_of(
+    session: AsyncSession, vault: Vault, owners: Sequence[Owner]
+) -> dict[uuid.UUID, dict[str, str | None]]:
+    keys = await PrivacyRepository(session).keys_of([owner.id for owner in owners])
+    opened = {}
+    for owner in owners:
+        wrapped = keys.get(owner.id)
+        if wrapped is None:  # the key was destroyed: nothing readable is left
+            opened[owner.id] = {"full_name": ERASED, "email": None, "phone": None}
+            continue
+        opened[owner.id] = {
+            name: vault.open(wrapped, owner.id, getattr(owner, name)) for name in PERSONAL_FIELDS
+        }
+    return opened
+
+
+async def read_owners(
+    session: AsyncSession, vault: Vault, owners: Sequence[Owner], *, caller: Caller
+) -> list[OwnerRead]:
+    """The owners as the API shows them; a staff caller's read is written to the audit log."""
+    personal = await personal_of(session, vault, owners)
+    await audit(session, caller, [owner.id for owner in owners], action="read")
+    return [
+        OwnerRead.model_validate({**owner.model_dump(), **personal[owner.id]}) for owner in owners
+    ]
+
+
+async def audit(
+    session: AsyncSession,
+    caller: Caller,
+    owner_ids: Sequence[uuid.UUID],
+    *,
+    action: str,
+    at: datetime | None = None,
+) -> None:
+    if not caller.is_staff:
+        return
+    moment = at or utc_now()
+    session.add_all(
+        AuditEntry(
+            actor=caller.subject,
+            actor_roles=sorted(caller.roles),
+            owner_id=owner_id,
+            action=action,
+            at=moment,
+        )
+        for owner_id in owner_ids
+    )
+    await session.flush()
