@@ -1,0 +1,3 @@
+from bench.tickets.run import main
+
+main()
