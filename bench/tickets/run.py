@@ -197,7 +197,7 @@ def _count_case(cell: Tally, status, created, resolved_at, reopens) -> None:
 
 def _count_clock(cell: Tally, clock: SlaClockRow) -> None:
     over = clock.consumed_seconds > clock.target_seconds
-    counts = cell.clocks[clock.kind]
+    counts = cell.clocks.get(clock.kind, Compliance())
     met = clock.stopped_at is not None and clock.breached_at is None and not over
     breached = clock.breached_at is not None or (clock.stopped_at is not None and over)
     cell.clocks[clock.kind] = Compliance(met=counts.met + met, breached=counts.breached + breached)

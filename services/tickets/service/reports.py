@@ -34,9 +34,7 @@ class Tally:
     resolve_seconds: float = 0.0
     reopened: int = 0
     resolved_once: int = 0
-    clocks: dict[str, Compliance] = field(
-        default_factory=lambda: defaultdict(Compliance)  # type: ignore[arg-type]
-    )
+    clocks: dict[str, Compliance] = field(default_factory=dict)
     paused_seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
 
     def add(self, other: "Tally") -> None:
@@ -44,7 +42,7 @@ class Tally:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.resolved_once += other.resolved_once
         for kind, counts in other.clocks.items():
-            mine = self.clocks[kind]
+            mine = self.clocks.get(kind, Compliance())
             self.clocks[kind] = Compliance(
                 met=mine.met + counts.met, breached=mine.breached + counts.breached
             )
