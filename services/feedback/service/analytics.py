@@ -84,20 +84,18 @@ async def scores(
     rows = await AnalyticsRepository(session).score_rows(
         caller, part, period, by.value if by else None
     )
-    by_group: dict[object, dict[date, Row]] = defaultdict(dict)
+    by_group: dict[object, dict[date, tuple[int, ...]]] = defaultdict(dict)
     for row in rows:
-        by_group[row.key][row.period_start] = row
+        by_group[row.key][row.period_start] = _counts(row)
     staff = caller.is_staff
     groups = [
         ScoreGroup(
             key=None if key is None else str(key),
-            total=figure(part.kind, list(series.values()), staff=staff),
+            total=Figure(**_figure_values(part.kind, list(series.values()), staff)),
             series=[
                 PeriodFigure(
                     period_start=start,
-                    **figure(
-                        part.kind, [series[start]] if start in series else [], staff=staff
-                    ).model_dump(),
+                    **_figure_values(part.kind, [series[start]] if start in series else [], staff),
                 )
                 for start in starts
             ],
@@ -111,14 +109,22 @@ async def scores(
         start=starts[0] if starts else part.first,
         end=part.last,
         by=by,
-        total=figure(part.kind, rows, staff=staff),
+        total=Figure(**_figure_values(part.kind, [_counts(row) for row in rows], staff)),
         groups=groups,
     )
 
 
-def figure(kind: SurveyKind, rows: list[Row], *, staff: bool) -> Figure:
-    counts = {name: sum(getattr(row, name) or 0 for row in rows) for name in SCORE_COUNTS}
-    answered = counts["responses"]
+def _counts(row: Row) -> tuple[int, ...]:
+    """A counted row's counts, in `SCORE_COUNTS` order."""
+    return tuple(getattr(row, name) or 0 for name in SCORE_COUNTS)
+
+
+def _figure_values(kind: SurveyKind, counted: list[tuple[int, ...]], staff: bool) -> dict:
+    """A figure's fields from counted rows: the score, average and response rate, with the
+    counts behind them."""
+    sums = [sum(column) for column in zip(*counted, strict=True)] if counted else None
+    counts = dict(zip(SCORE_COUNTS, sums or [0] * len(SCORE_COUNTS), strict=True))
+    answered, invited = counts["responses"], counts["invited"]
     scored = ScoreFigure(
         kind=kind,
         responses=counts["promoters"] + counts["passives"] + counts["detractors"],
@@ -126,18 +132,14 @@ def figure(kind: SurveyKind, rows: list[Row], *, staff: bool) -> Figure:
         passives=counts["passives"],
         detractors=counts["detractors"],
     )
-    return Figure(
-        invited=counts["invited"],
-        responses=answered,
-        promoters=counts["promoters"],
-        passives=counts["passives"],
-        detractors=counts["detractors"],
-        top_box=counts["top_box"],
-        score=scored.value,
-        average=round(counts["score_sum"] / scored.responses, 2) if scored.responses else None,
-        response_rate=round(answered / counts["invited"], 3) if counts["invited"] else None,
-        from_dealer_network=counts["from_dealer_network"] if staff else None,
-    )
+    network = counts.pop("from_dealer_network")
+    score_sum = counts.pop("score_sum")
+    return counts | {
+        "score": scored.value,
+        "average": round(score_sum / scored.responses, 2) if scored.responses else None,
+        "response_rate": round(answered / invited, 3) if invited else None,
+        "from_dealer_network": network if staff else None,
+    }
 
 
 async def top_topics(
@@ -147,8 +149,9 @@ async def top_topics(
     period = tiling_period(part.first, part.last)
     analytics = AnalyticsRepository(session)
     rows = await analytics.topic_rows(caller, part, period, band, limit)
-    totals = figure(part.kind, await analytics.score_rows(caller, part, period, None), staff=False)
-    answers = getattr(totals, f"{band.value}s")
+    counted = await analytics.score_rows(caller, part, period, None)
+    totals = _figure_values(part.kind, [_counts(row) for row in counted], staff=False)
+    answers = totals[f"{band.value}s"]
     names = {topic.key: topic for topic in await FeedbackRepository(session).topics()}
     return TopicReport(
         kind=part.kind,

@@ -1,0 +1,3 @@
+from bench.feedback.run import main
+
+main()

@@ -1,0 +1,342 @@
+"""Feedback analytics on a million answers: dashboard queries against the kept counts, and
+the same figures aggregated from the answers themselves (the naive baseline), in one run.
+
+Starts its own PostgreSQL (embedded, in a temporary folder), migrates feedback's database,
+loads the answers with COPY (one invitation each, plus unanswered invitations), builds the
+counts with the same rebuild the migration uses, then times each dashboard query through
+the service's own code and the naive query for the same figure. Prints p50 and p99 per
+query and the naive-to-counted ratio; asserts nothing.
+
+    python -m bench.feedback [--responses 1000000] [--runs 40] [--naive-runs 8]
+"""
+
+import argparse
+import asyncio
+import json
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+from sqlalchemy import text
+
+from cli.embedded import EmbeddedPostgres
+from services.feedback.config import MIGRATIONS_DIR
+from services.feedback.domain import ScoreBand, SurveyKind, score_band
+from services.feedback.domain.analytics import Period, Slice
+from services.feedback.repository import rollups
+from services.feedback.schemas.analytics import Dimension
+from services.feedback.service import analytics, integrity
+from shared.auth import Caller, CallerKind, StaffRole
+from shared.config import CommonSettings, Environment
+from shared.database import Database, service_url
+from shared.migrations import upgrade
+from shared.pagination import PageParams
+
+DEALERS = 200
+MODELS = ("ET5", "ET7", "ES6", "ES8", "EC6", "EL7")
+# touchpoint -> (survey kind, lifecycle stage, share of answers)
+TOUCHPOINTS = {
+    "order_delivered": ("nps", "delivery", 0.25),
+    "service_visit_completed": ("csat", "usage_and_service", 0.45),
+    "ticket_resolved": ("nps", "usage_and_service", 0.15),
+    "call_centre_contact": ("nps", "usage_and_service", 0.15),
+}
+TOPICS = ("smart_key", "charging", "infotainment", "ota", "delivery", "service_quality")
+TODAY = date(2026, 12, 1)
+DAYS = 365
+UNANSWERED_SHARE = 0.3  # invitations that got no answer, on top of the answered ones
+
+STAFF = Caller(kind=CallerKind.STAFF, subject="bench@cem", roles=frozenset({StaffRole.ADMIN}))
+
+
+def main() -> None:
+    arguments = _arguments()
+    with tempfile.TemporaryDirectory(prefix="cem-bench-feedback-") as folder:
+        postgres = EmbeddedPostgres(Path(folder) / "postgres", durable=False).start()
+        try:
+            asyncio.run(_run(postgres.url, arguments))
+        finally:
+            postgres.stop()
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--responses", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=40, help="timed runs per counted query")
+    parser.add_argument("--naive-runs", type=int, default=8, help="timed runs per naive query")
+    return parser.parse_args()
+
+
+async def _run(server_url: str, arguments: argparse.Namespace) -> None:
+    settings = CommonSettings(
+        environment=Environment.TEST,
+        database_url=server_url,
+        database_prefix=f"bench_{uuid.uuid4().hex[:8]}",
+        log_level="WARNING",
+    )
+    await asyncio.to_thread(upgrade, "feedback", MIGRATIONS_DIR, settings)
+    url = service_url(settings, "feedback")
+    connection = await asyncpg.connect(url.set(drivername="postgresql").render_as_string(False))
+    try:
+        started = time.perf_counter()
+        loaded = await _load(connection, arguments.responses)
+        print(f"loaded {loaded:,} answers and their invitations with COPY in "
+              f"{time.perf_counter() - started:.1f} s")  # fmt: skip
+    finally:
+        await connection.close()
+    database = Database(url, pool_size=2)
+    try:
+        started = time.perf_counter()
+        async with database.transaction() as session:
+            await rollups.rebuild(session)
+        async with database.transaction() as session:
+            await session.execute(text("ANALYZE"))
+            cells = await session.scalar(text("SELECT count(*) FROM score_rollups"))
+        print(f"counted into {cells:,} rows (day, week, month) in "
+              f"{time.perf_counter() - started:.1f} s\n")  # fmt: skip
+        await _measure(database, arguments)
+    finally:
+        await database.dispose()
+
+
+# Loading
+
+
+async def _load(connection: asyncpg.Connection, responses: int) -> int:
+    templates = {kind: uuid.uuid4() for kind in ("nps", "csat")}
+    for kind, template_id in templates.items():
+        await connection.execute(
+            "INSERT INTO survey_templates (id, key, version, kind, title, questions, created_by, "
+            "created_at) VALUES ($1, $2, 1, $3, '{}', '[]', 'bench', now())",
+            template_id,
+            f"bench_{kind}",
+            kind,
+        )
+    random.seed(7)
+    dealers = [uuid.uuid4() for _ in range(DEALERS)]
+    answered: list[tuple] = []
+    await connection.copy_records_to_table(
+        "invitations",
+        columns=INVITATION_COLUMNS,
+        records=_invitations(responses, dealers, templates, answered),
+    )
+    await connection.copy_records_to_table(
+        "responses", columns=RESPONSE_COLUMNS, records=_responses(answered, templates)
+    )
+    return len(answered)
+
+
+INVITATION_COLUMNS = [
+    "id", "template_id", "status", "touchpoint", "lifecycle_stage", "owner_id", "dealer_id",
+    "model", "language", "source", "send_at", "sent_at", "answered_at", "created_by", "created_at",
+]  # fmt: skip
+RESPONSE_COLUMNS = [
+    "id", "invitation_id", "template_id", "survey_key", "survey_version", "kind", "score", "band",
+    "answers", "comment", "touchpoint", "lifecycle_stage", "owner_id", "dealer_id", "model",
+    "language", "topics", "channel", "network_hash", "submitted_at",
+]  # fmt: skip
+
+
+def _invitations(
+    responses: int, dealers: list[uuid.UUID], templates: dict, answered: list[tuple]
+) -> Iterator[tuple]:
+    """Invitations spread over a year; the answered ones are remembered for `_responses`."""
+    names, weights = list(TOUCHPOINTS), [share for *_, share in TOUCHPOINTS.values()]
+    start = datetime.combine(TODAY - timedelta(days=DAYS - 1), datetime.min.time(), UTC)
+    total = int(responses * (1 + UNANSWERED_SHARE))
+    for number in range(total):
+        touchpoint = random.choices(names, weights)[0]
+        kind, stage, _ = TOUCHPOINTS[touchpoint]
+        dealer = random.choice(dealers)
+        sent = start + timedelta(seconds=random.randrange(DAYS * 86_400))
+        invitation_id, owner_id = uuid.uuid4(), uuid.uuid4()
+        is_answered = number % (1 + UNANSWERED_SHARE) < 1 and len(answered) < responses
+        answered_at = sent + timedelta(hours=random.randrange(1, 72)) if is_answered else None
+        if answered_at and answered_at.date() > TODAY:
+            answered_at, is_answered = None, False
+        model = random.choice(MODELS)
+        if is_answered:
+            answered.append((invitation_id, kind, touchpoint, stage, owner_id, dealer, model,
+                             answered_at))  # fmt: skip
+        yield (
+            invitation_id, templates[kind], "answered" if is_answered else "sent", touchpoint,
+            stage, owner_id, dealer, model, "zh", f"bench:{number}", sent, sent, answered_at,
+            "bench", sent,
+        )  # fmt: skip
+
+
+def _responses(answered: list[tuple], templates: dict) -> Iterator[tuple]:
+    for invitation_id, kind, touchpoint, stage, owner_id, dealer, model, at in answered:
+        score = _score(kind, dealer)
+        band = score_band(SurveyKind(kind), score)
+        topics = _topics(band)
+        comment = "bench comment" if topics else None
+        yield (
+            uuid.uuid4(), invitation_id, templates[kind], f"bench_{kind}", 1, kind, score, band,
+            json.dumps({"score": score}), comment, touchpoint, stage, owner_id, dealer, model,
+            "zh", json.dumps(topics), "link", f"{random.getrandbits(64):016x}", at,
+        )  # fmt: skip
+
+
+def _score(kind: str, dealer: uuid.UUID) -> int:
+    # Each dealer leans a little better or worse than the network.
+    lean = (dealer.int % 5) - 2
+    if kind == "nps":
+        return max(0, min(10, round(random.gauss(7.6 + lean * 0.4, 2.2))))
+    return max(1, min(5, round(random.gauss(4.0 + lean * 0.15, 0.9))))
+
+
+def _topics(band: str) -> list[str]:
+    chance = 0.75 if band == "detractor" else 0.2
+    if random.random() >= chance:
+        return []
+    return random.sample(TOPICS, random.choice((1, 1, 2)))
+
+
+# Measuring
+
+
+Query = Callable[[object], Awaitable[object]]
+
+
+async def _measure(database: Database, arguments: argparse.Namespace) -> None:
+    dealer_id = await _first_dealer(database)
+    dealer = Caller(kind=CallerKind.DEALER, subject="bench-dealer", dealer_id=dealer_id)
+    year = Slice(kind=SurveyKind.NPS, first=date(2025, 12, 1), last=date(2026, 11, 30))
+    half_year = Slice(kind=SurveyKind.NPS, first=TODAY - timedelta(weeks=26), last=TODAY)
+    quarter = Slice(kind=SurveyKind.NPS, first=TODAY - timedelta(days=89), last=TODAY)
+    dealer_quarter = Slice(
+        kind=SurveyKind.CSAT, first=quarter.first, last=TODAY, dealer_id=dealer_id
+    )
+    dealer_nps_quarter = Slice(
+        kind=SurveyKind.NPS, first=quarter.first, last=TODAY, dealer_id=dealer_id
+    )
+    cases: list[tuple[str, Query, Query | None]] = [
+        ("staff: NPS by dealer, by month, 12 months",
+         lambda s: analytics.scores(s, caller=STAFF, part=year, period=Period.MONTH,
+                                    by=Dimension.DEALER),
+         lambda s: _naive_scores(s, year, "month", "dealer_id")),
+        ("staff: NPS trend by week, 26 weeks",
+         lambda s: analytics.scores(s, caller=STAFF, part=half_year, period=Period.WEEK, by=None),
+         lambda s: _naive_scores(s, half_year, "week", None)),
+        ("staff: NPS by model, by month, 12 months",
+         lambda s: analytics.scores(s, caller=STAFF, part=year, period=Period.MONTH,
+                                    by=Dimension.MODEL),
+         lambda s: _naive_scores(s, year, "month", "model")),
+        ("dealer: CSAT by touchpoint, by day, 90 days",
+         lambda s: analytics.scores(s, caller=dealer, part=dealer_quarter, period=Period.DAY,
+                                    by=Dimension.TOUCHPOINT),
+         lambda s: _naive_scores(s, dealer_quarter, "day", "touchpoint")),
+        ("staff: top detractor topics, 90 days",
+         lambda s: analytics.top_topics(s, caller=STAFF, part=quarter, band=ScoreBand.DETRACTOR,
+                                        limit=10),
+         lambda s: _naive_topics(s, quarter)),
+        ("dealer: detractor verbatims, first page, 90 days",
+         lambda s: analytics.verbatims(s, caller=dealer, part=dealer_nps_quarter,
+                                       page=PageParams(limit=20), band=ScoreBand.DETRACTOR,
+                                       topic=None),
+         None),
+        ("staff: integrity report, 30 days",
+         lambda s: integrity.integrity_report(
+             s, caller=STAFF, part=Slice(kind=SurveyKind.NPS, first=TODAY - timedelta(days=29),
+                                         last=TODAY),
+             touchpoints=["order_delivered", "service_visit_completed"]),
+         None),
+    ]  # fmt: skip
+    print(f"{'query':<50}{'p50 ms':>9}{'p99 ms':>9}{'naive p50':>11}{'naive p99':>11}"
+          f"{'ratio':>8}")  # fmt: skip
+    for name, counted, naive in cases:
+        fast = await _timings(database, counted, arguments.runs)
+        slow = await _timings(database, naive, arguments.naive_runs) if naive else None
+        print(_line(name, fast, slow))
+    print("\nratio: naive p50 / counted p50, both measured in this run on the same data")
+
+
+async def _first_dealer(database: Database) -> uuid.UUID:
+    async with database.transaction() as session:
+        return await session.scalar(
+            text("SELECT dealer_id FROM responses GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
+        )
+
+
+async def _timings(database: Database, query: Query, runs: int) -> list[float]:
+    async with database.transaction() as session:
+        await query(session)  # warm the caches once
+    samples = []
+    for _ in range(runs):
+        async with database.transaction() as session:
+            started = time.perf_counter()
+            await query(session)
+            samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def _percentile(samples: list[float], share: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def _line(name: str, fast: list[float], slow: list[float] | None) -> str:
+    p50, p99 = _percentile(fast, 0.5), _percentile(fast, 0.99)
+    if not slow:
+        return f"{name:<50}{p50:>9.1f}{p99:>9.1f}{'-':>11}{'-':>11}{'-':>8}"
+    naive50, naive99 = statistics.median(slow), _percentile(slow, 0.99)
+    return (f"{name:<50}{p50:>9.1f}{p99:>9.1f}{naive50:>11.1f}{naive99:>11.1f}"
+            f"{naive50 / p50:>7.1f}x")  # fmt: skip
+
+
+# The naive baseline: the same figures aggregated from the answers at query time
+
+
+async def _naive_scores(session, part: Slice, grain: str, by: str | None):
+    group = by or "NULL"
+    window = _naive_window(part)
+    answers = text(
+        f"SELECT {group} AS key, date_trunc('{grain}', submitted_at AT TIME ZONE 'UTC')::date, "
+        "count(*), sum((band = 'promoter')::int), sum((band = 'passive')::int), "
+        "sum((band = 'detractor')::int), sum(score) FROM responses "
+        f"WHERE kind = :kind AND {window} GROUP BY 1, 2"
+    )
+    sent = text(
+        f"SELECT {'i.' + by if by else 'NULL'} AS key, "
+        f"date_trunc('{grain}', i.sent_at AT TIME ZONE 'UTC')::date, count(*) "
+        "FROM invitations i JOIN survey_templates t ON t.id = i.template_id "
+        f"WHERE t.kind = :kind AND {window.replace('submitted_at', 'i.sent_at')} GROUP BY 1, 2"
+    )
+    parameters = _naive_parameters(part)
+    return (
+        (await session.execute(answers, parameters)).all(),
+        (await session.execute(sent, parameters)).all(),
+    )
+
+
+async def _naive_topics(session, part: Slice):
+    statement = text(
+        "SELECT topic, count(*) FROM responses CROSS JOIN LATERAL "
+        "jsonb_array_elements_text(topics) AS topic WHERE kind = :kind AND band = 'detractor' "
+        f"AND {_naive_window(part)} GROUP BY 1 ORDER BY 2 DESC LIMIT 10"
+    )
+    return (await session.execute(statement, _naive_parameters(part))).all()
+
+
+def _naive_window(part: Slice) -> str:
+    window = "submitted_at >= :first AND submitted_at < :after"
+    return window + (" AND dealer_id = :dealer" if part.dealer_id else "")
+
+
+def _naive_parameters(part: Slice) -> dict:
+    def midnight(day: date) -> datetime:
+        return datetime.combine(day, datetime.min.time(), UTC)
+
+    return {
+        "kind": part.kind.value,
+        "first": midnight(part.first),
+        "after": midnight(part.last + timedelta(days=1)),
+        "dealer": part.dealer_id,
+    }
