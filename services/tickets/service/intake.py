@@ -193,10 +193,8 @@ async def open_from_detractor(
         now=now,
     )
     if followed is not None:
-        await note(
-            session, followed, "followed_up", actor=FEEDBACK, at=now,
-            detail=f"{why}; the reopen period is over, so case {opened.number} was opened",
-        )  # fmt: skip
+        detail = f"{why}; this case can no longer be reopened, so case {opened.number} was opened"
+        await note(session, followed, "followed_up", actor=FEEDBACK, at=now, detail=detail)
 
 
 async def _act_on(
