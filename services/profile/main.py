@@ -3,7 +3,9 @@
 from fastapi import FastAPI
 
 from services.profile.config import SERVICE, ProfileSettings
+from services.profile.handlers import subscriptions
 from services.profile.models import utc_now
+from services.profile.peers import PeerExports
 from services.profile.routes import router
 from services.profile.timers import Clock, SegmentTimer
 from services.profile.vault import Vault
@@ -21,6 +23,7 @@ def create_app(settings: ProfileSettings | None = None, *, clock: Clock = utc_no
         service=SERVICE,
         settings=settings,
         routers=[router],
+        subscriptions=subscriptions(clock),
         workers=[segment_timer],
         title="CEM profile",
     )
@@ -30,4 +33,5 @@ def create_app(settings: ProfileSettings | None = None, *, clock: Clock = utc_no
         settings.owner_master_key.get_secret_value(),
         settings.contact_hash_pepper.get_secret_value(),
     )
+    app.state.peers = PeerExports(settings.peer_urls, timeout_seconds=settings.peer_timeout_seconds)
     return app

@@ -50,6 +50,10 @@ class Vault:
         blob = base64.b64decode(sealed.removeprefix(_PREFIX))
         return data_key.decrypt(blob[:_NONCE_BYTES], blob[_NONCE_BYTES:], owner_id.bytes).decode()
 
+    @staticmethod
+    def is_sealed(value: str) -> bool:
+        return value.startswith(_PREFIX)
+
     def contact_hash(self, kind: str, value: str | None) -> str | None:
         """The same person's email or phone hashes the same whatever its spelling."""
         if not value:

@@ -161,3 +161,15 @@ class OwnerErasureRequested(Event):
 
 class ProfileErasureCompleted(ErasureCompleted):
     event_type = erasure_completed_type("profile")
+
+
+class OwnersMerged(Event):
+    """Two owner records were found to be one person and merged (explicitly, by staff): every
+    service should treat `merged_owner_id` as `survivor_owner_id` from now on."""
+
+    event_type = EventType("profile", "owner", "merged")
+
+    survivor_owner_id: uuid.UUID
+    merged_owner_id: uuid.UUID
+    matched_on: list[str] = []
+    merged_at: datetime

@@ -227,9 +227,16 @@ class ProfileRepository:
     # Service visits
 
     async def list_service_visits(
-        self, caller: Caller, page: PageParams, *, vehicle_id: uuid.UUID | None
+        self,
+        caller: Caller,
+        page: PageParams,
+        *,
+        vehicle_id: uuid.UUID | None,
+        owner_id: uuid.UUID | None = None,
     ):
         filters = [ServiceVisit.vehicle_id == vehicle_id] if vehicle_id else []
+        if owner_id:
+            filters.append(ServiceVisit.owner_id == owner_id)
         return await self._page(
             ServiceVisit,
             _dealer_owned_scope(ServiceVisit, caller),

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, func, or_, select, true
+from sqlalchemy import ColumnElement, false, func, or_, select, true, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -91,6 +91,15 @@ class EngagementRepository:
         )
         return rows.all()
 
+    async def anonymise_events(self, owner_id: uuid.UUID) -> int:
+        """Keeps each event's type and time (anonymous counts), drops what it said."""
+        result = await self.session.execute(
+            update(InteractionEvent)
+            .where(InteractionEvent.owner_id == owner_id)
+            .values(properties={}, client_event_id=None)
+        )
+        return result.rowcount
+
     # Leads
 
     async def list_leads(self, caller: Caller, page: PageParams) -> tuple[Sequence[Lead], int]:
@@ -108,9 +117,11 @@ class EngagementRepository:
     async def get_lead(self, caller: Caller, lead_id: uuid.UUID) -> Lead | None:
         return await self.session.scalar(select(Lead).where(lead_scope(caller), Lead.id == lead_id))
 
-    async def leads_of(self, owner_id: uuid.UUID) -> Sequence[Lead]:
+    async def leads_of(self, owner_id: uuid.UUID, caller: Caller) -> Sequence[Lead]:
         rows = await self.session.scalars(
-            select(Lead).where(Lead.owner_id == owner_id).order_by(Lead.created_at)
+            select(Lead)
+            .where(Lead.owner_id == owner_id, lead_scope(caller))
+            .order_by(Lead.created_at)
         )
         return rows.all()
 

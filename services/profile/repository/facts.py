@@ -116,6 +116,10 @@ class FactsRepository:
             delete(OwnerTag).where(OwnerTag.owner_id == owner_id, OwnerTag.tag == tag)
         )
 
+    async def forget_tags(self, owner_id: uuid.UUID) -> int:
+        result = await self.session.execute(delete(OwnerTag).where(OwnerTag.owner_id == owner_id))
+        return result.rowcount
+
     async def lifecycle_counts(self, owner_id: uuid.UUID) -> dict[str, int]:
         orders = await self.session.scalar(
             select(func.count()).where(

@@ -4,15 +4,20 @@ import uuid
 from collections.abc import Sequence
 
 from sqlalchemy import delete, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.profile.models import (
     AuditEntry,
+    Consent,
     ErasureConfirmation,
     ErasureRequest,
+    InteractionEvent,
     Owner,
+    OwnerDealer,
     OwnerKey,
     OwnerMerge,
+    OwnerTag,
 )
 from shared.pagination import PageParams
 
@@ -62,6 +67,79 @@ class PrivacyRepository:
             moved[model.__tablename__] = result.rowcount
         return moved
 
+    async def clear_clashing_client_ids(self, merged_id: uuid.UUID, survivor_id: uuid.UUID) -> None:
+        """A client event id is unique per owner: the duplicate's copies give theirs up."""
+        survivors = select(InteractionEvent.client_event_id).where(
+            InteractionEvent.owner_id == survivor_id, InteractionEvent.client_event_id.is_not(None)
+        )
+        await self.session.execute(
+            update(InteractionEvent)
+            .where(
+                InteractionEvent.owner_id == merged_id,
+                InteractionEvent.client_event_id.in_(survivors),
+            )
+            .values(client_event_id=None)
+        )
+
+    async def move_dealer_links(self, merged_id: uuid.UUID, survivor_id: uuid.UUID) -> int:
+        """The survivor gains every dealer relation the duplicate had."""
+        links = (
+            await self.session.scalars(select(OwnerDealer).where(OwnerDealer.owner_id == merged_id))
+        ).all()
+        for link in links:
+            await self.session.execute(
+                insert(OwnerDealer)
+                .values(owner_id=survivor_id, dealer_id=link.dealer_id, relation=link.relation)
+                .on_conflict_do_nothing(index_elements=["owner_id", "dealer_id"])
+            )
+        return len(links)
+
+    async def move_tags(self, merged_id: uuid.UUID, survivor_id: uuid.UUID) -> int:
+        tags = (
+            await self.session.scalars(select(OwnerTag).where(OwnerTag.owner_id == merged_id))
+        ).all()
+        for tag in tags:
+            await self.session.execute(
+                insert(OwnerTag)
+                .values(owner_id=survivor_id, tag=tag.tag, source=tag.source, added_at=tag.added_at)
+                .on_conflict_do_nothing()
+            )
+        await self.session.execute(delete(OwnerTag).where(OwnerTag.owner_id == merged_id))
+        return len(tags)
+
+    async def move_newer_consents(self, merged_id: uuid.UUID, survivor_id: uuid.UUID) -> int:
+        """Per purpose and channel, the most recent answer of either record stands."""
+        moved = 0
+        merged = (
+            await self.session.scalars(select(Consent).where(Consent.owner_id == merged_id))
+        ).all()
+        for consent in merged:
+            current = await self.session.get(
+                Consent, (survivor_id, consent.purpose, consent.channel), with_for_update=True
+            )
+            values = {
+                "granted": consent.granted,
+                "notice_version": consent.notice_version,
+                "source": consent.source,
+                "changed_at": consent.changed_at,
+            }
+            if current is None:
+                self.session.add(
+                    Consent(
+                        owner_id=survivor_id,
+                        purpose=consent.purpose,
+                        channel=consent.channel,
+                        **values,
+                    )
+                )
+                moved += 1
+            elif current.changed_at < consent.changed_at:
+                for name, value in values.items():
+                    setattr(current, name, value)
+                moved += 1
+        await self.session.flush()
+        return moved
+
     async def merges_of(self, owner_id: uuid.UUID) -> Sequence[OwnerMerge]:
         rows = await self.session.scalars(
             select(OwnerMerge)
@@ -82,6 +160,14 @@ class PrivacyRepository:
             .order_by(ErasureRequest.requested_at)
         )
         return rows.all()
+
+    async def confirm(self, confirmation: ErasureConfirmation) -> None:
+        """Keeps a service's first confirmation of a request (a repeat changes nothing)."""
+        await self.session.execute(
+            insert(ErasureConfirmation)
+            .values(**confirmation.model_dump())
+            .on_conflict_do_nothing(index_elements=["request_id", "service"])
+        )
 
     async def confirmations(self, request_id: uuid.UUID) -> Sequence[ErasureConfirmation]:
         rows = await self.session.scalars(

@@ -12,6 +12,14 @@ from services.profile.errors import InsufficientPoints
 from services.profile.models import Lead, PointsEntry, ReferralCode
 from services.profile.repository.facts import FactsRepository
 from services.profile.repository.loyalty import LoyaltyRepository
+from services.profile.schemas.owner360 import (
+    PointsEntryRead,
+    PointsRead,
+    Redemption,
+    ReferralCodeRead,
+)
+from services.profile.service.owners import require_owner_or_cx, visible_owner
+from shared.auth import Caller
 
 SUPER_USER_TAG = "super_user"
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -99,3 +107,53 @@ async def reward_referrer(
         note=f"referred lead {lead.id} bought a car",
     )
     return lead.referrer_owner_id if entry else None
+
+
+async def points_of(session: AsyncSession, *, caller: Caller, owner_id: uuid.UUID) -> PointsRead:
+    await visible_owner(session, caller, owner_id)
+    return await _points_read(session, owner_id)
+
+
+async def redeem(
+    session: AsyncSession,
+    *,
+    caller: Caller,
+    owner_id: uuid.UUID,
+    data: Redemption,
+    now: datetime,
+) -> PointsRead:
+    """Spends points on a coupon; 409 when the balance is short. A retried redemption (same
+    id) spends nothing more."""
+    await visible_owner(session, caller, owner_id)
+    require_owner_or_cx(caller, owner_id)
+    await add_points(
+        session,
+        owner_id=owner_id,
+        points=-data.points,
+        cause=PointsCause.REDEMPTION,
+        reference=f"redemption:{owner_id}:{data.id}",
+        now=now,
+        note=f"coupon {data.coupon}",
+    )
+    return await _points_read(session, owner_id)
+
+
+async def owner_referral_code(
+    session: AsyncSession, *, caller: Caller, owner_id: uuid.UUID
+) -> ReferralCodeRead:
+    await visible_owner(session, caller, owner_id)
+    require_owner_or_cx(caller, owner_id)
+    code = await referral_code(session, owner_id)
+    return ReferralCodeRead(owner_id=owner_id, code=code.code)
+
+
+async def _points_read(session: AsyncSession, owner_id: uuid.UUID) -> PointsRead:
+    repository = FactsRepository(session)
+    facts = await repository.get(owner_id)
+    return PointsRead(
+        owner_id=owner_id,
+        balance=facts.points_balance if facts else 0,
+        entries=[
+            PointsEntryRead.model_validate(e) for e in await repository.points_entries(owner_id)
+        ],
+    )

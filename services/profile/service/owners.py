@@ -72,6 +72,16 @@ async def visible_owner(session: AsyncSession, caller: Caller, owner_id: uuid.UU
     return owner
 
 
+def require_owner_or_cx(caller: Caller, owner_id: uuid.UUID) -> None:
+    """What is the owner's own to ask for (points, export, erasure): the owner themselves, or
+    customer service on their behalf."""
+    if caller.kind is CallerKind.OWNER and caller.owner_id == owner_id:
+        return
+    if caller.kind is CallerKind.DEALER:
+        raise Forbidden("Only the owner or customer service may do this")
+    caller.require_staff(StaffRole.CX_AGENT)
+
+
 async def get_owner(
     session: AsyncSession, *, caller: Caller, vault: Vault, owner_id: uuid.UUID
 ) -> OwnerRead:

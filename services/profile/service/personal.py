@@ -55,16 +55,23 @@ async def personal_of(
     session: AsyncSession, vault: Vault, owners: Sequence[Owner]
 ) -> dict[uuid.UUID, dict[str, str | None]]:
     keys = await PrivacyRepository(session).keys_of([owner.id for owner in owners])
-    opened = {}
-    for owner in owners:
-        wrapped = keys.get(owner.id)
-        if wrapped is None:  # the key was destroyed: nothing readable is left
-            opened[owner.id] = {"full_name": ERASED, "email": None, "phone": None}
-            continue
-        opened[owner.id] = {
-            name: vault.open(wrapped, owner.id, getattr(owner, name)) for name in PERSONAL_FIELDS
+    return {
+        owner.id: {
+            name: _open(vault, keys.get(owner.id), owner, getattr(owner, name))
+            for name in PERSONAL_FIELDS
         }
-    return opened
+        for owner in owners
+    }
+
+
+def _open(vault: Vault, wrapped: bytes | None, owner: Owner, value: str | None) -> str | None:
+    if owner.erased_at is not None:
+        return ERASED if value is not None else None
+    if value is None or not vault.is_sealed(value):
+        return value  # recorded before personal fields were sealed
+    if wrapped is None:  # the key was destroyed: nothing readable is left
+        return ERASED
+    return vault.open(wrapped, owner.id, value)
 
 
 async def read_owners(

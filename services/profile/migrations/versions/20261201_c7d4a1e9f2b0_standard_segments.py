@@ -1,4 +1,4 @@
-"""standard segments: the ones the scenarios need, as data
+"""standard segments (the ones the scenarios need, as data) and a facts row per owner
 
 Revision ID: c7d4a1e9f2b0
 Revises: b23828ce3ee2
@@ -27,6 +27,9 @@ _INSERT = sa.text(
 
 
 def upgrade() -> None:
+    # Owners recorded before facts existed start from the defaults; projections fill them.
+    op.execute("INSERT INTO owner_facts (owner_id, updated_at) SELECT id, now() FROM owners "
+               "ON CONFLICT DO NOTHING")  # fmt: skip
     for segment in STANDARD_SEGMENTS:
         op.execute(
             _INSERT.bindparams(
