@@ -37,6 +37,9 @@ MARKETER = Caller(
     kind=CallerKind.STAFF, subject="marketer@test", roles=frozenset({StaffRole.MARKETING})
 )
 AGENT = Caller(kind=CallerKind.STAFF, subject="agent@test", roles=frozenset({StaffRole.CX_AGENT}))
+QUALITY = Caller(
+    kind=CallerKind.STAFF, subject="quality@test", roles=frozenset({StaffRole.QUALITY_ENGINEER})
+)
 ADMIN = Caller(kind=CallerKind.STAFF, subject="admin@test", roles=frozenset({StaffRole.ADMIN}))
 # Tuesday 3 March 2026, 10:00 in Shanghai: outside the default quiet hours (21:00-08:00).
 MORNING = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)

@@ -30,11 +30,14 @@ SERVICE = "journeys"
 
 async def erase(session: AsyncSession, event: OwnerErasureRequested, *, now: datetime) -> None:
     repository = JourneysRepository(session)
+    done = await repository.get(ErasedOwner, event.owner_id)
+    if done is not None and done.request_id == event.request_id:
+        return  # the same request again: erased and confirmed already
     erased = await repository.erase_owner(event.owner_id)
     await repository.clear_recall_owner(event.owner_id)
     await repository.upsert(
         ErasedOwner, {"owner_id": event.owner_id, "request_id": event.request_id,
-                      "erased_at": now}, insert_only={"request_id", "erased_at"},
+                      "erased_at": now},
     )  # fmt: skip
     await record_event(
         session,

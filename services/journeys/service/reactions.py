@@ -42,6 +42,10 @@ async def _resume(
         instance.visits += 1
         instance.waiting_event = None
         instance.step_id = step.next
-        instance.status = InstanceStatus.ACTIVE
-        instance.due_at = now  # the step worker takes it from here
+        if step.next is None:
+            instance.status, instance.due_at = InstanceStatus.COMPLETED, None
+            instance.finished_at = now
+        else:
+            # The step worker takes it from here.
+            instance.status, instance.due_at = InstanceStatus.ACTIVE, now
     await repository.session.flush()

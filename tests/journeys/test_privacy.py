@@ -1,0 +1,80 @@
+"""Privacy: an owner exports what journeys holds about them (nobody else's); erasure removes
+it, answers profile in the same transaction, and later news about the owner is dropped."""
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from shared.contracts.profile import ConsentChanged, OwnerErasureRequested
+from tests.journeys.conftest import (
+    ADMIN,
+    deliver,
+    make_owner,
+    message_journey,
+    owner_caller,
+    rows,
+    scalar,
+    unique,
+)
+
+
+@pytest.fixture
+async def contacted(journeys_app, publisher, marketer, steps):
+    segment = unique("seg")
+    owner = await make_owner(journeys_app, publisher, segments=[segment], vehicle=True)
+    key = unique("private")
+    await marketer.activate(message_journey(key, audience={"segment": segment}))
+    await marketer.ok("POST", f"/definitions/{key}/runs", 201, json={})
+    await steps.run_once()
+    return owner
+
+
+async def test_an_owner_exports_their_own_data_only(contacted, client_as, marketer):
+    owner_id = contacted["owner_id"]
+    export = await client_as(owner_caller(owner_id)).ok("GET", f"/privacy/owners/{owner_id}/export")
+    assert export["owner_id"] == str(owner_id)
+    assert len(export["messages"]) == 1 and len(export["deliveries"]) == 1
+    assert export["vehicles"][0]["vin"] == contacted["vin"]
+    assert [c["purpose"] for c in export["consents"]] == ["marketing"]
+    assert export["decisions"][0]["reason"] == "sent"
+    stranger = client_as(owner_caller(uuid.uuid4()))
+    response = await stranger.get(f"/privacy/owners/{owner_id}/export")
+    assert response.status_code == 404 and response.json()["code"] == "owner_not_found"
+    assert (await marketer.get(f"/privacy/owners/{owner_id}/export")).status_code == 403
+    assert (await client_as(ADMIN).get(f"/privacy/owners/{owner_id}/export")).status_code == 200
+
+
+async def test_erasure_removes_the_owner_and_confirms(
+    contacted, journeys_app, publisher, client_as
+):
+    owner_id = contacted["owner_id"]
+    request = OwnerErasureRequested(request_id=uuid.uuid4(), owner_id=owner_id,
+                                    requested_at=datetime.now(UTC))  # fmt: skip
+    [envelope] = await deliver(journeys_app, publisher, "erasure_requested", request)
+    await publisher(None, envelope=envelope, msg_id=uuid.uuid4())  # redelivered
+    await deliver(journeys_app, publisher, "erasure_requested", request)  # asked again
+    for table in ("messages", "deliveries", "decisions", "journey_instances", "owner_consents"):
+        assert await scalar(journeys_app, f"SELECT count(*) FROM {table} WHERE owner_id = :o",
+                            o=owner_id) == 0, table  # fmt: skip
+    confirmations = await rows(
+        journeys_app, "SELECT envelope->'data' AS data FROM outbox WHERE subject = :s "
+        "AND envelope->>'ownerid' = :o", s="cem.journeys.erasure.completed.v1", o=str(owner_id),
+    )  # fmt: skip
+    assert len(confirmations) == 1
+    data = confirmations[0]["data"]
+    assert data["request_id"] == str(request.request_id) and data["records_erased"] >= 5
+
+    late = ConsentChanged(
+        owner_id=owner_id,
+        purpose="marketing",
+        channel="sms",
+        granted=True,
+        notice_version="1",
+        source="app",
+        changed_at=datetime.now(UTC),
+    )
+    await deliver(journeys_app, publisher, "consent_changed", late)
+    assert await scalar(journeys_app, "SELECT count(*) FROM owner_consents WHERE owner_id = :o",
+                        o=owner_id) == 0  # fmt: skip
+    assert await client_as(owner_caller(owner_id)).inbox() == []
