@@ -492,14 +492,18 @@ class Candidate:
     km_per_day: float
 
 
+# Days reported for a vehicle that is not moving at all (last in line, never "infinite").
+NEVER_DAYS = 3650.0
+
+
 def days_to_threshold(candidate: Candidate, threshold_km: float) -> float:
     """Negative once past the threshold (the further past, the more urgent)."""
     remaining = threshold_km - candidate.mileage_km
     if remaining <= 0:
         return round(remaining / max(candidate.km_per_day, 1.0), 1)
     if candidate.km_per_day <= 0:
-        return math.inf
-    return round(remaining / candidate.km_per_day, 1)
+        return NEVER_DAYS
+    return min(round(remaining / candidate.km_per_day, 1), NEVER_DAYS)
 
 
 def campaign_targets(

@@ -66,15 +66,18 @@ def rate_ratio(
 
     upper_share = beta.ppf(1 - alpha / 2, failures + 1, rest_failures) if rest_failures else 1.0
     null_share = exposure_km / (exposure_km + rest_exposure_km)
-    ratio = (
-        (failures / exposure_km) / (rest_failures / rest_exposure_km)
-        if rest_failures
-        else float("inf")
+    # With no failure in the rest the estimate is unbounded; Haldane's half-count keeps a
+    # finite, reportable point estimate (the upper bound stays open).
+    correction = 0.5 if rest_failures == 0 else 0.0
+    ratio = ((failures + correction) / exposure_km) / (
+        (rest_failures + correction) / rest_exposure_km
     )
     return RateRatio(
         ratio=ratio,
-        interval=Interval(lower(alpha / 2), _odds_to_ratio(upper_share, exposure_ratio)),
-        lower_bound=lower(alpha),
+        interval=Interval(
+            float(lower(alpha / 2)), float(_odds_to_ratio(upper_share, exposure_ratio))
+        ),
+        lower_bound=float(lower(alpha)),
         p_value=float(binom.sf(failures - 1, total, null_share)) if failures else 1.0,
     )
 

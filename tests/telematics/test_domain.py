@@ -219,5 +219,5 @@ def test_campaign_targets_rank_by_days_to_threshold():
         ("past", -60.0),
         ("just_past", -1.0),
         ("soon", 25.0),
-        ("margin", float("inf")),
+        ("margin", 3650.0),  # not moving: last in line
     ]
