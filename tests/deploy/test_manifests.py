@@ -9,7 +9,7 @@ import kubernetes_validate
 import pytest
 
 from shared.config import SERVICE_PORTS, CommonSettings, ServiceSettings
-from tests.deploy.conftest import OVERLAYS, of_kind
+from tests.deploy.conftest import DEPLOY, OVERLAYS, of_kind
 
 # The oldest Kubernetes the manifests support (matchLabelKeys, PodDisruptionBudget v1,
 # HPA v2) and the newest the bundled schemas know.
@@ -27,7 +27,18 @@ CUSTOM_GROUPS = (
 # uvicorn has finished the in-flight requests.
 RUNTIME_STOP_SECONDS = 10
 
-SERVICES = (*SERVICE_PORTS, "telematics", "journeys")
+# Every service with an image is deployed; the launcher's services must all be among them.
+SERVICES = tuple(
+    sorted(
+        path.parent.name
+        for path in (DEPLOY / "images").glob("*/Dockerfile")
+        if path.parent.name != "gateway"
+    )
+)
+
+
+def test_every_service_the_launcher_starts_is_deployed():
+    assert set(SERVICE_PORTS) <= set(SERVICES)
 
 
 def is_custom(item: dict) -> bool:
