@@ -16,6 +16,7 @@ SERVICE_PORTS: dict[str, int] = {
     "profile": 8101,
     "feedback": 8102,
     "tickets": 8103,
+    "telematics": 8104,
     "journeys": 8105,
 }
 
