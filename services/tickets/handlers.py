@@ -13,6 +13,7 @@ from shared.contracts.profile import (
     OwnerErasureRequested,
     OwnerRegistered,
     ServiceVisitCompleted,
+    VehicleOwnershipChanged,
     VehicleRegistered,
 )
 from shared.messaging.consumer import Subscription
@@ -53,6 +54,11 @@ def subscriptions(settings: TicketsSettings, clock: Clock) -> list[Subscription]
         Subscription("owner_registered", OwnerRegistered, projection(projections.owner_registered)),
         Subscription(
             "vehicle_registered", VehicleRegistered, projection(projections.vehicle_registered)
+        ),
+        Subscription(
+            "vehicle_ownership_changed",
+            VehicleOwnershipChanged,
+            projection(projections.vehicle_ownership_changed),
         ),
         Subscription(
             "service_visit_completed",

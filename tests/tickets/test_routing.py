@@ -1,9 +1,15 @@
 """Routing rules as data: queue, dealer (by the owner's city or servicing dealer), watchers."""
 
 import uuid
+from datetime import date
 
 from shared.auth import Caller, CallerKind
-from shared.contracts.profile import DealerRegistered, OwnerRegistered
+from shared.contracts.profile import (
+    DealerRegistered,
+    OwnerRegistered,
+    VehicleOwnershipChanged,
+    VehicleRegistered,
+)
 from tests.helpers import eventually
 from tests.tickets.conftest import handled, new_owner, unique
 
@@ -111,3 +117,28 @@ async def test_business_hours_are_validated(client_as):
         response = await client.put(f"/dealers/{dealer.dealer_id}/settings", json=body)
         assert response.status_code == 422
         assert response.json()["errors"][0]["field"] == field
+
+
+async def test_a_sold_car_is_the_new_owners_to_open_cases_about(client_as, publisher, tickets_app):
+    seller, buyer = new_owner(), new_owner()
+    vehicle_id = uuid.uuid4()
+    registered = await publisher(
+        VehicleRegistered(
+            vehicle_id=vehicle_id, vin="LRW3E7EK4NC000002", model="ES6", owner_id=seller.owner_id
+        )
+    )
+    await eventually(lambda: handled(tickets_app, "vehicle_registered", registered))
+    sold = await publisher(VehicleOwnershipChanged(
+        vehicle_id=vehicle_id, vin="LRW3E7EK4NC000002", owner_id=buyer.owner_id,
+        previous_owner_id=seller.owner_id, effective_from=date(2026, 3, 1),
+    ))  # fmt: skip
+    await eventually(lambda: handled(tickets_app, "vehicle_ownership_changed", sold))
+
+    await client_as(buyer).open(vehicle_id=str(vehicle_id))
+    refused = await client_as(seller).post(
+        "/tickets",
+        json={"kind": "inquiry", "subject": "x", "description": "y",
+              "vehicle_id": str(vehicle_id)},
+    )  # fmt: skip
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "body.vehicle_id"

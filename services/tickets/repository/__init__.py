@@ -11,7 +11,6 @@ from sqlmodel import SQLModel
 
 from services.tickets.models import (
     DealerSettings,
-    ErasedOwner,
     KnownDealer,
     KnownOwner,
     KnownVehicle,
@@ -69,17 +68,6 @@ class TicketsRepository(ReportQueries, PrivacyQueries):
         await self.session.execute(select(func.pg_advisory_xact_lock(key)))
         return await self.session.scalar(
             select(Ticket).where(Ticket.source_type == source_type, Ticket.source_id == source_id)
-        )
-
-    async def is_erased(self, owner_id: uuid.UUID) -> bool:
-        """Whether the owner was erased; holds the owner's lock until the transaction ends,
-        so an erasure and an event about the same owner never interleave."""
-        await self.lock_owner(owner_id)
-        return await self.session.get(ErasedOwner, owner_id) is not None
-
-    async def lock_owner(self, owner_id: uuid.UUID) -> None:
-        await self.session.execute(
-            select(func.pg_advisory_xact_lock(func.hashtext(f"owner:{owner_id}")))
         )
 
     async def entries(self, ticket_id: uuid.UUID, *, public_only: bool) -> Sequence[TicketEntry]:

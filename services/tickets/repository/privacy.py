@@ -4,12 +4,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import (
-    case,
-    delete,
-    select,
-    update,
-)
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from services.tickets.models import (
@@ -25,7 +20,16 @@ from shared.auth import Caller, CallerKind
 
 
 class PrivacyQueries(BaseRepository):
-    # Privacy
+    async def is_erased(self, owner_id: uuid.UUID) -> bool:
+        """Whether the owner was erased; holds the owner's lock until the transaction ends,
+        so an erasure and an event about the same owner never interleave."""
+        await self.lock_owner(owner_id)
+        return await self.session.get(ErasedOwner, owner_id) is not None
+
+    async def lock_owner(self, owner_id: uuid.UUID) -> None:
+        await self.session.execute(
+            select(func.pg_advisory_xact_lock(func.hashtext(f"owner:{owner_id}")))
+        )
 
     async def owner_tickets(self, caller: Caller, owner_id: uuid.UUID) -> Sequence[Ticket]:
         return (

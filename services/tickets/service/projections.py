@@ -16,6 +16,7 @@ from shared.contracts.profile import (
     DealerRegistered,
     OwnerRegistered,
     ServiceVisitCompleted,
+    VehicleOwnershipChanged,
     VehicleRegistered,
 )
 
@@ -87,3 +88,16 @@ async def service_visit_completed(session: AsyncSession, event: ServiceVisitComp
         await repository.upsert(
             KnownOwner, {"id": owner_id, "servicing_dealer_id": event.dealer_id}
         )
+
+
+async def vehicle_ownership_changed(session: AsyncSession, event: VehicleOwnershipChanged) -> None:
+    """A sold car: its cases are opened by the new owner (and routed to their dealer)."""
+    values = {
+        "id": event.vehicle_id,
+        "vin": event.vin,
+        "model": "",
+        "owner_id": await _unless_erased(session, event.owner_id),
+    }
+    if event.servicing_dealer_id:
+        values["servicing_dealer_id"] = event.servicing_dealer_id
+    await TicketsRepository(session).upsert(KnownVehicle, values, insert_only={"model"})
