@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 import tomllib
+import types
 from pathlib import Path
 
 import pytest
@@ -55,7 +56,10 @@ def launcher_command(component: Component, folder: Path, monkeypatch) -> list[st
         raise _Spawned(command)
 
     platform = Platform(folder, echo=False)
-    monkeypatch.setattr(launcher.subprocess, "Popen", record)
+    # The launcher's own reference to the module, so no other code's Popen is touched.
+    fake = types.SimpleNamespace(**vars(subprocess))
+    fake.Popen = record
+    monkeypatch.setattr(launcher, "subprocess", fake)
     with pytest.raises(_Spawned) as spawned:
         platform._spawn(dataclasses.replace(component, port=CONTAINER_PORT))
     return spawned.value.args[0]
