@@ -149,18 +149,16 @@ def _invitations(
     """Invitations spread over a year; the answered ones are remembered for `_responses`."""
     names, weights = list(TOUCHPOINTS), [share for *_, share in TOUCHPOINTS.values()]
     start = datetime.combine(TODAY - timedelta(days=DAYS - 1), datetime.min.time(), UTC)
-    total = int(responses * (1 + UNANSWERED_SHARE))
-    for number in range(total):
+    # Sent up to three days before the end, so that every answer (within 72 h) is in the year.
+    seconds = (DAYS - 3) * 86_400
+    for number in range(responses + int(responses * UNANSWERED_SHARE)):
         touchpoint = random.choices(names, weights)[0]
         kind, stage, _ = TOUCHPOINTS[touchpoint]
-        dealer = random.choice(dealers)
-        sent = start + timedelta(seconds=random.randrange(DAYS * 86_400))
+        dealer, model = random.choice(dealers), random.choice(MODELS)
+        sent = start + timedelta(seconds=random.randrange(seconds))
         invitation_id, owner_id = uuid.uuid4(), uuid.uuid4()
-        is_answered = number % (1 + UNANSWERED_SHARE) < 1 and len(answered) < responses
+        is_answered = number < responses  # sent times are random, so order does not matter
         answered_at = sent + timedelta(hours=random.randrange(1, 72)) if is_answered else None
-        if answered_at and answered_at.date() > TODAY:
-            answered_at, is_answered = None, False
-        model = random.choice(MODELS)
         if is_answered:
             answered.append((invitation_id, kind, touchpoint, stage, owner_id, dealer, model,
                              answered_at))  # fmt: skip

@@ -277,13 +277,10 @@ def _cell(name: str, *, topic: bool = False) -> tuple:
     )
 
 
-class ScoreRollup(FeedbackModel, table=True):
-    """Invitations sent and answers received in one period (day, week or month) for one
-    dealer, touchpoint, lifecycle stage, model and survey kind."""
+class RollupCell(FeedbackModel):
+    """Where a count belongs: one period (day, week or month) of one dealer, touchpoint,
+    lifecycle stage, model and survey kind."""
 
-    __tablename__ = "score_rollups"
-
-    id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
     grain: str = Field(max_length=8)
     period_start: date
     dealer_id: uuid.UUID | None = None
@@ -291,6 +288,18 @@ class ScoreRollup(FeedbackModel, table=True):
     lifecycle_stage: str | None = Field(default=None, max_length=32)
     model: str | None = Field(default=None, max_length=100)
     kind: str = Field(max_length=16)
+
+
+def _rollup_id() -> Field:
+    return Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
+
+
+class ScoreRollup(RollupCell, table=True):
+    """Invitations sent and answers received in a cell."""
+
+    __tablename__ = "score_rollups"
+
+    id: int | None = _rollup_id()
     invited: int = 0
     responses: int = 0
     promoters: int = 0
@@ -303,19 +312,12 @@ class ScoreRollup(FeedbackModel, table=True):
     __table_args__ = _cell("score_rollups")
 
 
-class TopicRollup(FeedbackModel, table=True):
-    """How many answers of each band named each topic, per period and cell."""
+class TopicRollup(RollupCell, table=True):
+    """How many answers of each band named each topic, in a cell."""
 
     __tablename__ = "topic_rollups"
 
-    id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
-    grain: str = Field(max_length=8)
-    period_start: date
-    dealer_id: uuid.UUID | None = None
-    touchpoint: str = Field(max_length=32)
-    lifecycle_stage: str | None = Field(default=None, max_length=32)
-    model: str | None = Field(default=None, max_length=100)
-    kind: str = Field(max_length=16)
+    id: int | None = _rollup_id()
     band: str = Field(max_length=16)
     topic: str = Field(max_length=64)
     mentions: int = 0

@@ -138,3 +138,16 @@ async def test_dealer_networks_are_validated_and_managed_by_staff(client_as):
     assert (await staff.delete(elsewhere)).status_code == 404
     assert (await staff.delete(f"{path}/{network_id}")).status_code == 204
     assert (await staff.get(path)).json() == []
+
+
+async def test_a_dealer_sees_its_invitations_but_never_how_to_reach_the_owner(
+    feedback_app, admin, client_as
+):
+    dealer = new_dealer()
+    await answer(feedback_app, admin, 9, dealer_id=str(dealer.dealer_id))
+    invitations = (await client_as(dealer).get("/invitations")).json()["items"]
+    responses = (await client_as(dealer).get("/responses")).json()["items"]
+    assert len(invitations) == len(responses) == 1
+    fields = set(invitations[0]) | set(responses[0])
+    assert not fields & {"link", "token", "token_hash", "phone", "email", "device_hash",
+                         "network_hash"}  # fmt: skip

@@ -5,7 +5,12 @@ from datetime import UTC, date, datetime
 
 from services.feedback.domain import Touchpoint
 from shared.contracts.journeys import SurveyRequested
-from shared.contracts.profile import OrderStatusChanged, ServiceVisitCompleted, VehicleRegistered
+from shared.contracts.profile import (
+    LifecycleStageChanged,
+    OrderStatusChanged,
+    ServiceVisitCompleted,
+    VehicleRegistered,
+)
 from shared.contracts.tickets import TicketResolved
 from tests.feedback.conftest import events, handled, new_dealer, new_owner, scalar
 from tests.helpers import eventually
@@ -175,3 +180,18 @@ async def test_a_journey_request_for_a_missing_survey_is_recorded_not_sent(
         s=f"journey:{request.request_id}",
     )
     assert outcome == "survey_missing"
+
+
+async def test_answers_are_reported_under_the_owners_stage_from_profile(
+    feedback_app, publisher, admin, client_as
+):
+    owner, dealer = new_owner(), new_dealer()
+    staged = await publisher(
+        LifecycleStageChanged(owner_id=owner.owner_id, previous_stage="usage_and_service",
+                              stage="loyalty", changed_at=datetime.now(UTC))
+    )  # fmt: skip
+    await eventually(lambda: handled(feedback_app, "lifecycle_stage_changed", staged))
+    envelope = await publisher(delivered(owner.owner_id, dealer.dealer_id))
+    await eventually(lambda: handled(feedback_app, "order_delivered", envelope))
+    (invitation,) = await owner_invitations(client_as, owner, admin)
+    assert invitation["lifecycle_stage"] == "loyalty"
