@@ -1,0 +1,3 @@
+from bench.telematics.run import main
+
+main()

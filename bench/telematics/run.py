@@ -1,0 +1,224 @@
+"""Telematics ingestion through the gateway against raw asyncpg COPY, and the quality analysis.
+
+Starts the platform as `make run` does (every service and the gateway; the configured
+PostgreSQL and NATS, else embedded ones), registers vehicles through profile's events, then:
+
+1. posts pre-encoded 1,000-sample JSON batches to `POST /v1/telematics/signals` through the
+   gateway with a vehicle-gateway (service) token, at each concurrency, and reports samples
+   per second and the p50/p99 latency of a batch (every response is checked: all accepted);
+2. COPYs the same rows with asyncpg into a plain table of the same shape on the same server,
+   in 1,000-row and 10,000-row batches, as the baseline, and prints the ratios;
+3. fills the telematics database with a synthetic fleet (100,000 vehicles, one component in
+   10 batches, one of them faulty past 20,000 km) and times the quality analysis run through
+   the gateway (`POST /v1/telematics/quality/analyses`), loading included.
+
+Prints its figures; asserts nothing.
+
+    python -m bench.telematics [--batches 300] [--concurrency 4 16] [--vehicles 100000]
+"""
+
+import argparse
+import asyncio
+import os
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+import asyncpg
+
+from bench.telematics import fleet
+from cli.embedded import free_port
+from cli.launcher import Platform, components
+from gateway.config import GatewaySettings
+from gateway.tokens import mint_development_token
+from services.telematics.codec import KnownVehicle, decode_batch, time_window, to_rows
+from services.telematics.domain import ROW_COLUMNS
+from shared.auth import CallerKind, StaffRole
+
+BATCH = 1_000
+UNBINDING_RATE_LIMIT = "1000000"
+
+
+def main() -> None:
+    arguments = _arguments()
+    with tempfile.TemporaryDirectory(prefix="cem-bench-") as folder:
+        platform = Platform(
+            Path(folder),
+            ports={component.name: free_port() for component in components()},
+            environment=_environment(),
+            echo=False,
+            durable=False,
+        )
+        with platform:
+            asyncio.run(_bench(platform, arguments))
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batches", type=int, default=300, help="1,000-sample batches per round")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[4, 16])
+    parser.add_argument("--senders", type=int, default=200, help="vehicles sending signals")
+    parser.add_argument("--vehicles", type=int, default=100_000, help="fleet for the analysis")
+    return parser.parse_args()
+
+
+def _environment() -> dict[str, str]:
+    return {
+        "CEM_ENVIRONMENT": "local",
+        "CEM_DATABASE_PREFIX": f"cembench_{uuid.uuid4().hex[:8]}",
+        "CEM_LOG_LEVEL": "WARNING",
+        "CEM_RATE_LIMIT_PER_SECOND": UNBINDING_RATE_LIMIT,
+        "CEM_RATE_LIMIT_BURST": UNBINDING_RATE_LIMIT,
+    }
+
+
+def _token(kind: CallerKind, *roles: StaffRole) -> str:
+    return mint_development_token(GatewaySettings(), kind=kind, subject="bench", roles=roles)
+
+
+async def _bench(platform: Platform, arguments) -> None:
+    environment = platform.environment
+    database = f"{environment['CEM_DATABASE_URL'].rsplit('/', 1)[0]}/{_prefix(platform)}_telematics"
+    vehicles = await fleet.register_senders(
+        environment["CEM_NATS_URL"], database, arguments.senders
+    )
+    print(f"telematics bench: {os.cpu_count()} CPUs, every service running, {len(vehicles)} "
+          f"vehicles sending, {BATCH:,}-sample batches")  # fmt: skip
+    rounds = {}
+    start = datetime.now(UTC) - timedelta(days=2)
+    for index, connections in enumerate(arguments.concurrency):
+        # Each round sends new seconds, so every sample is accepted (no duplicates).
+        round_start = start + timedelta(hours=6 * index)
+        bodies = fleet.batches(vehicles, round_start, arguments.batches, BATCH)
+        rounds[connections] = await _post_all(platform.gateway_url, bodies, connections)
+        _print_round(connections, rounds[connections], arguments.batches)
+    raw = await _raw_copy(environment["CEM_DATABASE_URL"], vehicles, start, arguments.batches)
+    _print_comparison(rounds, raw)
+    await _quality(platform, database, arguments.vehicles)
+
+
+def _prefix(platform: Platform) -> str:
+    return platform.environment["CEM_DATABASE_PREFIX"]
+
+
+async def _post_all(gateway_url: str, bodies: list[bytes], connections: int) -> dict:
+    headers = {
+        "Authorization": f"Bearer {_token(CallerKind.SERVICE)}",
+        "Content-Type": "application/json",
+    }
+    queue: asyncio.Queue[bytes] = asyncio.Queue()
+    for body in bodies:
+        queue.put_nowait(body)
+    latencies: list[float] = []
+    accepted = 0
+    connector = aiohttp.TCPConnector(limit=connections)
+    async with aiohttp.ClientSession(gateway_url, connector=connector, headers=headers) as http:
+
+        async def sender() -> None:
+            nonlocal accepted
+            while not queue.empty():
+                body = queue.get_nowait()
+                began = time.perf_counter()
+                async with http.post("/v1/telematics/signals", data=body) as response:
+                    result = await response.json()
+                    if response.status != 200 or result["rejected"] or result["duplicates"]:
+                        raise RuntimeError(f"batch not fully accepted: {result}")
+                latencies.append(time.perf_counter() - began)
+                accepted += result["accepted"]
+
+        began = time.perf_counter()
+        await asyncio.gather(*(sender() for _ in range(connections)))
+        elapsed = time.perf_counter() - began
+    return {"samples": accepted, "seconds": elapsed, "latencies": sorted(latencies)}
+
+
+def _percentile(values: list[float], share: float) -> float:
+    return values[min(len(values) - 1, int(share * len(values)))]
+
+
+def _print_round(connections: int, measured: dict, batches: int) -> None:
+    rate = measured["samples"] / measured["seconds"]
+    print(
+        f"gateway  conc {connections:>3}: {measured['samples']:>9,} samples in "
+        f"{measured['seconds']:6.2f} s = {rate:>9,.0f} samples/s; batch p50 "
+        f"{_percentile(measured['latencies'], 0.5) * 1e3:6.1f} ms, p99 "
+        f"{_percentile(measured['latencies'], 0.99) * 1e3:6.1f} ms ({batches} batches)"
+    )
+
+
+async def _raw_copy(server_url: str, vehicles, start: datetime, batches: int) -> dict[int, float]:
+    """The same rows (decoded and checked by the service's own codec), COPYed straight into a
+    plain table of the same columns, with no checks, merge or index maintenance beyond one
+    (vehicle, time) index."""
+    bodies = fleet.batches(vehicles, start + timedelta(days=1), batches, BATCH)
+    known = {vehicle.vin: KnownVehicle(vehicle.vehicle_id, True) for vehicle in vehicles}
+    earliest, latest = time_window(datetime.now(UTC), max_age_days=400, max_future_seconds=300)
+    records = [
+        record
+        for body in bodies
+        for record in to_rows(
+            decode_batch(body, "application/json", max_samples=BATCH),
+            known,
+            earliest=earliest,
+            latest=latest,
+        ).records
+    ]
+    connection = await asyncpg.connect(server_url)
+    rates = {}
+    try:
+        for size in (BATCH, 10 * BATCH):
+            await connection.execute(fleet.RAW_TABLE_DDL)
+            began = time.perf_counter()
+            for offset in range(0, len(records), size):
+                await connection.copy_records_to_table(
+                    "bench_raw_signals",
+                    records=records[offset : offset + size],
+                    columns=ROW_COLUMNS,
+                )
+            rates[size] = len(records) / (time.perf_counter() - began)
+            print(f"raw COPY {size:>6,}-row batches: {rates[size]:>9,.0f} rows/s")
+    finally:
+        await connection.execute("DROP TABLE IF EXISTS bench_raw_signals")
+        await connection.close()
+    return rates
+
+
+def _print_comparison(rounds: dict, raw: dict[int, float]) -> None:
+    for connections, measured in rounds.items():
+        rate = measured["samples"] / measured["seconds"]
+        print(
+            f"gateway conc {connections:>3} / raw COPY: {rate / raw[BATCH]:.2f}x of 1,000-row "
+            f"batches, {rate / raw[10 * BATCH]:.2f}x of 10,000-row batches "
+            f"(target: 0.20x of 10,000-row batches and >= 100,000 samples/s)"
+        )
+
+
+async def _quality(platform: Platform, database: str, vehicles: int) -> None:
+    began = time.perf_counter()
+    await fleet.fill_quality_fleet(database, vehicles)
+    print(f"quality fleet: {vehicles:,} vehicles, 10 batches, filled in "
+          f"{time.perf_counter() - began:.1f} s")  # fmt: skip
+    headers = {"Authorization": f"Bearer {_token(CallerKind.STAFF, StaffRole.QUALITY_ENGINEER)}"}
+    timeout = aiohttp.ClientTimeout(total=300)
+    async with aiohttp.ClientSession(
+        platform.gateway_url, headers=headers, timeout=timeout
+    ) as http:
+        for attempt in (1, 2):
+            began = time.perf_counter()
+            async with http.post("/v1/telematics/quality/analyses") as response:
+                report = await response.json()
+            elapsed = time.perf_counter() - began
+            alerts = [(a["batch_code"], round(a["threshold_km"]), round(a["rate_ratio"], 1))
+                      for a in report.get("alerts", [])]  # fmt: skip
+            print(
+                f"quality analysis run {attempt}: {elapsed:.2f} s through the gateway "
+                f"(status {response.status}; {report.get('batches_tested')} batches tested; "
+                f"alerts {alerts}; target < 10 s)"
+            )
+
+
+if __name__ == "__main__":
+    main()
