@@ -1,6 +1,6 @@
 """Pure analytics rules: reporting periods and the coaching signals' arithmetic."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -10,11 +10,13 @@ from services.feedback.domain.analytics import (
     IntegrityCounts,
     Period,
     Slice,
+    Tile,
     coaching_flags,
     is_top_box,
+    next_period,
     period_start,
     period_starts,
-    tiling_period,
+    tiles,
     top_box_jump_z,
 )
 
@@ -37,10 +39,37 @@ def test_a_series_lists_every_period_that_overlaps_the_window():
     assert period_starts(Period.WEEK, date(2026, 3, 2), date(2026, 3, 8)) == [date(2026, 3, 2)]
 
 
-def test_totals_read_the_coarsest_period_that_tiles_the_window():
-    assert tiling_period(date(2026, 1, 1), date(2026, 3, 31)) is Period.MONTH
-    assert tiling_period(date(2026, 3, 2), date(2026, 3, 15)) is Period.WEEK
-    assert tiling_period(date(2026, 3, 3), date(2026, 3, 15)) is Period.DAY
+def test_totals_cover_the_window_exactly_with_the_coarsest_periods():
+    assert tiles(date(2026, 1, 1), date(2026, 3, 31)) == [
+        Tile(Period.MONTH, date(2026, 1, 1), date(2026, 3, 1))
+    ]
+    # Thursday 26 February to Monday 20 April: days, March, days, two weeks, a day.
+    assert tiles(date(2026, 2, 26), date(2026, 4, 20)) == [
+        Tile(Period.DAY, date(2026, 2, 26), date(2026, 2, 28)),
+        Tile(Period.MONTH, date(2026, 3, 1), date(2026, 3, 1)),
+        Tile(Period.DAY, date(2026, 4, 1), date(2026, 4, 5)),
+        Tile(Period.WEEK, date(2026, 4, 6), date(2026, 4, 13)),
+        Tile(Period.DAY, date(2026, 4, 20), date(2026, 4, 20)),
+    ]
+
+
+def covered_days(window: list[Tile]) -> list[date]:
+    days = []
+    for tile in window:
+        for start in period_starts(tile.period, tile.first_start, tile.last_start):
+            end = next_period(tile.period, start)
+            days += [start + timedelta(days=n) for n in range((end - start).days)]
+    return sorted(days)
+
+
+def test_the_tiles_cover_every_day_of_any_window_once():
+    first = date(2025, 12, 20)
+    for length in range(0, 120, 3):
+        for shift in range(0, 40, 7):
+            start = first + timedelta(days=shift)
+            last = start + timedelta(days=length)
+            expected = [start + timedelta(days=n) for n in range(length + 1)]
+            assert covered_days(tiles(start, last)) == expected
 
 
 def test_the_baseline_is_the_equally_long_window_before():

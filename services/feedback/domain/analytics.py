@@ -20,6 +20,15 @@ class Period(StrEnum):
 MAX_PERIODS = 400
 
 
+@dataclass(frozen=True)
+class Tile:
+    """The periods of one kind whose starts lie in first_start..last_start."""
+
+    period: Period
+    first_start: date
+    last_start: date
+
+
 def period_start(period: Period, day: date) -> date:
     if period is Period.WEEK:
         return day - timedelta(days=day.weekday())
@@ -45,14 +54,26 @@ def period_starts(period: Period, first: date, last: date) -> list[date]:
     return starts
 
 
-def tiling_period(first: date, last: date) -> Period:
-    """The coarsest period whose whole periods cover exactly first..last, so that totals
-    over the range read the fewest counted rows."""
-    after = last + timedelta(days=1)
-    for period in (Period.MONTH, Period.WEEK):
-        if period_start(period, first) == first and period_start(period, after) == after:
-            return period
-    return Period.DAY
+# A window's days, covered by the coarsest whole periods first.
+TILING = (Period.MONTH, Period.WEEK, Period.DAY)
+
+
+def tiles(first: date, last: date, periods: tuple[Period, ...] = TILING) -> list[Tile]:
+    """Covers first..last (inclusive) exactly with whole months, then whole weeks, then
+    days, so that totals over the window read the fewest counted rows."""
+    if first > last:
+        return []
+    period, finer = periods[0], periods[1:]
+    if period is Period.DAY or not finer:
+        return [Tile(period, first, last)]
+    start = period_start(period, first)
+    if start != first:
+        start = next_period(period, start)
+    after = period_start(period, last + timedelta(days=1))  # where whole periods stop
+    if start >= after:
+        return tiles(first, last, finer)
+    whole = Tile(period, start, period_start(period, after - timedelta(days=1)))
+    return [*tiles(first, start - timedelta(days=1), finer), whole, *tiles(after, last, finer)]
 
 
 def utc_day(moment: datetime) -> date:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Row, and_, case, func, literal, or_, select
+from sqlalchemy import Row, and_, case, exists, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,8 +20,10 @@ from services.feedback.domain.analytics import (
     SHARED_BY_OWNERS,
     Period,
     Slice,
+    Tile,
     is_top_box,
     period_start,
+    tiles,
     utc_day,
 )
 from services.feedback.models import (
@@ -130,23 +132,33 @@ class AnalyticsRepository:
         self, caller: Caller, part: Slice, period: Period, by: str | None
     ) -> Sequence[Row]:
         """Summed counts per (group, period start) for the slice."""
-        group = getattr(ScoreRollup, by) if by else literal(None)
-        sums = [func.sum(getattr(ScoreRollup, name)).label(name) for name in SCORE_COUNTS]
+        group = _group(ScoreRollup, by)
+        window = [Tile(period, period_start(period, part.first), part.last)]
         statement = (
-            select(group.label("key"), ScoreRollup.period_start, *sums)
-            .where(*_rollup_conditions(ScoreRollup, caller, part, period))
+            select(group, ScoreRollup.period_start, *_score_sums())
+            .where(*_rollup_conditions(ScoreRollup, caller, part, window))
             .group_by(group, ScoreRollup.period_start)
             .order_by(ScoreRollup.period_start)
         )
         return (await self.session.execute(statement)).all()
 
-    async def topic_rows(
-        self, caller: Caller, part: Slice, period: Period, band: str, limit: int
-    ) -> Sequence[Row]:
+    async def score_totals(self, caller: Caller, part: Slice, by: str | None) -> Sequence[Row]:
+        """Summed counts per group over the slice's exact window (months, weeks, days)."""
+        group = _group(ScoreRollup, by)
+        window = tiles(part.first, part.last)
+        statement = (
+            select(group, *_score_sums())
+            .where(*_rollup_conditions(ScoreRollup, caller, part, window))
+            .group_by(group)
+        )
+        return (await self.session.execute(statement)).all()
+
+    async def topic_rows(self, caller: Caller, part: Slice, band: str, limit: int) -> Sequence[Row]:
         mentions = func.sum(TopicRollup.mentions).label("mentions")
+        window = tiles(part.first, part.last)
         statement = (
             select(TopicRollup.topic, mentions)
-            .where(*_rollup_conditions(TopicRollup, caller, part, period), TopicRollup.band == band)
+            .where(*_rollup_conditions(TopicRollup, caller, part, window), TopicRollup.band == band)
             .group_by(TopicRollup.topic)
             .order_by(mentions.desc(), TopicRollup.topic)
             .limit(limit)
@@ -181,36 +193,49 @@ class AnalyticsRepository:
     # Integrity
 
     async def shared_network_answers(self, caller: Caller, part: Slice) -> dict[Any, int]:
-        """Per dealer: answers sent from a network or device that answered for at least
-        `SHARED_BY_OWNERS` different owners of that dealer in the window."""
-        window = [
-            dealer_scope(Response.dealer_id, caller),
-            Response.kind == part.kind,
-            Response.submitted_at >= _day_start(part.first),
-            Response.submitted_at < _day_start(part.last, after=True),
-            *(getattr(Response, name) == value for name, value in part.filters().items()),
-        ]
-        counts: dict[Any, int] = {}
-        for column in (Response.network_hash, Response.device_hash):
-            shared = (
-                select(Response.dealer_id, column.label("hash"))
-                .where(*window, column.is_not(None))
-                .group_by(Response.dealer_id, column)
-                .having(func.count(func.distinct(Response.owner_id)) >= SHARED_BY_OWNERS)
-                .subquery()
+        """Per dealer: answers sent from a network or a device that answered for at least
+        `SHARED_BY_OWNERS` different owners of that dealer in the window (a showroom
+        tablet, the dealer's wifi)."""
+        window = (
+            select(
+                Response.dealer_id, Response.owner_id, Response.network_hash, Response.device_hash
             )
-            rows = await self.session.execute(
-                select(Response.dealer_id, func.count(func.distinct(Response.id)))
-                .join(
-                    shared,
-                    and_(shared.c.dealer_id == Response.dealer_id, shared.c.hash == column),
+            .where(
+                dealer_scope(Response.dealer_id, caller),
+                Response.kind == part.kind,
+                Response.submitted_at >= _day_start(part.first),
+                Response.submitted_at < _day_start(part.last, after=True),
+                *(getattr(Response, name) == value for name, value in part.filters().items()),
+            )
+            .cte("answers")
+        )
+
+        def crowded(column: str):
+            """The (dealer, hash) pairs of one fingerprint seen with enough owners."""
+            fingerprint = window.c[column]
+            return (
+                select(window.c.dealer_id, fingerprint.label("hash"))
+                .where(fingerprint.is_not(None))
+                .group_by(window.c.dealer_id, fingerprint)
+                .having(
+                    func.count() >= SHARED_BY_OWNERS,  # cheap: skips most pairs before...
+                    func.count(func.distinct(window.c.owner_id)) >= SHARED_BY_OWNERS,  # ...this
                 )
-                .where(*window)
-                .group_by(Response.dealer_id)
+                .cte(f"crowded_{column}")
             )
-            for dealer_id, number in rows:
-                counts[dealer_id] = max(counts.get(dealer_id, 0), number)
-        return counts
+
+        def seen_in(column: str):
+            pairs = crowded(column)
+            return exists().where(
+                pairs.c.dealer_id == window.c.dealer_id, pairs.c.hash == window.c[column]
+            )
+
+        rows = await self.session.execute(
+            select(window.c.dealer_id, func.count())
+            .where(or_(seen_in("network_hash"), seen_in("device_hash")))
+            .group_by(window.c.dealer_id)
+        )
+        return {dealer_id: number for dealer_id, number in rows}
 
     async def suppression_counts(
         self,
@@ -291,15 +316,30 @@ def _cell_values(cell: Cell, period: Period, day: date) -> dict[str, Any]:
     }
 
 
+def _group(model: type[ScoreRollup] | type[TopicRollup], by: str | None):
+    return (getattr(model, by) if by else literal(None)).label("key")
+
+
+def _score_sums() -> list[Any]:
+    return [func.sum(getattr(ScoreRollup, name)).label(name) for name in SCORE_COUNTS]
+
+
 def _rollup_conditions(
-    model: type[ScoreRollup] | type[TopicRollup], caller: Caller, part: Slice, period: Period
+    model: type[ScoreRollup] | type[TopicRollup], caller: Caller, part: Slice, window: list[Tile]
 ) -> list[Any]:
     return [
         dealer_scope(model.dealer_id, caller),
-        model.grain == period,
         model.kind == part.kind,
-        model.period_start >= period_start(period, part.first),
-        model.period_start <= part.last,
+        or_(
+            *(
+                and_(
+                    model.grain == tile.period,
+                    model.period_start >= tile.first_start,
+                    model.period_start <= tile.last_start,
+                )
+                for tile in window
+            )
+        ),
         *(getattr(model, name) == value for name, value in part.filters().items()),
     ]
 

@@ -16,7 +16,6 @@ from services.feedback.domain.analytics import (
     Period,
     Slice,
     period_starts,
-    tiling_period,
 )
 from services.feedback.errors import DealerNotFound
 from services.feedback.models import KnownDealer
@@ -146,10 +145,9 @@ async def top_topics(
     session: AsyncSession, *, caller: Caller, part: Slice, band: ScoreBand, limit: int
 ) -> TopicReport:
     """The topics most named by the answers of a band (detractors, by default)."""
-    period = tiling_period(part.first, part.last)
     analytics = AnalyticsRepository(session)
-    rows = await analytics.topic_rows(caller, part, period, band, limit)
-    counted = await analytics.score_rows(caller, part, period, None)
+    rows = await analytics.topic_rows(caller, part, band, limit)
+    counted = await analytics.score_totals(caller, part, None)
     totals = _figure_values(part.kind, [_counts(row) for row in counted], staff=False)
     answers = totals[f"{band.value}s"]
     names = {topic.key: topic for topic in await FeedbackRepository(session).topics()}

@@ -13,7 +13,6 @@ from services.feedback.domain.analytics import (
     IntegrityCounts,
     Slice,
     coaching_flags,
-    tiling_period,
     top_box_jump_z,
 )
 from services.feedback.errors import DealerNetworkNotFound, DuplicateDealerNetwork
@@ -72,9 +71,7 @@ async def integrity_report(
 
 
 async def _per_dealer(analytics: AnalyticsRepository, caller: Caller, part: Slice) -> dict:
-    rows = await analytics.score_rows(
-        caller, part, tiling_period(part.first, part.last), "dealer_id"
-    )
+    rows = await analytics.score_totals(caller, part, "dealer_id")
     totals: dict = defaultdict(lambda: (0, 0, 0))
     for row in rows:
         answers, top, network = totals[row.key]
