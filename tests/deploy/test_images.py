@@ -6,6 +6,7 @@ No Docker engine here, so the images are not built; these tests keep them honest
 import dataclasses
 import json
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -142,3 +143,49 @@ def test_the_image_requirements_pin_what_pyproject_pins():
     }
     assert not drift, f"regenerate deploy/images/requirements.txt (its header says how): {drift}"
     assert not LOCAL_ONLY & set(locked), "the embedded servers and the CLI stay out of images"
+
+
+# Imports the modules named as arguments, then fails naming any module that was loaded from
+# the repository itself (neither the image's copy in the working folder nor the virtualenv).
+IMPORT_PROBE = """
+import importlib, sys
+for name in sys.argv[1:]:
+    importlib.import_module(name)
+repository, environment = {root!r} + "/", sys.prefix + "/"
+files = {{name: getattr(module, "__file__", None) or "" for name, module in sys.modules.items()}}
+outside = sorted(
+    name
+    for name, file in files.items()
+    if file.startswith(repository) and not file.startswith(environment)
+)
+assert not outside, outside
+"""
+
+
+def _copied_sources(text: str) -> list[str]:
+    """The repository paths the image's last stage copies (`COPY <source> <destination>`)."""
+    return re.findall(r"^COPY (?!--)(\S+) \S+$", final_stage(text), flags=re.MULTILINE)
+
+
+@pytest.mark.parametrize("path", DOCKERFILES, ids=lambda p: p.parent.name)
+def test_the_code_an_image_copies_is_all_its_app_and_migrations_import(path, tmp_path):
+    """Lays the copied files out as the image does and imports the app and its migrations'
+    settings from there only: a module outside what the image copies fails the import."""
+    for source in _copied_sources(path.read_text()):
+        target = tmp_path / source
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.endswith("/"):
+            shutil.copytree(ROOT / source, target, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(ROOT / source, target)
+    command = image_command(path.parent.name)
+    factory = command[command.index("--factory") + 1].split(":")[0]
+    config = factory.rsplit(".", 1)[0] + ".config"
+    result = subprocess.run(
+        [sys.executable, "-c", IMPORT_PROBE.format(root=str(ROOT)), factory, config],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
