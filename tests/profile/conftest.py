@@ -14,6 +14,8 @@ from services.profile.domain import vin_problem
 from services.profile.main import create_app
 from shared.auth import Caller, CallerKind, StaffRole, sign_caller
 from shared.config import DEV_INTERNAL_SECRET
+from shared.messaging.broker import connect, ensure_stream
+from shared.messaging.envelope import Envelope, Event
 from shared.migrations import upgrade
 
 ADMIN = Caller(kind=CallerKind.STAFF, subject="admin@test", roles=frozenset({StaffRole.ADMIN}))
@@ -181,3 +183,38 @@ async def events_after(app, seq: int, event_type: str) -> list[dict]:
             {"seq": seq, "type": event_type},
         )
         return [envelope["data"] for envelope in rows]
+
+
+@pytest.fixture(scope="session")
+async def publisher(infrastructure, profile_app) -> AsyncIterator:
+    """Publishes other services' events to real NATS, as their outbox relays would."""
+    client = await connect(infrastructure.nats_url, name="profile-test-publisher")
+    for service in ("feedback", "tickets", "telematics", "journeys"):
+        await ensure_stream(client, service)
+
+    async def publish(event: Event, *, envelope: Envelope | None = None) -> Envelope:
+        envelope = envelope or Envelope.wrap(event)
+        await client.jetstream().publish(
+            envelope.type,
+            envelope.model_dump_json().encode(),
+            headers={"Nats-Msg-Id": str(envelope.id)},
+        )
+        return envelope
+
+    yield publish
+    await client.close()
+
+
+async def handled(app, consumer: str, *envelopes: Envelope) -> bool:
+    """Whether profile's consumer has applied every one of these events."""
+    async with app.state.database.transaction() as session:
+        count = await session.scalar(
+            text("SELECT count(*) FROM inbox WHERE consumer = :c AND event_id = ANY(:ids)"),
+            {"c": f"profile_{consumer}", "ids": [e.id for e in envelopes]},
+        )
+    return count == len(envelopes)
+
+
+async def scalar(app, sql: str, **params):
+    async with app.state.database.transaction() as session:
+        return await session.scalar(text(sql), params)

@@ -3,7 +3,7 @@ counts the lifecycle is derived from, tags and the points ledger."""
 
 import uuid
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -104,10 +104,10 @@ class FactsRepository:
         )
         return list(rows)
 
-    async def tag(self, owner_id: uuid.UUID, tag: str, source: str) -> None:
+    async def tag(self, owner_id: uuid.UUID, tag: str, source: str, at: datetime) -> None:
         await self.session.execute(
             insert(OwnerTag)
-            .values(owner_id=owner_id, tag=tag, source=source)
+            .values(owner_id=owner_id, tag=tag, source=source, added_at=at)
             .on_conflict_do_nothing()
         )
 

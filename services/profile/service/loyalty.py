@@ -64,7 +64,11 @@ async def recognise_super_user(
     session: AsyncSession, owner_id: uuid.UUID, *, now: datetime, bonus: int = 500
 ) -> None:
     """Entering the super-user segment earns a tag and, once per owner, a bonus."""
-    await FactsRepository(session).tag(owner_id, SUPER_USER_TAG, "recognition")
+    repository = FactsRepository(session)
+    await repository.tag(owner_id, SUPER_USER_TAG, "recognition", now)
+    facts = await repository.for_update(owner_id)
+    if facts is not None:  # segments read the facts row: keep its tags in step
+        facts.tags = await repository.tags(owner_id)
     await add_points(
         session,
         owner_id=owner_id,

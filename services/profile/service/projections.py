@@ -201,7 +201,9 @@ async def tag_changed(session: AsyncSession, event: TagChanged, now: datetime) -
         raise PoisonMessage(f"owner {event.owner_id} is not known to profile")
     repository = FactsRepository(session)
     if event.added:
-        await repository.tag(event.owner_id, event.tag, f"journey:{event.journey_key}")
+        await repository.tag(
+            event.owner_id, event.tag, f"journey:{event.journey_key}", event.changed_at
+        )
     else:
         await repository.untag(event.owner_id, event.tag)
     await refresh_owner(session, event.owner_id, now=now)
