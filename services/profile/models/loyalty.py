@@ -3,6 +3,7 @@
 import uuid
 from datetime import datetime
 
+from sqlalchemy import BigInteger, Column, Identity
 from sqlmodel import Field
 
 from services.profile.models.core import ProfileModel, timestamp_field
@@ -14,6 +15,10 @@ class PointsEntry(ProfileModel, table=True):
     __tablename__ = "points_ledger"
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    # The order entries were written in (several can share a timestamp).
+    seq: int | None = Field(
+        default=None, sa_column=Column(BigInteger, Identity(), nullable=False, unique=True)
+    )
     owner_id: uuid.UUID = Field(foreign_key="owners.id", index=True)
     points: int
     balance_after: int

@@ -163,8 +163,6 @@ class FactsRepository:
 
     async def points_entries(self, owner_id: uuid.UUID) -> Sequence[PointsEntry]:
         rows = await self.session.scalars(
-            select(PointsEntry)
-            .where(PointsEntry.owner_id == owner_id)
-            .order_by(PointsEntry.created_at, PointsEntry.id)
+            select(PointsEntry).where(PointsEntry.owner_id == owner_id).order_by(PointsEntry.seq)
         )
         return rows.all()

@@ -1,7 +1,7 @@
 """standard segments (the ones the scenarios need, as data) and a facts row per owner
 
 Revision ID: c7d4a1e9f2b0
-Revises: b23828ce3ee2
+Revises: 907c7df00a7e
 Create Date: 2026-12-01 21:40:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from services.profile.standard_segments import STANDARD_SEGMENTS
 
 revision: str = "c7d4a1e9f2b0"
-down_revision: str | None = "b23828ce3ee2"
+down_revision: str | None = "907c7df00a7e"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

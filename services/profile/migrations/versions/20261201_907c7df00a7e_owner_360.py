@@ -1,8 +1,8 @@
 """owner 360
 
-Revision ID: b23828ce3ee2
+Revision ID: 907c7df00a7e
 Revises: ed1b36bc94b6
-Create Date: 2026-12-01 21:27:40.372801
+Create Date: 2026-12-01 21:44:47.037866
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "b23828ce3ee2"
+revision: str = "907c7df00a7e"
 down_revision: str | None = "ed1b36bc94b6"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -288,6 +288,7 @@ def upgrade() -> None:
     op.create_table(
         "points_ledger",
         sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("seq", sa.BigInteger(), sa.Identity(always=False), nullable=False),
         sa.Column("owner_id", sa.Uuid(), nullable=False),
         sa.Column("points", sa.Integer(), nullable=False),
         sa.Column("balance_after", sa.Integer(), nullable=False),
@@ -301,6 +302,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("reference"),
+        sa.UniqueConstraint("seq"),
     )
     op.create_index(op.f("ix_points_ledger_owner_id"), "points_ledger", ["owner_id"], unique=False)
     op.create_table(
