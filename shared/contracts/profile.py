@@ -173,3 +173,14 @@ class OwnersMerged(Event):
     merged_owner_id: uuid.UUID
     matched_on: list[str] = []
     merged_at: datetime
+
+
+class HouseholdMembershipChanged(Event):
+    """An owner joined (`joined`) or left a household; journeys cap contacts per household."""
+
+    event_type = EventType("profile", "household", "membership_changed")
+
+    household_id: uuid.UUID
+    owner_id: uuid.UUID
+    joined: bool
+    changed_at: datetime

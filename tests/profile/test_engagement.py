@@ -231,15 +231,20 @@ async def test_drivers_have_roles_that_end(client_as, dealer_a):
     assert next(r for r in ended.json() if r["id"] == primary["id"])["effective_to"] == "2026-04-01"
 
 
-async def test_households_group_owners_once_and_are_isolated(client_as, dealer_a, dealer_b):
+async def test_households_group_owners_once_and_are_isolated(
+    client_as, dealer_a, dealer_b, profile_app
+):
     dealer = client_as(dealer_a)
     partner, child = await create_owner(dealer), await create_owner(dealer)
+    before = await last_seq(profile_app)
     response = await dealer.post(
         "/households", json={"name": "Li family", "owner_ids": [partner, child]}
     )
     assert response.status_code == 201, response.text
     household = response.json()
     assert household["member_ids"] == [partner, child]
+    joined = await events_after(profile_app, before, "cem.profile.household.membership_changed.v1")
+    assert [(e["owner_id"], e["joined"]) for e in joined] == [(partner, True), (child, True)]
     again = await dealer.post("/households", json={"name": "Other", "owner_ids": [child]})
     assert again.status_code == 409
     assert (await client_as(dealer_b).get(f"/households/{household['id']}")).status_code == 404
@@ -278,3 +283,10 @@ async def test_the_dealer_hierarchy_scopes_who_sees_a_group(client_as, admin):
         region="South",
     )
     assert (await client_as(south_staff).get(f"/dealer-groups/{group['id']}")).status_code == 404
+
+
+async def test_the_catalogue_is_published_with_each_types_schema(client_as, dealer_a):
+    response = await client_as(dealer_a).get("/event-types")
+    catalogue = {item["type"]: item["schema"] for item in response.json()}
+    assert catalogue["feature_used"]["required"] == ["feature"]
+    assert "test_drive_requested" in catalogue and "community_post_liked" in catalogue

@@ -24,7 +24,9 @@ from services.profile.schemas.engagement import (
 )
 from services.profile.service.dealers import get_dealer
 from shared.auth import Caller, CallerKind, StaffRole
+from shared.contracts.profile import HouseholdMembershipChanged
 from shared.errors import Forbidden
+from shared.messaging.outbox import record_event
 from shared.pagination import PageParams
 
 
@@ -69,8 +71,17 @@ async def _join(
         raise UnknownReference.for_field(field, f"owner {owner_id} not found")
     if await EngagementRepository(session).household_of(owner_id):
         raise AlreadyInHousehold(f"Owner {owner_id} already belongs to a household")
-    session.add(HouseholdMember(owner_id=owner_id, household_id=household_id))
+    member = HouseholdMember(owner_id=owner_id, household_id=household_id)
+    session.add(member)
     await session.flush()
+    await record_event(
+        session,
+        HouseholdMembershipChanged(
+            household_id=household_id, owner_id=owner_id, joined=True, changed_at=member.joined_at
+        ),
+        subject=household_id,
+        owner_id=owner_id,
+    )
 
 
 async def _visible_household(
