@@ -37,5 +37,6 @@ class GatewaySettings(ServiceSettings):
     rate_limit_burst: int = 100
     max_body_bytes: int = 1_048_576
     cors_origins: list[str] = []
-    # Paths answered without a caller (e.g. a survey answered through a link's token).
-    public_path_prefixes: list[str] = []
+    # Paths answered without a caller (a survey answered through a link's token); they are
+    # rate-limited per client address.
+    public_path_prefixes: list[str] = ["/v1/feedback/public/"]

@@ -121,20 +121,23 @@ class GatewayEdge:
             await send_problem(send, 413, "payload_too_large", self._too_large(), request_id)
             return 413
         forwarded = [(b"x-request-id", request_id.encode())]
-        if not scope["path"].startswith(self.public_prefixes):
+        if scope["path"].startswith(self.public_prefixes):
+            # No caller to charge: an anonymous link is limited per client address instead.
+            limited_as = "ip:" + (scope.get("client") or ("unknown",))[0]
+        else:
             authenticated = await self._authenticate(headers)
             forwarded.append((CALLER_HEADER_BYTES, authenticated.internal_token.encode()))
-            wait = self.buckets.take(authenticated.caller.subject)
-            if wait:
-                await send_problem(
-                    send,
-                    429,
-                    "rate_limited",
-                    "Too many requests; slow down",
-                    request_id,
-                    [(b"retry-after", retry_after_header(wait).encode())],
-                )
-                return 429
+            limited_as = authenticated.caller.subject
+        if wait := self.buckets.take(limited_as):
+            await send_problem(
+                send,
+                429,
+                "rate_limited",
+                "Too many requests; slow down",
+                request_id,
+                [(b"retry-after", retry_after_header(wait).encode())],
+            )
+            return 429
         forwarded.extend(
             (name, value)
             for name, value in headers

@@ -26,7 +26,7 @@ from shared.observability import configure_logging
 
 log = structlog.get_logger("runtime")
 
-DRAIN_TIMEOUT_SECONDS = 10.0
+CLOSE_TIMEOUT_SECONDS = 5.0
 
 # A service's own background loop (e.g. durable timers), started with the other workers.
 Worker = Callable[[Database], Coroutine[None, None, None]]
@@ -88,8 +88,12 @@ class ServiceRuntime:
             with suppress(asyncio.CancelledError, Exception):
                 await task
         if self.nats is not None and not self.nats.is_closed:
+            # The workers are stopped, so nothing is left to drain but buffered publishes:
+            # flush them, then close (`drain()` waits out its timeout on pull subscriptions).
             with suppress(Exception):
-                await asyncio.wait_for(self.nats.drain(), DRAIN_TIMEOUT_SECONDS)
+                await asyncio.wait_for(self.nats.flush(), CLOSE_TIMEOUT_SECONDS)
+            with suppress(Exception):
+                await asyncio.wait_for(self.nats.close(), CLOSE_TIMEOUT_SECONDS)
         await self.database.dispose()
 
     async def is_ready(self) -> dict[str, bool]:

@@ -91,6 +91,7 @@ class EventConsumer:
     async def _run_forever(self, subscription: Subscription) -> None:
         failures = 0
         while True:
+            _raise_if_cancelled()
             try:
                 await self._pull(subscription)
             except asyncio.CancelledError:

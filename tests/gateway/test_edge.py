@@ -39,6 +39,20 @@ async def test_the_rate_limit_answers_429_with_retry_after(make_gateway):
     assert limited.json()["code"] == "rate_limited"
 
 
+async def test_public_paths_need_no_credentials_and_are_limited_per_address(make_gateway):
+    gateway = await make_gateway(
+        public_path_prefixes=["/v1/echo/public/"], rate_limit_per_second=0.5, rate_limit_burst=2
+    )
+    forged = {"x-cem-caller": "forged", "Authorization": "Bearer not-a-token"}
+    answered = await gateway.http.get("/v1/echo/public/invitations/abc", headers=forged)
+    assert answered.status_code == 200
+    assert "x-cem-caller" not in answered.json()["headers"]
+    assert "authorization" not in answered.json()["headers"]
+    assert (await gateway.http.get("/v1/echo/public/x")).status_code == 200
+    assert (await gateway.http.get("/v1/echo/public/x")).status_code == 429
+    assert (await gateway.http.get("/v1/echo/private/x")).status_code == 401
+
+
 async def test_bodies_over_the_limit_are_413_sized_or_streamed(make_gateway):
     gateway = await make_gateway(max_body_bytes=100_000)
     sized = await gateway.http.post("/v1/echo/x", content=b"x" * 100_001, headers=OWNER)
