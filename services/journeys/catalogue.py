@@ -155,8 +155,10 @@ JOURNEY_TEMPLATES: dict[str, dict[str, Any]] = {
                 "type": "message",
                 "template": "ota_article",
                 "channels": ["app_push"],
-                "next": "beta_invitation",
+                "next": "next_day",
             },
+            # One marketing push a day: the invitation follows the article.
+            {"id": "next_day", "type": "wait", "hours": 24, "next": "beta_invitation"},
             {
                 "id": "beta_invitation",
                 "type": "message",

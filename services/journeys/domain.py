@@ -143,6 +143,11 @@ class Condition(_Strict):
             raise ValueError("a `field` test needs `equals` or `at_least`")
         return self
 
+    def only_segments(self) -> bool:
+        """Whether the condition tests nothing but segment membership (all of them)."""
+        tests = self.model_dump(exclude_defaults=True, exclude={"segment", "all"})
+        return not tests and all(c.only_segments() for c in self.all)
+
     def segments(self) -> list[str]:
         """Segments every match must be in (to narrow an audience before testing it)."""
         found = [self.segment] if self.segment else []

@@ -1,13 +1,16 @@
 """Every journeys query. Reads are scoped by the caller's owner where an owner asks; writes
 flush only. Bulk writes go through Core statements: a campaign touches 100,000 owners."""
 
+import json
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
-from sqlalchemy import delete, func, insert, or_, select, text, update
-from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy import delete, func, or_, select, text, update
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import JSONB, distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
@@ -36,9 +39,41 @@ from shared.pagination import PageParams
 M = TypeVar("M", bound=SQLModel)
 CHUNK = 5000
 
-_OUTBOX_INSERT = text(
-    "INSERT INTO outbox (id, subject, envelope) VALUES (:id, :subject, CAST(:envelope AS jsonb))"
-)
+
+@dataclass(eq=False)
+class Running:
+    """A claimed instance as the engine moves it on: a plain record, saved in bulk."""
+
+    # The context only changes when an awaited event arrives, which is not the engine's work.
+    SAVED: ClassVar[tuple[str, ...]] = (
+        "status", "step_id", "visits", "due_at", "waiting_event", "finished_at",
+    )  # fmt: skip
+
+    id: uuid.UUID
+    definition_id: uuid.UUID
+    journey_key: str
+    version: int
+    owner_id: uuid.UUID
+    run_key: str
+    status: str
+    priority: int
+    step_id: str | None
+    visits: int
+    due_at: datetime | None
+    waiting_event: str | None
+    context: dict
+    holdout: bool
+    entered_at: datetime
+    finished_at: datetime | None
+    converted_at: datetime | None
+
+
+def _arrays(table, columns: Iterable[str]) -> str:
+    """`CAST(:name AS type[])` for each column: the parameters of an `unnest`."""
+    dialect = postgresql.dialect()
+    return ", ".join(
+        f"CAST(:{name} AS {table.c[name].type.compile(dialect=dialect)}[])" for name in columns
+    )
 
 
 def chunks(items: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
@@ -71,8 +106,22 @@ class JourneysRepository:
         return rows.all(), total or 0
 
     async def insert_many(self, model: type[SQLModel], rows: list[dict]) -> None:
-        for chunk in chunks(rows):
-            await self.session.execute(insert(model), list(chunk))
+        """New rows by COPY, in the session's transaction: a campaign writes hundreds of
+        thousands, and nothing else can hold their freshly made keys."""
+        if not rows:
+            return
+        table = model.__table__
+        named = set().union(*rows)
+        columns = [c.name for c in table.columns if c.name in named]
+        json_columns = {c for c in columns if isinstance(table.c[c].type, JSONB)}
+        records = [
+            tuple(json.dumps(row[c]) if c in json_columns else row.get(c) for c in columns)
+            for row in rows
+        ]
+        connection = await (await self.session.connection()).get_raw_connection()
+        await connection.driver_connection.copy_records_to_table(
+            table.name, records=records, columns=columns
+        )
 
     async def upsert(
         self, model: type[SQLModel], values: dict[str, Any], *, insert_only: set[str] = frozenset()
@@ -92,7 +141,7 @@ class JourneysRepository:
         )
 
     async def record_events(self, events: list[tuple[Event, uuid.UUID | None, str | None]]) -> None:
-        """Outbox rows for (event, owner, subject) in one round trip per chunk."""
+        """Outbox rows for (event, owner, subject), copied in with the rest of the pass."""
         rows = []
         for event, owner_id, subject in events:
             envelope = Envelope.wrap(event, owner_id=owner_id, subject=subject)
@@ -103,9 +152,11 @@ class JourneysRepository:
                     "envelope": envelope.model_dump_json(),
                 }
             )
-        for chunk in chunks(rows):
-            await self.session.execute(_OUTBOX_INSERT, list(chunk))
         if rows:
+            connection = await (await self.session.connection()).get_raw_connection()
+            await connection.driver_connection.copy_records_to_table(
+                "outbox", records=[tuple(r.values()) for r in rows], columns=list(rows[0])
+            )
             self.session.info[EVENTS_WRITTEN] = True
 
     # Definitions
@@ -169,37 +220,60 @@ class JourneysRepository:
 
     # Instances
 
-    async def claim_due(self, now: datetime, limit: int) -> Sequence[JourneyInstance]:
+    async def claim_due(self, now: datetime, limit: int) -> list["Running"]:
         """Due instances of journeys not paused, safety first; locked rows belong to another
         worker and are skipped, so replicas never run the same instance twice."""
+        table = JourneyInstance.__table__
         paused = select(JourneyDefinition.id).where(
             JourneyDefinition.status == DefinitionStatus.PAUSED
         )
-        rows = await self.session.scalars(
-            select(JourneyInstance)
+        rows = await self.session.execute(
+            select(table)
             .where(
-                JourneyInstance.status.in_([InstanceStatus.ACTIVE, InstanceStatus.WAITING]),
-                JourneyInstance.due_at <= now,
-                JourneyInstance.definition_id.not_in(paused),
+                table.c.status.in_([InstanceStatus.ACTIVE, InstanceStatus.WAITING]),
+                table.c.due_at <= now,
+                table.c.definition_id.not_in(paused),
             )
-            .order_by(JourneyInstance.priority, JourneyInstance.due_at)
+            .order_by(table.c.priority, table.c.due_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        return rows.all()
+        return [Running(**row) for row in rows.mappings()]
+
+    async def save_instances(self, instances: Sequence["Running"]) -> None:
+        """Writes back where each claimed instance now stands: one statement per chunk."""
+        names = Running.SAVED
+        table = JourneyInstance.__table__
+        assignments = ", ".join(f"{name} = v.{name}" for name in names)
+        arrays = _arrays(table, ("id", *names))
+        statement = text(
+            f"UPDATE journey_instances AS j SET {assignments} FROM unnest({arrays}) "
+            f"AS v(id, {', '.join(names)}) WHERE j.id = v.id"
+        )
+        for chunk in chunks(list(instances)):
+            await self.session.execute(
+                statement,
+                {name: [getattr(i, name) for i in chunk] for name in ("id", *names)},
+            )
 
     async def insert_instances(self, rows: list[dict]) -> list[uuid.UUID]:
         """Inserts new instances (their ids are returned); one already there for the owner
         and run is left alone."""
+        if not rows:
+            return []
+        table = JourneyInstance.__table__
+        columns = list(rows[0])
+        statement = text(
+            f"INSERT INTO journey_instances ({', '.join(columns)}) "
+            f"SELECT * FROM unnest({_arrays(table, columns)}) "
+            "ON CONFLICT (journey_key, owner_id, run_key) DO NOTHING RETURNING id"
+        )
         inserted: list[uuid.UUID] = []
         for chunk in chunks(rows):
-            result = await self.session.execute(
-                pg_insert(JourneyInstance)
-                .values(list(chunk))
-                .on_conflict_do_nothing(index_elements=["journey_key", "owner_id", "run_key"])
-                .returning(JourneyInstance.id)
-            )
-            inserted += [row.id for row in result.all()]
+            values = {
+                c: [json.dumps(r[c]) if c == "context" else r[c] for r in chunk] for c in columns
+            }
+            inserted += list(await self.session.scalars(statement, values))
         return inserted
 
     async def latest_entries(
@@ -265,7 +339,7 @@ class JourneysRepository:
         if add:
             for chunk in chunks(rows):
                 await self.session.execute(
-                    pg_insert(OwnerTag).values(list(chunk)).on_conflict_do_nothing()
+                    pg_insert(OwnerTag).on_conflict_do_nothing(), list(chunk)
                 )
             return
         for row in rows:
@@ -295,25 +369,25 @@ class JourneysRepository:
                 select(OwnerTag.owner_id, OwnerTag.tag).where(OwnerTag.owner_id.in_(ids))
             ):
                 facts[owner_id].tags.add(tag)
-            for row in await self.session.execute(
-                select(OwnerConsent).where(OwnerConsent.owner_id.in_(ids))
+            for owner_id, purpose, channel, granted in await self.session.execute(
+                select(
+                    OwnerConsent.owner_id,
+                    OwnerConsent.purpose,
+                    OwnerConsent.channel,
+                    OwnerConsent.granted,
+                ).where(OwnerConsent.owner_id.in_(ids))
             ):
-                consent = row[0]
-                target = facts[consent.owner_id]
-                pair = (consent.purpose, consent.channel)
-                if consent.granted:
-                    target.consents.add(pair)
-                else:
-                    target.withdrawn.add(pair)
+                target = facts[owner_id]
+                (target.consents if granted else target.withdrawn).add((purpose, channel))
         return facts
 
-    async def contacts(self, owner_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, KnownOwner]:
-        found: dict[uuid.UUID, KnownOwner] = {}
+    async def contacts(self, owner_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Any]:
+        """Each known owner's contact facts (rows with KnownOwner's attribute names)."""
+        table = KnownOwner.__table__
+        found: dict[uuid.UUID, Any] = {}
         for chunk in chunks(list(owner_ids)):
-            rows = await self.session.scalars(
-                select(KnownOwner).where(KnownOwner.id.in_(list(chunk)))
-            )
-            found.update({owner.id: owner for owner in rows})
+            rows = await self.session.execute(select(table).where(table.c.id.in_(list(chunk))))
+            found.update({row.id: row for row in rows})
         return found
 
     async def audience_candidates(self, segments: list[str]) -> list[uuid.UUID]:

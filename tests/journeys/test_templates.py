@@ -48,7 +48,7 @@ async def test_the_catalogue_lists_the_scenarios(agent):
 
 
 async def test_ota_release_reaches_tech_enthusiasts_only(
-    journeys_app, publisher, marketer, installed, steps, client_as
+    journeys_app, publisher, marketer, installed, steps, client_as, clock
 ):
     fan = await make_owner(journeys_app, publisher, segments=["tech_enthusiast"])
     other = await make_owner(journeys_app, publisher, segments=["family_user"])
@@ -61,6 +61,9 @@ async def test_ota_release_reaches_tech_enthusiasts_only(
     }
     run = await marketer.ok("POST", f"/definitions/{key}/runs", 201, json={"context": context})
     assert run["entered"] >= 1
+    await steps.run_once()
+    assert await inbox_templates(client_as, fan["owner_id"]) == ["ota_article"]
+    clock.advance(hours=24)  # one marketing push a day
     await steps.run_once()
     assert await inbox_templates(client_as, fan["owner_id"]) == [
         "ota_article", "ota_beta_invitation"

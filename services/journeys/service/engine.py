@@ -23,8 +23,8 @@ from services.journeys.domain import (
     JourneySpec,
     WaitStep,
 )
-from services.journeys.models import Decision, Delivery, JourneyInstance, Message
-from services.journeys.repository import JourneysRepository
+from services.journeys.models import Decision, Delivery, Message
+from services.journeys.repository import JourneysRepository, Running
 from services.journeys.service import configuration
 from shared.messaging.envelope import Event
 
@@ -36,7 +36,7 @@ class Pass:
     session: AsyncSession
     now: datetime
     repository: JourneysRepository = field(init=False)
-    runnable: list[JourneyInstance] = field(default_factory=list)
+    runnable: list[Running] = field(default_factory=list)
     messages: list[dict] = field(default_factory=list)
     deliveries: list[dict] = field(default_factory=list)
     decisions: list[dict] = field(default_factory=list)
@@ -59,7 +59,7 @@ class Pass:
 
     # Moving an instance on
 
-    def go(self, instance: JourneyInstance, target: str | None) -> None:
+    def go(self, instance: Running, target: str | None) -> None:
         """The step is done: on to `target` now, or the end."""
         instance.visits += 1
         instance.waiting_event = None
@@ -71,7 +71,7 @@ class Pass:
         instance.due_at = self.now
         self.runnable.append(instance)
 
-    def sleep(self, instance: JourneyInstance, target: str | None, until: datetime) -> None:
+    def sleep(self, instance: Running, target: str | None, until: datetime) -> None:
         """A timed wait: the instance wakes at `until` on `target` (the durable timer)."""
         if until <= self.now:
             self.go(instance, target)
@@ -81,12 +81,12 @@ class Pass:
         instance.status = InstanceStatus.ACTIVE
         instance.due_at = until
 
-    def await_event(self, instance: JourneyInstance, step: WaitStep) -> None:
+    def await_event(self, instance: Running, step: WaitStep) -> None:
         instance.status = InstanceStatus.WAITING
         instance.waiting_event = step.event
         instance.due_at = self.now + timedelta(hours=step.timeout_hours or 0)
 
-    def finish(self, instance: JourneyInstance, status: InstanceStatus) -> None:
+    def finish(self, instance: Running, status: InstanceStatus) -> None:
         instance.status = status
         instance.step_id = None
         instance.due_at = None
@@ -94,7 +94,7 @@ class Pass:
 
     def decide(
         self,
-        instance: JourneyInstance,
+        instance: Running,
         step_id: str,
         *,
         outcome: str,
@@ -124,7 +124,6 @@ class Pass:
         await self.repository.insert_many(Delivery, self.deliveries)
         await self.repository.insert_many(Decision, self.decisions)
         await self.repository.record_events(self.events)
-        await self.session.flush()
 
 
 async def run_due(session: AsyncSession, *, now: datetime, limit: int) -> int:
@@ -135,7 +134,7 @@ async def run_due(session: AsyncSession, *, now: datetime, limit: int) -> int:
     return len(instances)
 
 
-async def advance(run: Pass, instances: list[JourneyInstance]) -> None:
+async def advance(run: Pass, instances: list[Running]) -> None:
     # Imported here: the steps build on `Pass`, defined above.
     from services.journeys.service.steps import RUNNERS
 
@@ -151,7 +150,7 @@ async def advance(run: Pass, instances: list[JourneyInstance]) -> None:
         batch, run.runnable = run.runnable, []
         if not batch:
             break
-        groups: dict[tuple[uuid.UUID, str], list[JourneyInstance]] = defaultdict(list)
+        groups: dict[tuple[uuid.UUID, str], list[Running]] = defaultdict(list)
         for instance in batch:
             groups[(instance.definition_id, instance.step_id)].append(instance)
         for (definition_id, step_id), group in groups.items():
@@ -161,9 +160,10 @@ async def advance(run: Pass, instances: list[JourneyInstance]) -> None:
     for instance in run.runnable:  # a definition bug: leave them due for the next pass
         instance.due_at = run.now
     await run.write()
+    await run.repository.save_instances(instances)
 
 
-def _wake(run: Pass, spec: JourneySpec, instance: JourneyInstance) -> None:
+def _wake(run: Pass, spec: JourneySpec, instance: Running) -> None:
     """A claimed instance: a wait for an event timed out, a timed wait ended, or it is new."""
     if instance.step_id is None:
         run.finish(instance, InstanceStatus.COMPLETED)

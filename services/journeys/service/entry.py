@@ -41,13 +41,16 @@ class EntryReport:
 
 
 async def eligible(
-    repository: JourneysRepository, spec: JourneySpec, entrants: list[Entrant], now: datetime
-) -> list[Entrant]:
-    """Entrants in the audience whom the re-entry rules let in (one per owner)."""
+    repository: JourneysRepository, spec: JourneySpec, entrants: list[Entrant], now: datetime,
+    *, segments_checked: bool = False,
+) -> list[Entrant]:  # fmt: skip
+    """Entrants in the audience whom the re-entry rules let in (one per owner);
+    `segments_checked` says the entrants were found by the audience's segments."""
     unique = list({e.owner_id: e for e in reversed(entrants)}.values())[::-1]
     owner_ids = [e.owner_id for e in unique]
     erased = await repository.erased(owner_ids)
-    facts = await repository.owner_facts(owner_ids) if _needs_facts(spec.audience) else {}
+    needed = _needs_facts(spec.audience, segments_checked)
+    facts = await repository.owner_facts(owner_ids) if needed else {}
     latest = await repository.latest_entries(spec.key, owner_ids)
     chosen = []
     for entrant in unique:
@@ -55,15 +58,16 @@ async def eligible(
             continue
         owner = facts.get(entrant.owner_id, OwnerFacts())
         owner.context = entrant.context
-        if holds(spec.audience, owner) and reentry_allows(
+        if (not needed or holds(spec.audience, owner)) and reentry_allows(
             spec.reentry, latest.get(entrant.owner_id), now
         ):
             chosen.append(entrant)
     return chosen
 
 
-def _needs_facts(audience: Condition) -> bool:
-    return audience != Condition()
+def _needs_facts(audience: Condition, segments_checked: bool) -> bool:
+    """An audience of segments only was already met by the query that found the owners."""
+    return not (audience.only_segments() and (segments_checked or not audience.segments()))
 
 
 async def enter(
@@ -73,12 +77,14 @@ async def enter(
     *,
     run_key: str,
     now: datetime,
+    segments_checked: bool = False,
 ) -> EntryReport:
     repository = JourneysRepository(session)
     spec = spec_of(definition)
     report = EntryReport(run_key)
     rows = []
-    for entrant in await eligible(repository, spec, entrants, now):
+    chosen = await eligible(repository, spec, entrants, now, segments_checked=segments_checked)
+    for entrant in chosen:
         held_out = in_holdout(spec.key, run_key, entrant.owner_id, spec.holdout_percent)
         rows.append(
             {"id": uuid.uuid4(), "definition_id": definition.id, "journey_key": spec.key,
@@ -126,7 +132,8 @@ async def start_run(
     spec = spec_of(definition)
     candidates = await repository.audience_candidates(spec.audience.segments())
     entrants = [Entrant(owner_id, context) for owner_id in candidates]
-    return await enter(session, definition, entrants, run_key=f"run:{uuid.uuid4()}", now=now)
+    return await enter(session, definition, entrants, run_key=f"run:{uuid.uuid4()}", now=now,
+                       segments_checked=True)  # fmt: skip
 
 
 async def _startable(
@@ -154,10 +161,12 @@ async def preview(
         today = _local_day(now, await _policy_zone(session))
         pairs = await repository.anniversaries(today, spec.trigger.years)
         entrants = [Entrant(owner_id) for owner_id, _ in pairs]
+        checked = False
     else:
         candidates = await repository.audience_candidates(spec.audience.segments())
         entrants = [Entrant(owner_id) for owner_id in candidates]
-    chosen = await eligible(repository, spec, entrants, now)
+        checked = True
+    chosen = await eligible(repository, spec, entrants, now, segments_checked=checked)
     held = sum(in_holdout(spec.key, "preview", e.owner_id, spec.holdout_percent) for e in chosen)
     return len(chosen), held, [e.owner_id for e in chosen[:sample]]
 

@@ -28,7 +28,7 @@ from services.journeys.domain import (
     rule_applies,
     step_request_id,
 )
-from services.journeys.models import JourneyInstance, KnownOwner
+from services.journeys.repository import Running
 from services.journeys.service.engine import Pass
 from shared.contracts.journeys import MessageSent
 
@@ -71,9 +71,7 @@ class CapCounter:
         return None
 
 
-async def send_messages(
-    run: Pass, spec, step: MessageStep, instances: list[JourneyInstance]
-) -> None:
+async def send_messages(run: Pass, spec, step: MessageStep, instances: list[Running]) -> None:
     category = Category(step.category or spec.category)
     template = await run.template(step.template)
     policy = await run.policy()
@@ -86,15 +84,41 @@ async def send_messages(
         owner_ids, households, run.now - timedelta(hours=longest)
     )
     caps = CapCounter(policy, run.now, recent)
+    for earlier in run.deliveries:  # queued by an earlier step of this pass, not yet written
+        if earlier["channel"] != "webhook":
+            caps.add(earlier["owner_id"], earlier["vehicle_id"], earlier["household_id"],
+                     earlier["channel"], earlier["category"], earlier["created_at"])  # fmt: skip
+    rendered: dict = {}
     for instance in instances:
-        _send_one(run, step, category, template, policy, caps, instance,
+        _send_one(run, step, category, Content(template, rendered), policy, caps, instance,
                   facts[instance.owner_id], contacts.get(instance.owner_id))  # fmt: skip
         run.go(instance, step.next)
 
 
+class Content:
+    """A template rendered once per language and context: a run's owners mostly share both."""
+
+    def __init__(self, template: dict, cache: dict) -> None:
+        self.template = template
+        self.cache = cache
+
+    def render(self, language: str, context: dict) -> dict:
+        key = (language, tuple(sorted((k, str(v)) for k, v in context.items())))
+        if key not in self.cache:
+            values = {**context, "language": language}
+            variant = self.template["variants"][language]
+            link = self.template.get("link")
+            self.cache[key] = {
+                "title": render(variant["title"], values)[:200],
+                "body": render(variant["body"], values)[:4000],
+                "link": render(link, values) if link else None,
+            }
+        return self.cache[key]
+
+
 def _send_one(
-    run: Pass, step: MessageStep, category: Category, template: dict, policy: ContactPolicy,
-    caps: CapCounter, instance: JourneyInstance, facts: OwnerFacts, contact: KnownOwner | None,
+    run: Pass, step: MessageStep, category: Category, template: "Content", policy: ContactPolicy,
+    caps: CapCounter, instance: Running, facts: OwnerFacts, contact,
 ) -> None:  # fmt: skip
     consented = channels_with_consent(category, step.channels, facts)
     for channel in step.channels:
@@ -117,14 +141,8 @@ def _send_one(
     if category is Category.MARKETING and not allowed:
         return  # nothing may reach the owner, not even the inbox
     message_id = step_request_id(instance.id, step.id, instance.visits)
-    language = choose_language(template["variants"], facts.language)
-    values = {**instance.context, "language": language}
-    variant = template["variants"][language]
-    content = {
-        "title": render(variant["title"], values)[:200],
-        "body": render(variant["body"], values)[:4000],
-        "link": render(template["link"], values) if template.get("link") else None,
-    }
+    language = choose_language(template.template["variants"], facts.language)
+    content = template.render(language, instance.context)
     run.messages.append(
         {"id": message_id, "owner_id": instance.owner_id, "instance_id": instance.id,
          "journey_key": instance.journey_key, "step_id": step.id, "vehicle_id": vehicle_id,
@@ -143,7 +161,8 @@ def _send_one(
             {"id": uuid.uuid5(message_id, channel), "message_id": message_id,
              "owner_id": instance.owner_id, "vehicle_id": vehicle_id, "household_id": household,
              "channel": channel.value, "category": category.value, "priority": category.priority,
-             "status": "queued", "not_before": quiet or run.now, "created_at": run.now,
+             "status": "queued", "attempts": 0, "not_before": quiet or run.now,
+             "created_at": run.now,
              "payload": {**content, "language": language, "template_key": step.template,
                          "journey_key": instance.journey_key}}
         )  # fmt: skip
@@ -154,7 +173,7 @@ def _send_one(
             run.decide(instance, step.id, outcome="sent", reason=Reason.SENT, channel=channel)
 
 
-def _quiet_end(now: datetime, policy: ContactPolicy, contact: KnownOwner | None) -> datetime | None:
+def _quiet_end(now: datetime, policy: ContactPolicy, contact) -> datetime | None:
     start, end, zone = policy.quiet_start, policy.quiet_end, policy.timezone
     if contact is not None:
         start = time.fromisoformat(contact.quiet_start) if contact.quiet_start else start

@@ -23,7 +23,7 @@ from services.journeys.domain import (
     holds,
     step_request_id,
 )
-from services.journeys.models import JourneyInstance
+from services.journeys.repository import Running
 from services.journeys.service.engine import Pass
 from services.journeys.service.sending import send_messages
 from shared.contracts.journeys import (
@@ -34,10 +34,10 @@ from shared.contracts.journeys import (
     TicketRequested,
 )
 
-Runner = Callable[[Pass, JourneySpec, object, list[JourneyInstance]], Awaitable[None]]
+Runner = Callable[[Pass, JourneySpec, object, list[Running]], Awaitable[None]]
 
 
-def _request_id(instance: JourneyInstance, step) -> uuid.UUID:
+def _request_id(instance: Running, step) -> uuid.UUID:
     return step_request_id(instance.id, step.id, instance.visits)
 
 
@@ -148,7 +148,7 @@ async def webhook(run: Pass, spec: JourneySpec, step: WebhookStep, instances) ->
         request_id = _request_id(instance, step)
         run.deliveries.append(
             {"id": request_id, "owner_id": instance.owner_id, "channel": "webhook",
-             "category": spec.category, "priority": 2, "status": "queued",
+             "category": spec.category, "priority": 2, "status": "queued", "attempts": 0,
              "not_before": run.now, "created_at": run.now,
              "payload": {"url": step.url, "body": {
                  "request_id": str(request_id), "journey_key": instance.journey_key,

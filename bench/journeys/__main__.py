@@ -1,0 +1,3 @@
+from bench.journeys.run import main
+
+main()
