@@ -29,6 +29,7 @@ def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
     )
     authenticator.bind(inner.state.database)
     inner.state.api_key_pepper = settings.api_key_pepper.get_secret_value()
+    inner.state.authenticator = authenticator
     inner.state.merged_openapi = MergedOpenApi(inner, settings.upstreams)
     upstreams = Upstreams(
         settings.upstreams,

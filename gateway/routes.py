@@ -20,6 +20,12 @@ def _pepper(request: Request) -> str:
 Pepper = Annotated[str, Depends(_pepper)]
 
 
+def _forget_here(request: Request, key_id: str) -> None:
+    """This replica stops accepting the key before it answers; the others learn it from the
+    NOTIFY that the change's commit sends."""
+    request.app.state.authenticator.forget_key(key_id)
+
+
 @router.post(
     "/dealers/{dealer_id}/keys", status_code=status.HTTP_201_CREATED, response_model=ApiKeyIssued
 )
@@ -34,11 +40,17 @@ async def list_keys(dealer_id: uuid.UUID, session: Session, caller: CurrentCalle
 
 
 @router.post("/keys/{key_id}/rotate", response_model=ApiKeyIssued)
-async def rotate_key(key_id: KeyId, session: Session, caller: CurrentCaller, pepper: Pepper):
+async def rotate_key(
+    key_id: KeyId, session: Session, caller: CurrentCaller, pepper: Pepper, request: Request
+):
     """Replace a key: the new one is in this response only; the old one stops at once."""
-    return await service.rotate_key(session, caller=caller, key_id=key_id, pepper=pepper)
+    issued = await service.rotate_key(session, caller=caller, key_id=key_id, pepper=pepper)
+    _forget_here(request, key_id)
+    return issued
 
 
 @router.post("/keys/{key_id}/revoke", response_model=ApiKeyRead)
-async def revoke_key(key_id: KeyId, session: Session, caller: CurrentCaller):
-    return await service.revoke_key(session, caller=caller, key_id=key_id)
+async def revoke_key(key_id: KeyId, session: Session, caller: CurrentCaller, request: Request):
+    revoked = await service.revoke_key(session, caller=caller, key_id=key_id)
+    _forget_here(request, key_id)
+    return revoked
