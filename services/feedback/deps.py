@@ -26,14 +26,16 @@ def _settings(request: Request) -> FeedbackSettings:
 
 
 def _fingerprint(request: Request) -> Fingerprint:
-    """The app sends `x-device-id`; browsers are known by their user agent. The network is
-    the first address the gateway saw (`x-forwarded-for`), else the peer."""
+    """The network is the client address the gateway forwards (`x-forwarded-for`); the
+    peer is the gateway itself, the same for every owner, so it is never used. The app
+    sends `x-device-id`; a browser is known by its user agent on its network (a user agent
+    alone is shared by thousands of owners)."""
     settings: FeedbackSettings = request.app.state.settings
     key = settings.internal_secret.get_secret_value().encode()
     headers = request.headers
-    device = headers.get("x-device-id") or headers.get("user-agent")
-    forwarded = headers.get("x-forwarded-for", "").split(",")[0].strip()
-    network = forwarded or (request.client.host if request.client else None)
+    network = headers.get("x-forwarded-for", "").split(",")[0].strip() or None
+    agent = headers.get("user-agent")
+    device = headers.get("x-device-id") or (f"{agent}@{network}" if agent and network else None)
 
     def keyed(label: str, value: str | None) -> str | None:
         if not value:

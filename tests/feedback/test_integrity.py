@@ -151,3 +151,19 @@ async def test_a_dealer_sees_its_invitations_but_never_how_to_reach_the_owner(
     fields = set(invitations[0]) | set(responses[0])
     assert not fields & {"link", "token", "token_hash", "phone", "email", "device_hash",
                          "network_hash"}  # fmt: skip
+
+
+async def test_a_popular_browser_or_the_gateways_own_address_is_not_a_shared_fingerprint(
+    feedback_app, admin, clock
+):
+    dealer = new_dealer()
+    for number in range(3):  # one common phone browser, each owner on a network of their own
+        headers = {"x-device-id": "", "user-agent": "Mozilla/5.0 (iPhone)",
+                   "x-forwarded-for": f"198.18.0.{number + 1}"}  # fmt: skip
+        await answer(feedback_app, admin, 9, headers=headers, dealer_id=str(dealer.dealer_id))
+    for _ in range(3):  # no client address forwarded: the peer is the gateway, not the owner
+        headers = {"x-device-id": "", "x-forwarded-for": ""}
+        await answer(feedback_app, admin, 9, headers=headers, dealer_id=str(dealer.dealer_id))
+    window = day_of(clock) | {"dealer_id": str(dealer.dealer_id)}
+    (row,) = (await admin.get("/analytics/integrity", params=window)).json()["dealers"]
+    assert row["answers"] == 6 and row["from_shared_network"] == 0 and row["flags"] == []
