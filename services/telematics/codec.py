@@ -8,11 +8,21 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from math import isfinite
 from typing import Annotated, Any
 
 import msgspec
 
-from services.telematics.domain import LOCATION_COLUMNS, SIGNAL_BY_NAME, SIGNALS, value_problem
+from services.telematics.domain import (
+    BOOLEAN,
+    INTEGER,
+    LOCATION_COLUMNS,
+    NUMBER,
+    SIGNALS,
+    TEXT,
+    TEXT_LIST,
+    value_problem,
+)
 from services.telematics.errors import BatchTooLarge
 from shared.errors import FieldError, InvalidInput
 
@@ -30,7 +40,6 @@ _sample_decoder = msgspec.json.Decoder(Sample)
 _extra_encoder = msgspec.json.Encoder()
 _PATH = re.compile(r" - at `\$(.*)`$")
 _UNKNOWN_FIELD = re.compile(r"unknown field `([^`]*)`")
-_COLUMN_INDEX = {signal.column: 2 + index for index, signal in enumerate(SIGNALS)}
 
 
 def _field_name(message: str, line: int | None) -> tuple[str, str]:
@@ -108,41 +117,62 @@ def to_rows(
     for an unknown (or not permitted) VIN, out of the time window, or with a value of the wrong
     type is rejected alone. Location is dropped for owners without consent."""
     rows = Rows()
-    seen: set[tuple[uuid.UUID, datetime]] = set()
+    seen: set[tuple[str, datetime]] = set()
     for index, sample in enumerate(samples):
         vehicle = vehicles.get(sample.vin)
         if vehicle is None:
             rows.reject(index, sample.vin, f"body.{index}.vin", "unknown vehicle")
             continue
-        second = sample.ts.replace(microsecond=0)
+        second = sample.ts.replace(microsecond=0) if sample.ts.microsecond else sample.ts
         if not earliest <= second <= latest:
             rows.reject(index, sample.vin, f"body.{index}.ts", "outside the accepted time window")
             continue
         record = _record(index, sample, vehicle, second, rows)
         if record is None:
             continue
-        if (vehicle.id, second) in seen:
+        key = (sample.vin, second)  # str hashes are cached; UUID's are computed each time
+        if key in seen:
             rows.duplicates += 1
             continue
-        seen.add((vehicle.id, second))
+        seen.add(key)
         rows.records.append(record)
     return rows
 
 
+# Per catalogued signal: its position in the row, the Python types that pass without a closer
+# look, and whether it is location. Built once; the loop below is the hot path.
+_FAST_TYPES = {NUMBER: (float, int), INTEGER: (int,), BOOLEAN: (bool,), TEXT: (), TEXT_LIST: ()}
+_PLAN = {
+    signal.name: (
+        2 + index,
+        signal.kind,
+        _FAST_TYPES[signal.kind],
+        signal.column in LOCATION_COLUMNS,
+    )
+    for index, signal in enumerate(SIGNALS)
+}
+_WIDTH = 3 + len(SIGNALS)
+
+
 def _record(index, sample: Sample, vehicle: KnownVehicle, second: datetime, rows: Rows):
-    values: list[Any] = [vehicle.id, second, *([None] * len(SIGNALS)), None]
-    extra: dict[str, Any] = {}
+    values: list[Any] = [None] * _WIDTH
+    values[0], values[1] = vehicle.id, second
+    extra: dict[str, Any] | None = None
     for name, value in sample.signals.items():
-        signal = SIGNAL_BY_NAME.get(name)
-        if signal is None:
+        plan = _PLAN.get(name)
+        if plan is None:
+            extra = extra or {}
             extra[name] = value
             continue
-        if problem := value_problem(signal.kind, value):
-            rows.reject(index, sample.vin, f"body.{index}.signals.{name}", problem)
-            return None
-        if signal.column in LOCATION_COLUMNS and not vehicle.location_allowed:
+        position, kind, fast, location = plan
+        # `type() in` rejects bool for numbers (bool is an int subclass); floats must be finite.
+        if not (type(value) in fast and (type(value) is not float or isfinite(value))):
+            if problem := value_problem(kind, value):
+                rows.reject(index, sample.vin, f"body.{index}.signals.{name}", problem)
+                return None
+        if location and not vehicle.location_allowed:
             continue
-        values[_COLUMN_INDEX[signal.column]] = value
+        values[position] = value
     if extra:
         values[-1] = _extra_encoder.encode(extra).decode()
     return tuple(values)

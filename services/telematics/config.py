@@ -24,3 +24,5 @@ class TelematicsSettings(ServiceSettings):
     max_age_days: int = 400
     # Rows one derivation pass reads for a vehicle (about 14 hours at one row a second).
     derivation_row_limit: int = 50_000
+    # A vehicle with an open trip or charging session is derived again at most this often.
+    derivation_reread_seconds: float = 30.0

@@ -161,6 +161,8 @@ class DerivationCursor(TelematicsModel, table=True):
     resume_from: datetime | None = _moment()
     faults_seen_until: datetime | None = _moment()
     recheck_at: datetime | None = _moment()
+    # While a trip or session is open, new rows wait until then (each pass re-reads it whole).
+    not_before: datetime | None = _moment()
     open_trip_id: uuid.UUID | None = None
     open_trip_started_at: datetime | None = _moment()
     predicted_on: date | None = None

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, false, func, or_, select, true, update
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, true, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
@@ -174,7 +174,18 @@ class TelematicsRepository:
         """A vehicle with new rows, or whose open trip or session may have ended by now."""
         return await self.session.scalar(
             select(DerivationCursor)
-            .where(or_(DerivationCursor.dirty, DerivationCursor.recheck_at <= now))
+            .where(
+                or_(
+                    and_(
+                        DerivationCursor.dirty,
+                        or_(
+                            DerivationCursor.not_before.is_(None),
+                            DerivationCursor.not_before <= now,
+                        ),
+                    ),
+                    DerivationCursor.recheck_at <= now,
+                )
+            )
             .limit(1)
             .with_for_update(skip_locked=True)
         )

@@ -52,6 +52,7 @@ class DerivationWorker:
                     now=self.clock(),
                     settings=await analysis_settings(session),
                     row_limit=self.settings.derivation_row_limit,
+                    reread_pause=timedelta(seconds=self.settings.derivation_reread_seconds),
                 )
             if not found:
                 return vehicles

@@ -48,8 +48,10 @@ class Derivation:
         *,
         now: datetime,
         settings: AnalysisSettings,
+        reread_pause: timedelta,
     ) -> None:
         self.session = session
+        self.reread_pause = reread_pause
         self.repository = TelematicsRepository(session)
         self.cursor = cursor
         self.vehicle = vehicle
@@ -320,6 +322,7 @@ class Derivation:
         self.cursor.resume_from = min(open_starts) if open_starts else last + timedelta(seconds=1)
         self.cursor.faults_seen_until = last
         self.cursor.recheck_at = last + GAP if open_starts else None
+        self.cursor.not_before = self.now + self.reread_pause if open_starts else None
         if not any(
             not s.closed and s.started_at == self.cursor.open_trip_started_at for s in segments
         ):
@@ -368,7 +371,12 @@ _CHARGING_FIELDS = (
 
 
 async def derive_next(
-    session: AsyncSession, *, now: datetime, settings: AnalysisSettings, row_limit: int
+    session: AsyncSession,
+    *,
+    now: datetime,
+    settings: AnalysisSettings,
+    row_limit: int,
+    reread_pause: timedelta,
 ) -> bool:
     """Derives the facts of one vehicle that needs it; whether there was one."""
     repository = TelematicsRepository(session)
@@ -380,5 +388,7 @@ async def derive_next(
         cursor.dirty = False
         cursor.recheck_at = None
         return True
-    await Derivation(session, cursor, vehicle, now=now, settings=settings).run(row_limit)
+    await Derivation(
+        session, cursor, vehicle, now=now, settings=settings, reread_pause=reread_pause
+    ).run(row_limit)
     return True

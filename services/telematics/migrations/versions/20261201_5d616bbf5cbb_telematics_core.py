@@ -109,6 +109,7 @@ def upgrade() -> None:
         sa.Column("resume_from", sa.DateTime(timezone=True), nullable=True),
         sa.Column("faults_seen_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("recheck_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("not_before", sa.DateTime(timezone=True), nullable=True),
         sa.Column("open_trip_id", sa.Uuid(), nullable=True),
         sa.Column("open_trip_started_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("predicted_on", sa.Date(), nullable=True),
