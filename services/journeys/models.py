@@ -95,6 +95,7 @@ class JourneyInstance(JourneysModel, table=True):
         UniqueConstraint("journey_key", "owner_id", "run_key"),
         Index(
             "ix_journey_instances_due",
+            "priority",
             "due_at",
             postgresql_where=text("status IN ('active', 'waiting')"),
         ),

@@ -369,17 +369,27 @@ class JourneysRepository:
                 select(OwnerTag.owner_id, OwnerTag.tag).where(OwnerTag.owner_id.in_(ids))
             ):
                 facts[owner_id].tags.add(tag)
-            for owner_id, purpose, channel, granted in await self.session.execute(
-                select(
-                    OwnerConsent.owner_id,
-                    OwnerConsent.purpose,
-                    OwnerConsent.channel,
-                    OwnerConsent.granted,
-                ).where(OwnerConsent.owner_id.in_(ids))
-            ):
-                target = facts[owner_id]
-                (target.consents if granted else target.withdrawn).add((purpose, channel))
+            await self._consents_into(facts, ids)
         return facts
+
+    async def consents(self, owner_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, OwnerFacts]:
+        """Only the consents (and language) of each owner: what a message step needs."""
+        facts = {owner_id: OwnerFacts() for owner_id in owner_ids}
+        for chunk in chunks(list(owner_ids)):
+            await self._consents_into(facts, list(chunk))
+        return facts
+
+    async def _consents_into(self, facts: dict, ids: list[uuid.UUID]) -> None:
+        for owner_id, purpose, channel, granted in await self.session.execute(
+            select(
+                OwnerConsent.owner_id,
+                OwnerConsent.purpose,
+                OwnerConsent.channel,
+                OwnerConsent.granted,
+            ).where(OwnerConsent.owner_id.in_(ids))
+        ):
+            target = facts[owner_id]
+            (target.consents if granted else target.withdrawn).add((purpose, channel))
 
     async def contacts(self, owner_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Any]:
         """Each known owner's contact facts (rows with KnownOwner's attribute names)."""

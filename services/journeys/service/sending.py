@@ -76,8 +76,10 @@ async def send_messages(run: Pass, spec, step: MessageStep, instances: list[Runn
     template = await run.template(step.template)
     policy = await run.policy()
     owner_ids = list({i.owner_id for i in instances})
-    facts = await run.repository.owner_facts(owner_ids)
+    facts = await run.repository.consents(owner_ids)
     contacts = await run.repository.contacts(owner_ids)
+    for owner_id, contact in contacts.items():
+        facts[owner_id].language = contact.language
     households = [c.household_id for c in contacts.values() if c.household_id]
     longest = max((rule.period_hours for rule in policy.caps), default=0)
     recent = await run.repository.recent_deliveries(

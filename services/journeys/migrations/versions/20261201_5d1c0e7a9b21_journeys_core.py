@@ -295,7 +295,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_journey_instances_due",
         "journey_instances",
-        ["due_at"],
+        ["priority", "due_at"],
         unique=False,
         postgresql_where=sa.text("status IN ('active', 'waiting')"),
     )
