@@ -1,10 +1,13 @@
 """`cem`: run the platform locally and administer it through its own API."""
 
+import asyncio
+import re
 import signal
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager, suppress
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -20,7 +23,10 @@ from gateway.config import GatewaySettings
 from gateway.tokens import mint_development_token
 from shared.auth import CallerKind, StaffRole
 from shared.config import CommonSettings
+from shared.database import Database, service_url
 from shared.errors import Forbidden
+from shared.messaging.broker import connect
+from shared.messaging.replay import list_dead_letters, replay_dead_letters, replay_outbox
 from shared.migrations import upgrade
 
 app = typer.Typer(help="CEM platform: run it locally and administer it.", no_args_is_help=True)
@@ -28,6 +34,13 @@ dealer_app = typer.Typer(help="Dealers (owned by the profile service).", no_args
 key_app = typer.Typer(help="Dealer API keys (owned by the gateway).", no_args_is_help=True)
 app.add_typer(dealer_app, name="dealer")
 app.add_typer(key_app, name="key")
+dead_letters_app = typer.Typer(
+    help="Events a consumer gave up on: list them, replay them once fixed.",
+    no_args_is_help=True,
+)
+outbox_app = typer.Typer(help="Events a service recorded and published.", no_args_is_help=True)
+app.add_typer(dead_letters_app, name="dead-letters")
+app.add_typer(outbox_app, name="outbox")
 
 console = Console(highlight=False, soft_wrap=True)
 # Messages for people go to stderr; stdout carries only what a script may capture (ids, keys).
@@ -35,6 +48,9 @@ notices = Console(stderr=True, highlight=False, soft_wrap=True)
 DATA_DIR = Path(".cem")
 DEFAULT_GATEWAY = "http://127.0.0.1:8000"
 GatewayUrl = Annotated[str, typer.Option("--gateway", help="Gateway base URL")]
+ServiceName = Annotated[
+    str, typer.Option("--service", help="The service whose database holds them, e.g. tickets")
+]
 DealerId = Annotated[uuid.UUID, typer.Option("--dealer", help="Dealer id")]
 KEY_RETRY_SECONDS = 10.0  # the gateway learns of a new dealer from profile's event
 
@@ -277,6 +293,130 @@ def key_revoke(key_id: str, gateway: GatewayUrl = DEFAULT_GATEWAY):
     with admin_client(gateway) as client:
         checked(client.post(f"/v1/gateway/keys/{key_id}/revoke"))
     notices.print(f"revoked {key_id}")
+
+
+@asynccontextmanager
+async def service_database(service: str) -> AsyncIterator[Database]:
+    """The service's own database, named from the usual CEM_* settings."""
+    database = Database(service_url(CommonSettings(), service), pool_size=1)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+@asynccontextmanager
+async def jetstream_client() -> AsyncIterator:
+    client = await connect(CommonSettings().nats_url, name="cem-cli")
+    try:
+        yield client.jetstream()
+    finally:
+        await client.flush()
+        await client.close()
+
+
+def run_against_servers(work) -> object:
+    """Runs `work`, turning unreachable servers or a missing database into one red line."""
+    with readable_errors():
+        try:
+            return asyncio.run(work)
+        except (OSError, TimeoutError) as error:
+            fail(f"Cannot reach PostgreSQL or NATS ({error}). Is the platform running?")
+        except Exception as error:
+            if "does not exist" in str(error):
+                fail(f"No such database: {error}")
+            raise
+
+
+@dead_letters_app.command("list")
+def dead_letters_list(
+    service: ServiceName,
+    replayed: Annotated[bool, typer.Option(help="Include those already replayed")] = False,
+):
+    """List the events a service's consumers dead-lettered, with the reason."""
+
+    async def load():
+        async with service_database(service) as database:
+            return await list_dead_letters(database, include_replayed=replayed)
+
+    letters = run_against_servers(load())
+    table = Table("id", "consumer", "subject", "event id", "deliveries", "failed", "replayed",
+                  "reason", title=f"Dead letters of {service}")  # fmt: skip
+    for letter in letters:
+        table.add_row(
+            str(letter.id),
+            letter.consumer,
+            letter.subject,
+            letter.event_id or "-",
+            str(letter.deliveries),
+            f"{letter.failed_at:%Y-%m-%d %H:%M:%S}",
+            f"{letter.replayed_at:%Y-%m-%d %H:%M:%S}" if letter.replayed_at else "-",
+            letter.reason,
+        )
+    console.print(table)
+
+
+@dead_letters_app.command("replay")
+def dead_letters_replay(
+    service: ServiceName,
+    letter_id: Annotated[
+        list[int], typer.Option("--id", help="A dead letter to replay (repeatable)")
+    ] = [],  # noqa: B006
+    every: Annotated[bool, typer.Option("--all", help="Replay every one not yet replayed")] = False,
+):
+    """Publish dead letters again and mark them replayed.
+
+    Each keeps its original event id: consumers that handled it drop it in their inbox."""
+    if bool(letter_id) == every:
+        raise typer.BadParameter("give --id (repeatable) or --all")
+
+    async def replay():
+        async with service_database(service) as database, jetstream_client() as jetstream:
+            return await replay_dead_letters(database, jetstream, ids=letter_id or None)
+
+    replayed = run_against_servers(replay())
+    missing = sorted(set(letter_id) - set(replayed))
+    if missing:
+        notices.print(f"[yellow]not found or already replayed: {missing}[/yellow]")
+    notices.print(f"replayed {len(replayed)} dead letter(s)")
+    for number in replayed:
+        print(number)
+
+
+_DURATION = re.compile(r"^(\d+)([smhd])$")
+_UNIT = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_since(value: str) -> datetime:
+    """`90m`, `1h`, `2d` ago, or an ISO 8601 moment (UTC unless it names a zone)."""
+    if match := _DURATION.match(value):
+        return datetime.now(UTC) - timedelta(**{_UNIT[match[2]]: int(match[1])})
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(
+            "expected a duration such as 90m, 1h, 2d or an ISO 8601 time", param_hint="--since"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@outbox_app.command("replay")
+def outbox_replay(
+    service: ServiceName,
+    since: Annotated[str, typer.Option(help="From when: 1h, 90m, 2d or an ISO 8601 time")],
+):
+    """Publish again every event the service recorded since then.
+
+    Each keeps its original id: consumers apply what they missed and drop the rest."""
+    start = parse_since(since)
+
+    async def replay():
+        async with service_database(service) as database, jetstream_client() as jetstream:
+            return await replay_outbox(database, jetstream, since=start)
+
+    count = run_against_servers(replay())
+    notices.print(f"republished {count} event(s) recorded since {start:%Y-%m-%d %H:%M:%S} UTC")
+    print(count)
 
 
 if __name__ == "__main__":

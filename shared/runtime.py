@@ -8,11 +8,12 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
+from functools import partial
 
 import structlog
 from fastapi import APIRouter, FastAPI, Response
 from nats.aio.client import Client
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
 
 from shared.auth import CallerVerifier
 from shared.config import Role, ServiceSettings
@@ -27,6 +28,13 @@ from shared.observability import configure_logging
 log = structlog.get_logger("runtime")
 
 CLOSE_TIMEOUT_SECONDS = 5.0
+RESTART_DELAY_SECONDS = 1.0
+
+TASK_RESTARTS = Counter(
+    "cem_background_task_restarts_total",
+    "Background tasks (relay, consumers, timers) started again after they ended",
+    ["service", "task"],
+)
 
 # A service's own background loop (e.g. durable timers), started with the other workers.
 Worker = Callable[[Database], Coroutine[None, None, None]]
@@ -57,7 +65,7 @@ class ServiceRuntime:
 
     def _start_workers(self) -> None:
         assert self.nats is not None
-        self.tasks.append(asyncio.create_task(prune_forever(self.database), name="housekeeping"))
+        self._start("housekeeping", lambda: prune_forever(self.database))
         if self.produces_events:
             relay = OutboxRelay(
                 service=self.service,
@@ -65,7 +73,7 @@ class ServiceRuntime:
                 jetstream=self.nats.jetstream(),
                 interval_seconds=self.settings.relay_interval_seconds,
             )
-            self.tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
+            self._start("outbox-relay", relay.run)
         if self.subscriptions:
             consumer = EventConsumer(
                 service=self.service,
@@ -77,9 +85,13 @@ class ServiceRuntime:
                     max_deliver=self.settings.consumer_max_deliver,
                 ),
             )
-            self.tasks.append(asyncio.create_task(consumer.run(), name="event-consumer"))
-        for worker in self.workers:
-            self.tasks.append(asyncio.create_task(worker(self.database), name="service-worker"))
+            self._start("event-consumer", consumer.run)
+        for number, worker in enumerate(self.workers):
+            self._start(f"service-worker-{number}", partial(worker, self.database))
+
+    def _start(self, name: str, run: Callable[[], Coroutine[None, None, None]]) -> None:
+        supervised = supervise(run, service=self.service, task=name)
+        self.tasks.append(asyncio.create_task(supervised, name=name))
 
     async def stop(self) -> None:
         for task in self.tasks:
@@ -103,6 +115,28 @@ class ServiceRuntime:
             "nats": self.nats is not None and self.nats.is_connected,
             "workers": workers_alive,
         }
+
+
+async def supervise(
+    run: Callable[[], Coroutine[None, None, None]],
+    *,
+    service: str,
+    task: str,
+    restart_delay: float = RESTART_DELAY_SECONDS,
+) -> None:
+    """Runs a background loop for the life of the process. The loops retry their own
+    failures; should one still end (an error it did not expect, or a return), the end is
+    logged and counted and the loop started again, so no worker dies silently."""
+    while True:
+        try:
+            await run()
+            log.error("background_task_ended", service=service, task=task)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            log.error("background_task_crashed", service=service, task=task, error=repr(error))
+        TASK_RESTARTS.labels(service, task).inc()
+        await asyncio.sleep(restart_delay)
 
 
 def build_service_app(

@@ -3,11 +3,16 @@
 For each delivery: the inbox row and the handler's effect commit in one transaction, then
 the message is acked. A redelivery of a handled event finds its inbox row and is only
 acked. A transient failure is nak'ed with back-off; an undecodable message, or one that
-keeps failing up to `max_deliver`, is recorded in `dead_letters` and terminated.
+keeps failing up to `max_deliver`, is recorded in `dead_letters` and terminated. While the
+database is down nothing counts towards `max_deliver`: an outage must not bury events in
+the dead letters (or, were the broker to give up, lose them). A handler slower than the
+ack wait keeps its message with in-progress acks, and each consumer's lag and pending
+acks are sampled into Prometheus gauges.
 """
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 
 import structlog
@@ -15,7 +20,7 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +32,21 @@ log = structlog.get_logger("consumer")
 
 EVENTS_HANDLED = Counter(
     "cem_events_handled_total", "Event deliveries by outcome", ["consumer", "outcome"]
+)
+
+CONSUMER_LAG = Gauge(
+    "cem_consumer_lag", "Events in the stream not yet delivered to the consumer", ["consumer"]
+)
+CONSUMER_ACK_PENDING = Gauge(
+    "cem_consumer_ack_pending", "Events delivered and not yet acknowledged", ["consumer"]
+)
+CONSUMER_ACK_PENDING_LIMIT = Gauge(
+    "cem_consumer_ack_pending_limit",
+    "The most unacknowledged events the broker delivers; pending at the limit is a stall",
+    ["consumer"],
+)
+CONSUMER_REDELIVERED = Gauge(
+    "cem_consumer_redelivered", "Delivered more than once and not yet acknowledged", ["consumer"]
 )
 
 Handler = Callable[[AsyncSession, Envelope, Event], Awaitable[None]]
@@ -60,6 +80,12 @@ class ConsumerSettings:
     max_deliver: int = 5
     ack_wait_seconds: float = 30.0
     backoff_seconds: tuple[float, ...] = (0.5, 2.0, 10.0, 30.0)
+    max_ack_pending: int = 1000
+    metrics_interval_seconds: float = 5.0
+
+    @property
+    def heartbeat_seconds(self) -> float:
+        return self.ack_wait_seconds / 3
 
 
 class EventConsumer:
@@ -84,6 +110,7 @@ class EventConsumer:
         async with asyncio.TaskGroup() as group:
             for subscription in self.subscriptions:
                 group.create_task(self._run_forever(subscription))
+                group.create_task(self._sample_forever(subscription))
 
     def durable_name(self, subscription: Subscription) -> str:
         return f"{self.service}_{subscription.name}"
@@ -105,22 +132,28 @@ class EventConsumer:
                 )
                 await asyncio.sleep(min(0.2 * 2**failures, 5.0))
 
-    async def _pull(self, subscription: Subscription) -> None:
-        event_type = subscription.contract.event_type
+    def consumer_config(self, subscription: Subscription) -> ConsumerConfig:
         durable = self.durable_name(subscription)
-        pull = await self.client.jetstream().pull_subscribe(
-            event_type.subject,
-            durable=durable,
-            stream=stream_name(event_type.service),
-            config=ConsumerConfig(
-                durable_name=durable,
-                ack_policy=AckPolicy.EXPLICIT,
-                deliver_policy=DeliverPolicy.ALL,
-                ack_wait=self.settings.ack_wait_seconds,
-                max_deliver=self.settings.max_deliver,
-                max_ack_pending=1000,
-            ),
+        return ConsumerConfig(
+            name=durable,
+            durable_name=durable,
+            filter_subject=subscription.contract.event_type.subject,
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_wait=self.settings.ack_wait_seconds,
+            # The broker never gives up on an event: `process` decides when one is dead,
+            # and an event whose dead-lettering failed must come back.
+            max_deliver=-1,
+            max_ack_pending=self.settings.max_ack_pending,
         )
+
+    async def _pull(self, subscription: Subscription) -> None:
+        stream = stream_name(subscription.contract.event_type.service)
+        config = self.consumer_config(subscription)
+        jetstream = self.client.jetstream()
+        # Create or update: a durable declared by an older release takes the current config.
+        await jetstream.add_consumer(stream, config=config)
+        pull = await jetstream.pull_subscribe_bind(durable=config.durable_name, stream=stream)
         while True:
             _raise_if_cancelled()
             try:
@@ -140,34 +173,88 @@ class EventConsumer:
             await self._dead_letter(consumer, message, f"undecodable: {error}", deliveries)
             return
         try:
-            async with self.database.transaction() as session:
-                claimed = await session.scalar(
-                    _CLAIM_INBOX, {"consumer": consumer, "event_id": envelope.id}
-                )
-                if claimed is not None:
-                    await subscription.handle(session, envelope, payload)
+            async with self._in_progress(message):
+                claimed = await self._apply(subscription, consumer, envelope, payload)
         except PoisonMessage as error:
             await self._dead_letter(consumer, message, f"rejected: {error}", deliveries)
             return
         except Exception as error:
-            if deliveries >= self.settings.max_deliver:
-                await self._dead_letter(consumer, message, f"failed: {error!r}", deliveries)
-                return
-            delay = self.settings.backoff_seconds[
-                min(deliveries - 1, len(self.settings.backoff_seconds) - 1)
-            ]
-            log.warning(
-                "event_retry",
-                consumer=consumer,
-                event_id=str(envelope.id),
-                deliveries=deliveries,
-                error=repr(error),
-            )
-            EVENTS_HANDLED.labels(consumer, "retried").inc()
-            await message.nak(delay=delay)
+            await self._retry_or_bury(consumer, message, envelope, error)
             return
         await message.ack()
         EVENTS_HANDLED.labels(consumer, "handled" if claimed else "duplicate").inc()
+
+    async def _apply(
+        self, subscription: Subscription, consumer: str, envelope: Envelope, payload: Event
+    ) -> bool:
+        """The inbox claim and the effect in one transaction; False for a handled event."""
+        async with self.database.transaction() as session:
+            claimed = await session.scalar(
+                _CLAIM_INBOX, {"consumer": consumer, "event_id": envelope.id}
+            )
+            if claimed is not None:
+                await subscription.handle(session, envelope, payload)
+        return claimed is not None
+
+    async def _retry_or_bury(
+        self, consumer: str, message: Msg, envelope: Envelope, error: Exception
+    ) -> None:
+        deliveries = message.metadata.num_delivered
+        database_up = await self.database.is_ready()
+        if database_up and deliveries >= self.settings.max_deliver:
+            await self._dead_letter(consumer, message, f"failed: {error!r}", deliveries)
+            return
+        backoff = self.settings.backoff_seconds
+        delay = backoff[min(deliveries - 1, len(backoff) - 1)]
+        log.warning(
+            "event_retry",
+            consumer=consumer,
+            event_id=str(envelope.id),
+            deliveries=deliveries,
+            database_up=database_up,
+            error=repr(error),
+        )
+        EVENTS_HANDLED.labels(consumer, "retried").inc()
+        await message.nak(delay=delay)
+
+    @asynccontextmanager
+    async def _in_progress(self, message: Msg) -> AsyncIterator[None]:
+        """Tells the broker, every third of the ack wait, that the handler is still at it,
+        so a slow handler keeps its message instead of racing its own redelivery."""
+
+        async def beat() -> None:
+            while True:
+                await asyncio.sleep(self.settings.heartbeat_seconds)
+                try:
+                    await message.in_progress()
+                except Exception as error:
+                    log.warning("in_progress_ack_failed", error=repr(error))
+
+        heartbeat = asyncio.create_task(beat())
+        try:
+            yield
+        finally:
+            heartbeat.cancel()
+            with suppress(asyncio.CancelledError):
+                await heartbeat
+
+    async def _sample_forever(self, subscription: Subscription) -> None:
+        """Keeps the lag and pending gauges current, also while the handler is stuck."""
+        durable = self.durable_name(subscription)
+        stream = stream_name(subscription.contract.event_type.service)
+        while True:
+            try:
+                info = await self.client.jetstream().consumer_info(stream, durable)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                pass  # not declared yet, or the broker is away: the last figures stand
+            else:
+                CONSUMER_LAG.labels(durable).set(info.num_pending or 0)
+                CONSUMER_ACK_PENDING.labels(durable).set(info.num_ack_pending or 0)
+                CONSUMER_ACK_PENDING_LIMIT.labels(durable).set(info.config.max_ack_pending or 0)
+                CONSUMER_REDELIVERED.labels(durable).set(info.num_redelivered or 0)
+            await asyncio.sleep(self.settings.metrics_interval_seconds)
 
     async def _dead_letter(self, consumer: str, message: Msg, reason: str, deliveries: int) -> None:
         event_id = _event_id(message)

@@ -124,10 +124,16 @@ class OutboxRelay:
         return len(rows)
 
     async def _publish(self, row) -> None:
-        envelope = row.envelope if isinstance(row.envelope, str) else json.dumps(row.envelope)
-        await self.jetstream.publish(
-            row.subject,
-            envelope.encode(),
-            headers={"Nats-Msg-Id": str(row.id)},
-            timeout=5,
-        )
+        await publish_row(self.jetstream, row)
+
+
+async def publish_row(jetstream: JetStreamContext, row, *, message_id: str | None = None) -> None:
+    """Publishes an outbox (or dead-letter) row's envelope as stored; the broker drops a
+    repeat of `message_id` (by default the event id) inside its duplicate window."""
+    envelope = row.envelope if isinstance(row.envelope, str) else json.dumps(row.envelope)
+    await jetstream.publish(
+        row.subject,
+        envelope.encode(),
+        headers={"Nats-Msg-Id": message_id or str(row.id)},
+        timeout=5,
+    )

@@ -3,12 +3,12 @@ import uuid
 from sqlalchemy import text
 
 from shared.messaging.housekeeping import prune
-from tests.messaging.test_outbox_to_consumer import _fresh_database, _metadata
+from tests.messaging.harness import fresh_database, messaging_metadata
 
 
 async def test_prune_drops_old_published_events_and_keeps_unpublished_ones(infrastructure):
-    database = await _fresh_database(
-        infrastructure.settings(), f"prune_{uuid.uuid4().hex[:6]}", _metadata(False)
+    database = await fresh_database(
+        infrastructure.settings(), f"prune_{uuid.uuid4().hex[:6]}", messaging_metadata(False)
     )
     insert = text(
         "INSERT INTO outbox (id, subject, envelope, published_at) "
