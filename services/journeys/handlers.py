@@ -15,6 +15,7 @@ from services.journeys.service.reactions import react
 from shared.contracts.feedback import ResponseSubmitted, SurveyInvitationCreated
 from shared.contracts.profile import (
     ConsentChanged,
+    HouseholdMembershipChanged,
     LifecycleStageChanged,
     OwnerErasureRequested,
     OwnerRegistered,
@@ -82,6 +83,7 @@ CONSUMED = [
     ("vehicle_registered", VehicleRegistered, projections.vehicle_registered, owner_entrants),
     ("ownership_changed", VehicleOwnershipChanged, projections.ownership_changed, None),
     ("consent_changed", ConsentChanged, projections.consent_changed, None),
+    ("household_changed", HouseholdMembershipChanged, projections.household_changed, None),
     ("segment_changed", SegmentMembershipChanged, projections.segment_changed, owner_entrants),
     ("lifecycle_changed", LifecycleStageChanged, projections.lifecycle_changed, owner_entrants),
     ("service_visit_completed", ServiceVisitCompleted, recalls.visit_completed, owner_entrants),

@@ -233,8 +233,9 @@ class KnownOwner(JourneysModel, table=True):
     dealer_id: uuid.UUID | None = None
     language: str = Field(default="en", max_length=8)
     lifecycle_stage: str | None = Field(default=None, max_length=32)
-    # Contact preferences journeys keeps for the owner (profile does not publish them).
+    # From profile's household events: caps per household count members together.
     household_id: uuid.UUID | None = Field(default=None, index=True)
+    # The owner's contact preferences, set in the app through journeys.
     timezone: str | None = Field(default=None, max_length=64)
     quiet_start: str | None = Field(default=None, max_length=5)
     quiet_end: str | None = Field(default=None, max_length=5)

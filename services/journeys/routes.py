@@ -216,15 +216,6 @@ async def put_contact_policy(
 @router.put("/preferences", response_model=PreferencesRead)
 async def put_my_preferences(body: PreferencesPut, session: Session, caller: CurrentCaller):
     owner_id = access.require_owner(caller)
-    values = _preferences(body.model_dump(exclude_unset=True, exclude={"household_id"}))
-    return await configuration.put_preferences(session, owner_id=owner_id, values=values)
-
-
-@router.put("/owners/{owner_id}/preferences", response_model=PreferencesRead)
-async def put_owner_preferences(
-    owner_id: uuid.UUID, body: PreferencesPut, session: Session, caller: CurrentCaller
-):
-    access.require_writer(caller)
     values = _preferences(body.model_dump(exclude_unset=True))
     return await configuration.put_preferences(session, owner_id=owner_id, values=values)
 

@@ -133,12 +133,11 @@ class MessageTemplateRead(BaseModel):
 
 
 class PreferencesPut(_Input):
-    """Quiet hours ("HH:MM", local) and time zone; a household only staff may set."""
+    """Quiet hours ("HH:MM", local) and time zone, as the owner sets them in the app."""
 
     quiet_start: time | None = None
     quiet_end: time | None = None
     timezone: str | None = Field(default=None, max_length=64)
-    household_id: uuid.UUID | None = None
 
     @field_validator("timezone")
     @classmethod

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from services.journeys.service import deliveries as delivery_service
+from shared.contracts.profile import HouseholdMembershipChanged
 from shared.contracts.telematics import TripCompleted, TripStarted
 from tests.journeys.conftest import (
     deliver,
@@ -148,9 +149,7 @@ async def test_caps_per_owner_with_priority_for_service(
     ]
 
 
-async def test_caps_per_household_and_vehicle(
-    journeys_app, publisher, run_journey, agent, marketer, policy
-):
+async def test_caps_per_household_and_vehicle(journeys_app, publisher, run_journey, agent, policy):
     await policy([
         {"scope": "household", "categories": ["marketing"], "period_hours": 24, "limit": 1},
         {"scope": "vehicle", "categories": ["service"], "period_hours": 24, "limit": 1},
@@ -158,10 +157,13 @@ async def test_caps_per_household_and_vehicle(
     segment = unique("seg")
     parent = await make_owner(journeys_app, publisher, segments=[segment])
     child = await make_owner(journeys_app, publisher, segments=[segment])
-    household = str(uuid.uuid4())
-    for member in (parent, child):
-        await marketer.ok("PUT", f"/owners/{member['owner_id']}/preferences",
-                          json={"household_id": household})  # fmt: skip
+    household = uuid.uuid4()
+    joined = [
+        HouseholdMembershipChanged(household_id=household, owner_id=member["owner_id"],
+                                   joined=True, changed_at=datetime.now(UTC))
+        for member in (parent, child)
+    ]  # fmt: skip
+    await deliver(journeys_app, publisher, "household_changed", *joined)
     await run_journey(segment)
     outcomes = sorted([
         (await decisions(agent, parent["owner_id"]))[0][2],

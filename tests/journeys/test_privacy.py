@@ -30,7 +30,7 @@ async def contacted(journeys_app, publisher, marketer, steps):
     return owner
 
 
-async def test_an_owner_exports_their_own_data_only(contacted, client_as, marketer):
+async def test_an_owner_exports_their_own_data_only(contacted, client_as, marketer, agent):
     owner_id = contacted["owner_id"]
     export = await client_as(owner_caller(owner_id)).ok("GET", f"/privacy/owners/{owner_id}/export")
     assert export["owner_id"] == str(owner_id)
@@ -42,6 +42,7 @@ async def test_an_owner_exports_their_own_data_only(contacted, client_as, market
     response = await stranger.get(f"/privacy/owners/{owner_id}/export")
     assert response.status_code == 404 and response.json()["code"] == "owner_not_found"
     assert (await marketer.get(f"/privacy/owners/{owner_id}/export")).status_code == 403
+    assert (await agent.get(f"/privacy/owners/{owner_id}/export")).status_code == 200
     assert (await client_as(ADMIN).get(f"/privacy/owners/{owner_id}/export")).status_code == 200
 
 

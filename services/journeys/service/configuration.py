@@ -61,7 +61,7 @@ async def put_contact_policy(
 async def put_preferences(
     session: AsyncSession, *, owner_id: uuid.UUID, values: dict
 ) -> KnownOwner:
-    """An owner's quiet hours, time zone and household (profile does not publish these)."""
+    """An owner's quiet hours and time zone (profile does not publish these)."""
     repository = JourneysRepository(session)
     await repository.upsert(KnownOwner, {"id": owner_id, **values})
     owner = await repository.get(KnownOwner, owner_id)

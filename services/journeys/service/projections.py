@@ -9,6 +9,7 @@ from services.journeys.models import KnownOwner, KnownVehicle, OwnerConsent, Own
 from services.journeys.repository import JourneysRepository
 from shared.contracts.profile import (
     ConsentChanged,
+    HouseholdMembershipChanged,
     LifecycleStageChanged,
     OwnerRegistered,
     SegmentMembershipChanged,
@@ -96,4 +97,18 @@ async def trip_completed(session: AsyncSession, event: TripCompleted) -> None:
         return
     if vehicle.moving_since is not None and vehicle.moving_since <= event.ended_at:
         vehicle.moving_since = None
+        await session.flush()
+
+
+async def household_changed(session: AsyncSession, event: HouseholdMembershipChanged) -> None:
+    """Caps per household count every member's messages together."""
+    repository = JourneysRepository(session)
+    if event.joined:
+        await repository.upsert(
+            KnownOwner, {"id": event.owner_id, "household_id": event.household_id}
+        )
+        return
+    owner = await repository.get(KnownOwner, event.owner_id, for_update=True)
+    if owner is not None and owner.household_id == event.household_id:
+        owner.household_id = None
         await session.flush()
