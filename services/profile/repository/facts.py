@@ -4,11 +4,12 @@ counts the lifecycle is derived from, tags and the points ledger."""
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel
 
 from services.profile.domain import OrderStatus, PointsCause
 from services.profile.models import (
@@ -25,6 +26,7 @@ from services.profile.models import (
     utc_now,
 )
 
+M = TypeVar("M", bound=SQLModel)
 FAMILY_DESTINATIONS = ("school", "supermarket")
 
 
@@ -87,11 +89,9 @@ class FactsRepository:
             .limit(1)
         )
 
-    async def behaviour_of_vehicle(self, vehicle_id: uuid.UUID) -> BehaviourSnapshot | None:
-        return await self.session.get(BehaviourSnapshot, vehicle_id)
-
-    async def service_due_of_vehicle(self, vehicle_id: uuid.UUID) -> ServiceDue | None:
-        return await self.session.get(ServiceDue, vehicle_id)
+    async def of_vehicle(self, model: type[M], vehicle_id: uuid.UUID) -> M | None:
+        """A per-vehicle projection row (behaviour or service due), locked for replacing."""
+        return await self.session.get(model, vehicle_id, with_for_update=True)
 
     async def earliest_service_due(self, owner_id: uuid.UUID) -> date | None:
         return await self.session.scalar(

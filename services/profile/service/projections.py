@@ -130,52 +130,35 @@ async def _ticket(
 async def behaviour_updated(
     session: AsyncSession, event: DrivingBehaviourUpdated, now: datetime
 ) -> None:
-    repository = FactsRepository(session)
-    current = await repository.behaviour_of_vehicle(event.vehicle_id)
-    if current is not None and current.computed_at > event.computed_at:
-        return  # an older window arrived late
-    distance = event.distance_km or 0.0
     harsh = event.harsh_accelerations_per_100km + event.harsh_brakings_per_100km
-    await repository.upsert(
-        BehaviourSnapshot,
-        {
-            "vehicle_id": event.vehicle_id,
-            "owner_id": event.owner_id,
-            "trips": event.trips,
-            "distance_km": distance,
-            "harsh_events_per_100km": harsh,
-            "assisted_driving_share": event.assisted_driving_share,
-            "night_share": event.night_share,
-            "new_apps": event.new_apps,
-            "destination_categories": event.destination_categories,
-            "computed_at": event.computed_at,
-        },
-        key=["vehicle_id"],
-    )
-    if event.owner_id:
-        await refresh_owner(session, event.owner_id, now=now)
+    values = event.model_dump(
+        include={"vehicle_id", "owner_id", "trips", "assisted_driving_share", "night_share",
+                 "new_apps", "destination_categories", "computed_at"}
+    )  # fmt: skip
+    values |= {"distance_km": event.distance_km, "harsh_events_per_100km": harsh}
+    await _keep_latest(session, BehaviourSnapshot, values, stamp="computed_at", now=now)
 
 
 async def service_due_predicted(
     session: AsyncSession, event: ServiceDuePredicted, now: datetime
 ) -> None:
-    repository = FactsRepository(session)
-    current = await repository.service_due_of_vehicle(event.vehicle_id)
-    if current is not None and current.predicted_at > event.predicted_at:
-        return
-    await repository.upsert(
-        ServiceDue,
-        {
-            "vehicle_id": event.vehicle_id,
-            "owner_id": event.owner_id,
-            "due_date": event.due_date,
-            "reason": event.reason,
-            "predicted_at": event.predicted_at,
-        },
-        key=["vehicle_id"],
+    values = event.model_dump(
+        include={"vehicle_id", "owner_id", "due_date", "reason", "predicted_at"}
     )
-    if event.owner_id:
-        await refresh_owner(session, event.owner_id, now=now)
+    await _keep_latest(session, ServiceDue, values, stamp="predicted_at", now=now)
+
+
+async def _keep_latest(
+    session: AsyncSession, model: type, values: dict, *, stamp: str, now: datetime
+) -> None:
+    """Keeps each vehicle's latest fact: one older than the stored one arrived late."""
+    repository = FactsRepository(session)
+    current = await repository.of_vehicle(model, values["vehicle_id"])
+    if current is not None and getattr(current, stamp) > values[stamp]:
+        return
+    await repository.upsert(model, values, key=["vehicle_id"])
+    if values["owner_id"]:
+        await refresh_owner(session, values["owner_id"], now=now)
 
 
 async def points_awarded(session: AsyncSession, event: PointsAwarded, now: datetime) -> None:

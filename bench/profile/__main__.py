@@ -1,0 +1,3 @@
+from bench.profile.run import main
+
+main()
