@@ -3,6 +3,7 @@ archived through the API; running instances finish on the version they started."
 
 import uuid
 
+from shared.auth import Caller, CallerKind
 from tests.journeys.conftest import (
     make_owner,
     message_journey,
@@ -115,6 +116,13 @@ async def test_versions_and_their_lifecycle(marketer):
 
 async def test_only_marketing_writes_journeys(client_as, agent):
     owner = client_as(owner_caller(uuid.uuid4()))
+    dealer_id = uuid.uuid4()
+    dealer = client_as(Caller(kind=CallerKind.DEALER, subject=str(dealer_id), dealer_id=dealer_id))
+    # Journeys are the maker's: a dealer reaches none of them, nor any owner's messages.
+    paths = ["/definitions", "/messages", f"/owners/{uuid.uuid4()}/decisions",
+             f"/recalls/{uuid.uuid4()}", f"/privacy/owners/{uuid.uuid4()}/export"]  # fmt: skip
+    for path in paths:
+        assert (await dealer.get(path)).status_code == 403, path
     body = journey(unique("nope"), [message("a")])
     assert_problem(await agent.post("/definitions", json=body), 403)
     assert_problem(await owner.post("/definitions", json=body), 403)

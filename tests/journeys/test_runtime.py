@@ -10,7 +10,7 @@ import pytest
 from services.journeys.service import engine
 from services.journeys.timers import StepWorker
 from shared.contracts.feedback import ResponseSubmitted
-from shared.contracts.profile import LifecycleStageChanged
+from shared.contracts.profile import LifecycleStageChanged, SegmentMembershipChanged
 from shared.messaging.envelope import Envelope
 from tests.journeys.conftest import deliver, make_owner, rows, scalar, unique
 
@@ -254,3 +254,29 @@ async def test_competing_workers_run_each_instance_once(journeys_app, publisher,
         journeys_app, "SELECT count(*) FROM messages WHERE owner_id = ANY(:ids)", ids=ids
     )
     assert count == 30
+
+
+async def test_entering_a_segment_starts_its_journey(journeys_app, publisher, marketer, steps):
+    segment = unique("vip")
+    key = unique("welcome_vip")
+    await marketer.activate({
+        "key": key, "name": key, "category": "service", "reentry": {"mode": "once"},
+        "trigger": {"type": "segment_entered", "segment": segment},
+        "steps": [{"id": "hi", "type": "message", "template": "onboarding_welcome"}],
+    })  # fmt: skip
+    joiner, other = uuid.uuid4(), uuid.uuid4()
+    changes = [
+        SegmentMembershipChanged(owner_id=joiner, segment_key=segment, entered=True,
+                                 changed_at=datetime.now(UTC)),
+        SegmentMembershipChanged(owner_id=other, segment_key=unique("else"), entered=True,
+                                 changed_at=datetime.now(UTC)),
+        SegmentMembershipChanged(owner_id=joiner, segment_key=segment, entered=False,
+                                 changed_at=datetime.now(UTC)),
+        SegmentMembershipChanged(owner_id=joiner, segment_key=segment, entered=True,
+                                 changed_at=datetime.now(UTC)),
+    ]  # fmt: skip
+    await deliver(journeys_app, publisher, "segment_changed", *changes)
+    await steps.run_once()
+    assert await messages_of(journeys_app, joiner) == ["hi"]  # re-entry: once
+    assert await messages_of(journeys_app, other) == []
+    await marketer.archive(key)
