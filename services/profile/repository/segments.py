@@ -90,7 +90,15 @@ def _event_count(condition: PastEvent, now: datetime) -> Any:
     ]
     if condition.where:
         filters.append(InteractionEvent.properties.contains(condition.where))
-    return select(func.count()).where(*filters).scalar_subquery()
+    # Counting stops at `min_count`: whether the owner has that many is all that matters.
+    enough = (
+        select(InteractionEvent.id)
+        .where(*filters)
+        .correlate(OwnerFacts)
+        .limit(condition.min_count)
+        .subquery()
+    )
+    return select(func.count()).select_from(enough).scalar_subquery()
 
 
 _OPERATORS = {
