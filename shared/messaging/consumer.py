@@ -49,6 +49,8 @@ CONSUMER_REDELIVERED = Gauge(
     "cem_consumer_redelivered", "Delivered more than once and not yet acknowledged", ["consumer"]
 )
 
+DATABASE_POLL_SECONDS = 0.5
+
 Handler = Callable[[AsyncSession, Envelope, Event], Awaitable[None]]
 
 _CLAIM_INBOX = text(
@@ -105,6 +107,7 @@ class EventConsumer:
         self.client = client
         self.subscriptions = subscriptions
         self.settings = settings or ConsumerSettings()
+        self._database_down = False
 
     async def run(self) -> None:
         async with asyncio.TaskGroup() as group:
@@ -156,6 +159,7 @@ class EventConsumer:
         pull = await jetstream.pull_subscribe_bind(durable=config.durable_name, stream=stream)
         while True:
             _raise_if_cancelled()
+            await self._wait_for_database()
             try:
                 messages = await pull.fetch(self.settings.batch, timeout=1.0)
             except (TimeoutError, NatsTimeoutError):
@@ -201,11 +205,13 @@ class EventConsumer:
     ) -> None:
         deliveries = message.metadata.num_delivered
         database_up = await self.database.is_ready()
+        self._database_down = not database_up
         if database_up and deliveries >= self.settings.max_deliver:
             await self._dead_letter(consumer, message, f"failed: {error!r}", deliveries)
             return
         backoff = self.settings.backoff_seconds
-        delay = backoff[min(deliveries - 1, len(backoff) - 1)]
+        # An outage is not the event's fault: it comes back soon after the database does.
+        delay = backoff[min(deliveries - 1, len(backoff) - 1)] if database_up else backoff[0]
         log.warning(
             "event_retry",
             consumer=consumer,
@@ -216,6 +222,12 @@ class EventConsumer:
         )
         EVENTS_HANDLED.labels(consumer, "retried").inc()
         await message.nak(delay=delay)
+
+    async def _wait_for_database(self) -> None:
+        """While the database is down, fetching would only bounce events back and forth."""
+        while self._database_down:
+            await asyncio.sleep(DATABASE_POLL_SECONDS)
+            self._database_down = not await self.database.is_ready()
 
     @asynccontextmanager
     async def _in_progress(self, message: Msg) -> AsyncIterator[None]:

@@ -8,6 +8,7 @@ The relay and the consumer are tasks the test may kill and start again.
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from nats.aio.client import Client
@@ -140,7 +141,7 @@ class Pipeline:
         self.tasks: list[asyncio.Task] = []
         return self
 
-    def relay(self, relay_class: type[OutboxRelay] = OutboxRelay) -> OutboxRelay:
+    def relay(self, relay_class: Callable[..., OutboxRelay] = OutboxRelay) -> OutboxRelay:
         return relay_class(
             service=PRODUCER,
             database=self.producer,
