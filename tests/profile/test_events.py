@@ -3,6 +3,8 @@
 from tests.profile.conftest import (
     create_dealer,
     dms_batch,
+    events_after,
+    last_seq,
     make_vin,
     outbox_count,
     outbox_types_since,
@@ -88,3 +90,21 @@ async def test_a_vehicle_registered_by_api_is_announced_with_its_batches(
     assert envelope["dealerid"] == str(dealer_a.dealer_id)
     assert envelope["data"]["components"][0]["batch_code"] == "B7"
     assert envelope["specversion"] == "1.0"
+
+
+async def test_a_recall_visit_announces_the_recalls_it_carried_out(
+    client_as, dealer_a, profile_app
+):
+    client = client_as(dealer_a)
+    vin = make_vin()
+    await client.post("/vehicles", json={"vin": vin, "model": "ES6"})
+    before = await last_seq(profile_app)
+    response = await client.post(
+        "/service-visits",
+        json={"vin": vin, "visit_type": "recall", "visit_date": "2026-11-20", "mileage_km": 21000,
+              "recall_codes": ["RC-2026-07"]},
+    )  # fmt: skip
+    assert response.status_code == 201, response.text
+    assert response.json()["recall_codes"] == ["RC-2026-07"]
+    [visit] = await events_after(profile_app, before, "cem.profile.service_visit.completed.v1")
+    assert visit["recall_codes"] == ["RC-2026-07"]

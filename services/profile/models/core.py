@@ -138,6 +138,9 @@ class ServiceVisit(ProfileModel, table=True):
     visit_date: date
     mileage_km: int
     parts: list[dict] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    recall_codes: list[str] = Field(
+        default_factory=list, sa_column=Column(JSONB, nullable=False, server_default="[]")
+    )
     cost: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2)))
     created_at: datetime = timestamp_field(nullable=False)
 

@@ -25,6 +25,7 @@ ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1
 ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()-]{6,32}$")]
 DealerCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{2,32}$")]
+RecallCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,32}$")]
 Language = Annotated[str, StringConstraints(pattern=r"^(en|zh)$")]
 
 
@@ -144,6 +145,8 @@ class ServiceVisitCreate(Body):
     visit_date: date
     mileage_km: int = Field(ge=0, le=3_000_000)
     parts: list[ComponentBatchIn] = Field(default_factory=list, max_length=200)
+    # Recall campaigns this visit carried out.
+    recall_codes: list[RecallCode] = Field(default_factory=list, max_length=20)
     cost: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
     external_id: ExternalId | None = None
 
@@ -158,6 +161,7 @@ class ServiceVisitRead(Read):
     visit_date: date
     mileage_km: int
     parts: list[ComponentBatchRead]
+    recall_codes: list[str]
     cost: Decimal | None
     created_at: datetime
 
@@ -203,6 +207,8 @@ class ServiceVisitImport(Body):
     visit_date: date
     mileage_km: int = Field(ge=0, le=3_000_000)
     parts: list[ComponentBatchIn] = Field(default_factory=list, max_length=200)
+    # Recall campaigns this visit carried out.
+    recall_codes: list[RecallCode] = Field(default_factory=list, max_length=20)
     cost: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
 
 

@@ -175,7 +175,9 @@ class _ImportRun:
             self.dealer_id, record.external_id
         )
         if existing is not None:
-            values = record.model_dump(include={"visit_type", "visit_date", "mileage_km", "cost"})
+            values = record.model_dump(
+                include={"visit_type", "visit_date", "mileage_km", "cost", "recall_codes"}
+            )
             values["parts"] = [part.model_dump() for part in record.parts]
             self._count("service_visits", "updated" if _apply(existing, values) else "unchanged")
             return

@@ -73,6 +73,7 @@ async def record_service_visit(
             visit_date=visit.visit_date,
             mileage_km=visit.mileage_km,
             parts=[ComponentBatch(**part) for part in visit.parts],
+            recall_codes=visit.recall_codes,
             cost=visit.cost,
         ),
         subject=visit.id,
