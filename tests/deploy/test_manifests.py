@@ -388,35 +388,39 @@ def test_network_policies_deny_everything_but_the_flows_that_exist(rendered, ove
     ), "a worker takes traffic from inside the namespace; only Prometheus may reach it"
 
 
-def test_keda_scales_workers_on_the_lag_of_their_real_consumers(rendered):
-    from services.feedback.config import FeedbackSettings
-    from services.feedback.handlers import subscriptions as feedback_subscriptions
-    from services.tickets.config import TicketsSettings
-    from services.tickets.handlers import subscriptions as tickets_subscriptions
+def durable_consumers(service: str) -> dict[str, str]:
+    """The service's durable consumers (as its app subscribes them) -> the stream each reads."""
     from shared.messaging.envelope import stream_name
 
-    durable = {
-        f"tickets_{s.name}": stream_name(s.contract.event_type.service)
-        for s in tickets_subscriptions(TicketsSettings(), lambda: None)
-    } | {
-        f"feedback_{s.name}": stream_name(s.contract.event_type.service)
-        for s in feedback_subscriptions(FeedbackSettings(), lambda: None)
+    app = importlib.import_module(f"services.{service}.main").create_app()
+    return {
+        f"{service}_{subscription.name}": stream_name(subscription.contract.event_type.service)
+        for subscription in app.state.runtime.subscriptions
     }
+
+
+def test_keda_scales_each_worker_on_the_lag_of_its_real_consumers(rendered):
     objects = rendered("prod-keda")
-    scaled = of_kind(objects, "ScaledObject")
-    assert scaled
+    scaled = {
+        item["spec"]["scaleTargetRef"]["name"]: item for item in of_kind(objects, "ScaledObject")
+    }
     hpa_targets = {
         h["spec"]["scaleTargetRef"]["name"] for h in of_kind(objects, "HorizontalPodAutoscaler")
     }
-    for item in scaled:
-        target = item["spec"]["scaleTargetRef"]["name"]
+    for service in SERVICES:
+        consumers = durable_consumers(service)
+        target = f"{service}-worker"
+        if not consumers:
+            assert target not in scaled, f"{service} has no consumer to scale on"
+            continue
         assert target not in hpa_targets, f"{target} has both a KEDA and a CPU autoscaler"
-        for trigger in item["spec"]["triggers"]:
-            if trigger["type"] != "nats-jetstream":
-                continue
-            consumer = trigger["metadata"]["consumer"]
-            assert consumer.startswith(target.removesuffix("-worker") + "_")
-            assert durable.get(consumer) == trigger["metadata"]["stream"], consumer
+        triggers = {
+            trigger["metadata"]["consumer"]: trigger["metadata"]["stream"]
+            for trigger in scaled[target]["spec"]["triggers"]
+            if trigger["type"] == "nats-jetstream"
+        }
+        unknown = {name for name in triggers if consumers.get(name) != triggers[name]}
+        assert not unknown, f"{target}: no such consumer or stream: {sorted(unknown)}"
 
 
 def test_postgres_has_three_instances_a_role_and_database_per_component_and_backups(rendered):
