@@ -26,14 +26,22 @@ class Interval:
     upper: float
 
 
-def poisson_rate_interval(failures: int, exposure_km: float, confidence: float) -> Interval:
-    """Two-sided exact interval of the hazard per 10,000 km."""
-    if exposure_km <= 0:
-        return Interval(0.0, float("inf"))
+def poisson_rate_intervals(failures, exposure_km, confidence: float):
+    """Two-sided exact (Garwood) intervals of hazards per 10,000 km, for arrays of counts and
+    exposures; (lower, upper) arrays, upper infinite where nothing was driven."""
+    x = np.asarray(failures, dtype=float)
+    driven = np.asarray(exposure_km, dtype=float)
     alpha = 1 - confidence
-    lower = chi2.ppf(alpha / 2, 2 * failures) / 2 if failures else 0.0
-    upper = chi2.ppf(1 - alpha / 2, 2 * failures + 2) / 2
-    return Interval(lower * PER_KM / exposure_km, upper * PER_KM / exposure_km)
+    lower = np.where(x > 0, chi2.ppf(alpha / 2, np.where(x > 0, 2 * x, 1.0)) / 2, 0.0)
+    upper = chi2.ppf(1 - alpha / 2, 2 * x + 2) / 2
+    with np.errstate(divide="ignore"):
+        scale = np.where(driven > 0, PER_KM / driven, np.inf)
+    return lower * np.where(driven > 0, scale, 0.0), upper * scale
+
+
+def poisson_rate_interval(failures: int, exposure_km: float, confidence: float) -> Interval:
+    lower, upper = poisson_rate_intervals([failures], [exposure_km], confidence)
+    return Interval(float(lower[0]), float(upper[0]))
 
 
 @dataclass(frozen=True)
@@ -44,42 +52,64 @@ class RateRatio:
     p_value: float  # one-sided: the batch fails more often than the rest
 
 
-def _odds_to_ratio(share: float, exposure_ratio: float) -> float:
-    return float("inf") if share >= 1 else share / (1 - share) * exposure_ratio
+@dataclass(frozen=True)
+class RateRatios:
+    """`RateRatio` for many comparisons at once (parallel arrays)."""
+
+    ratio: np.ndarray
+    lower: np.ndarray  # two-sided
+    upper: np.ndarray  # two-sided (inf: unbounded)
+    lower_bound: np.ndarray  # one-sided
+    p_value: np.ndarray
+
+    def at(self, index: int) -> RateRatio:
+        return RateRatio(
+            ratio=float(self.ratio[index]),
+            interval=Interval(float(self.lower[index]), float(self.upper[index])),
+            lower_bound=float(self.lower_bound[index]),
+            p_value=float(self.p_value[index]),
+        )
+
+
+def _odds_to_ratio(share: np.ndarray, exposure_ratio: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore"):
+        return np.where(share >= 1, np.inf, share / (1 - share) * exposure_ratio)
+
+
+def rate_ratios(failures, exposure_km, rest_failures, rest_exposure_km, *, confidence):
+    """Given the combined failures, the batch's share is binomial with p = E1/(E1+E2) when
+    both fail alike; Clopper-Pearson bounds on that share become bounds on the ratio, and the
+    binomial tail is the exact one-sided p-value."""
+    x1, x2 = np.asarray(failures, dtype=float), np.asarray(rest_failures, dtype=float)
+    e1, e2 = np.asarray(exposure_km, dtype=float), np.asarray(rest_exposure_km, dtype=float)
+    alpha = 1 - confidence
+    exposure_ratio = e2 / e1
+    some, rest_some = x1 > 0, x2 > 0
+    # Shape parameters must be positive; where they are not, the bound is fixed below.
+    a, b = np.where(some, x1, 1.0), np.where(rest_some, x2, 1.0)
+
+    def lower(tail: float) -> np.ndarray:
+        return np.where(some, _odds_to_ratio(beta.ppf(tail, a, x2 + 1), exposure_ratio), 0.0)
+
+    upper_share = np.where(rest_some, beta.ppf(1 - alpha / 2, x1 + 1, b), 1.0)
+    # With no failure in the rest the estimate is unbounded; Haldane's half-count keeps a
+    # finite, reportable point estimate (the upper bound stays open).
+    correction = np.where(rest_some, 0.0, 0.5)
+    return RateRatios(
+        ratio=((x1 + correction) / e1) / ((x2 + correction) / e2),
+        lower=lower(alpha / 2),
+        upper=_odds_to_ratio(upper_share, exposure_ratio),
+        lower_bound=lower(alpha),
+        p_value=np.where(some, binom.sf(x1 - 1, x1 + x2, e1 / (e1 + e2)), 1.0),
+    )
 
 
 def rate_ratio(
     failures: int, exposure_km: float, rest_failures: int, rest_exposure_km: float, *, confidence
 ) -> RateRatio:
-    """Given the combined failures, the batch's share is binomial with p = E1/(E1+E2) when
-    both fail alike; bounds on that share become bounds on the ratio."""
-    total = failures + rest_failures
-    exposure_ratio = rest_exposure_km / exposure_km
-    alpha = 1 - confidence
-
-    def lower(tail: float) -> float:
-        return (
-            _odds_to_ratio(beta.ppf(tail, failures, rest_failures + 1), exposure_ratio)
-            if (failures)
-            else 0.0
-        )
-
-    upper_share = beta.ppf(1 - alpha / 2, failures + 1, rest_failures) if rest_failures else 1.0
-    null_share = exposure_km / (exposure_km + rest_exposure_km)
-    # With no failure in the rest the estimate is unbounded; Haldane's half-count keeps a
-    # finite, reportable point estimate (the upper bound stays open).
-    correction = 0.5 if rest_failures == 0 else 0.0
-    ratio = ((failures + correction) / exposure_km) / (
-        (rest_failures + correction) / rest_exposure_km
-    )
-    return RateRatio(
-        ratio=ratio,
-        interval=Interval(
-            float(lower(alpha / 2)), float(_odds_to_ratio(upper_share, exposure_ratio))
-        ),
-        lower_bound=float(lower(alpha)),
-        p_value=float(binom.sf(failures - 1, total, null_share)) if failures else 1.0,
-    )
+    return rate_ratios(
+        [failures], [exposure_km], [rest_failures], [rest_exposure_km], confidence=confidence
+    ).at(0)
 
 
 @dataclass
@@ -149,15 +179,6 @@ class _Tables:
     rest_exposure: np.ndarray
     rest_failures: np.ndarray
 
-    def comparison(self, batch: int, column: int, confidence: float) -> RateRatio:
-        return rate_ratio(
-            int(self.failures[batch, column]),
-            float(self.exposure[batch, column]),
-            int(self.rest_failures[batch, column]),
-            float(self.rest_exposure[batch, column]),
-            confidence=confidence,
-        )
-
     def per_band(self, name: str, batch: int) -> np.ndarray:
         above = getattr(self, name)[batch]
         return above - np.append(above[1:], 0)
@@ -186,35 +207,36 @@ def analyse_component(parts: PartExposures, settings: QualitySettings) -> list[B
     return findings
 
 
-def _meets_rule(failures: int, comparison: RateRatio, corrected: float, settings) -> bool:
-    return (
-        failures >= settings.min_failures
-        and comparison.lower_bound > settings.min_rate_ratio_lower_bound
-        and corrected < settings.max_corrected_p_value
-    )
-
-
 def _finding(tables, batch, code, columns, edges, tests, settings) -> BatchFinding:
     """The band start from which the batch's excess is most certain (largest lower bound),
     preferring thresholds that meet the rule."""
-    evaluated = []
-    for column in columns:
-        comparison = tables.comparison(batch, int(column), settings.confidence)
-        corrected = min(1.0, comparison.p_value * tests)
-        meets = _meets_rule(int(tables.failures[batch, column]), comparison, corrected, settings)
-        evaluated.append(((meets, comparison.lower_bound), int(column), comparison, corrected))
-    (meets, _), column, comparison, corrected = max(evaluated, key=lambda item: item[0])
+    failures = tables.failures[batch, columns]
+    compared = rate_ratios(
+        failures,
+        tables.exposure[batch, columns],
+        tables.rest_failures[batch, columns],
+        tables.rest_exposure[batch, columns],
+        confidence=settings.confidence,
+    )
+    corrected = np.minimum(1.0, compared.p_value * tests)
+    meets = (
+        (failures >= settings.min_failures)
+        & (compared.lower_bound > settings.min_rate_ratio_lower_bound)
+        & (corrected < settings.max_corrected_p_value)
+    )
+    best = max(range(len(columns)), key=lambda i: (bool(meets[i]), compared.lower_bound[i]))
+    column = int(columns[best])
     return BatchFinding(
         batch_code=code,
         threshold_km=float(edges[column]),
-        failures=int(tables.failures[batch, column]),
+        failures=int(failures[best]),
         exposure_km=float(tables.exposure[batch, column]),
         rest_failures=int(tables.rest_failures[batch, column]),
         rest_exposure_km=float(tables.rest_exposure[batch, column]),
-        comparison=comparison,
-        corrected_p_value=corrected,
+        comparison=compared.at(best),
+        corrected_p_value=float(corrected[best]),
         bands=_bands(tables, batch, edges, settings),
-        alert=meets,
+        alert=bool(meets[best]),
     )
 
 
@@ -227,26 +249,21 @@ def _bands(tables: _Tables, batch: int, edges: np.ndarray, settings) -> list[Ban
     exposure, failures = tables.per_band("exposure", batch), tables.per_band("failures", batch)
     rest_exposure = tables.per_band("rest_exposure", batch)
     rest_failures = tables.per_band("rest_failures", batch)
-    bands = []
-    for column, start in enumerate(edges):
-        driven, failed = float(exposure[column]), int(failures[column])
-        rest_driven, rest_failed = float(rest_exposure[column]), int(rest_failures[column])
-        if driven <= 0 and rest_driven <= 0:
-            continue
-        bands.append(
-            Band(
-                from_km=float(start),
-                to_km=float(start + settings.band_km),
-                exposure_km=round(driven, 1),
-                failures=failed,
-                hazard_per_10000km=_hazard(failed, driven),
-                hazard_interval=poisson_rate_interval(failed, driven, settings.confidence),
-                rest_exposure_km=round(rest_driven, 1),
-                rest_failures=rest_failed,
-                rest_hazard_per_10000km=_hazard(rest_failed, rest_driven),
-                rest_hazard_interval=poisson_rate_interval(
-                    rest_failed, rest_driven, settings.confidence
-                ),
-            )
+    low, high = poisson_rate_intervals(failures, exposure, settings.confidence)
+    rest_low, rest_high = poisson_rate_intervals(rest_failures, rest_exposure, settings.confidence)
+    return [
+        Band(
+            from_km=float(start),
+            to_km=float(start + settings.band_km),
+            exposure_km=round(float(exposure[i]), 1),
+            failures=int(failures[i]),
+            hazard_per_10000km=_hazard(int(failures[i]), float(exposure[i])),
+            hazard_interval=Interval(float(low[i]), float(high[i])),
+            rest_exposure_km=round(float(rest_exposure[i]), 1),
+            rest_failures=int(rest_failures[i]),
+            rest_hazard_per_10000km=_hazard(int(rest_failures[i]), float(rest_exposure[i])),
+            rest_hazard_interval=Interval(float(rest_low[i]), float(rest_high[i])),
         )
-    return bands
+        for i, start in enumerate(edges)
+        if exposure[i] > 0 or rest_exposure[i] > 0
+    ]

@@ -6,7 +6,20 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, and_, false, func, or_, select, true, update
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Uuid,
+    and_,
+    any_,
+    bindparam,
+    false,
+    func,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
@@ -238,23 +251,8 @@ class TelematicsRepository:
         )
 
     async def km_per_day(self, vehicle_id: uuid.UUID, today: date, window_days: int = 30) -> float:
-        """The vehicle's recent pace: km between the first and last readings of the window."""
-        first, last, first_day, last_day = (
-            await self.session.execute(
-                select(
-                    func.min(DailyMileage.mileage_km),
-                    func.max(DailyMileage.mileage_km),
-                    func.min(DailyMileage.day),
-                    func.max(DailyMileage.day),
-                ).where(
-                    DailyMileage.vehicle_id == vehicle_id,
-                    DailyMileage.day >= today - timedelta(days=window_days),
-                )
-            )
-        ).one()
-        if first is None or last_day == first_day:
-            return 0.0
-        return (last - first) / (last_day - first_day).days
+        paces = await self.paces([vehicle_id], since=today - timedelta(days=window_days))
+        return paces.get(vehicle_id, 0.0)
 
     async def last_service(self, vehicle_id: uuid.UUID) -> ServiceVisit | None:
         return await self.session.scalar(
@@ -339,53 +337,67 @@ class TelematicsRepository:
         )
 
     async def part_exposures(self) -> list[tuple]:
-        """Every fitted part with the observed mileage of its vehicle and its failure, if any:
-        (component, batch, fitted_km, removed_km, first_km, last_km, failure_km)."""
+        """Per component, parallel arrays over its fitted parts (one query, few rows): batch,
+        fitted and removed km, the vehicle's first and last observed km, the failure km."""
+        columns = (
+            FittedPart.batch_code,
+            FittedPart.fitted_km,
+            FittedPart.removed_km,
+            Vehicle.first_mileage_km,
+            Vehicle.mileage_km,
+            PartFailure.mileage_km,
+        )
         rows = await self.session.execute(
-            select(
-                FittedPart.component,
-                FittedPart.batch_code,
-                FittedPart.fitted_km,
-                FittedPart.removed_km,
-                Vehicle.first_mileage_km,
-                Vehicle.mileage_km,
-                PartFailure.mileage_km,
-            )
+            select(FittedPart.component, *(func.array_agg(column) for column in columns))
             .join(Vehicle, Vehicle.id == FittedPart.vehicle_id)
             .outerjoin(PartFailure, PartFailure.fitted_part_id == FittedPart.id)
             .where(Vehicle.mileage_km.is_not(None))
-            .order_by(FittedPart.component)
+            .group_by(FittedPart.component)
         )
         return [tuple(row) for row in rows]
 
-    async def campaign_candidates(self, component: str, batch_code: str) -> list[tuple]:
-        """Vehicles still carrying the batch that has not failed: (vehicle, km per day)."""
-        pace = (
+    async def campaign_candidates(
+        self, component: str, batch_code: str, *, pace_since: date
+    ) -> list[tuple]:
+        """Vehicles still carrying the batch that has not failed: (vehicle row, km per day)."""
+        vehicles = (
+            await self.session.execute(
+                select(
+                    Vehicle.id,
+                    Vehicle.vin,
+                    Vehicle.owner_id,
+                    Vehicle.servicing_dealer_id,
+                    Vehicle.mileage_km,
+                )
+                .join(FittedPart, FittedPart.vehicle_id == Vehicle.id)
+                .outerjoin(PartFailure, PartFailure.fitted_part_id == FittedPart.id)
+                .where(
+                    FittedPart.component == component,
+                    FittedPart.batch_code == batch_code,
+                    FittedPart.removed_km.is_(None),
+                    PartFailure.id.is_(None),
+                    Vehicle.mileage_km.is_not(None),
+                )
+            )
+        ).all()
+        pace = await self.paces([vehicle.id for vehicle in vehicles], since=pace_since)
+        return [(vehicle, pace.get(vehicle.id, 0.0)) for vehicle in vehicles]
+
+    async def paces(self, vehicle_ids: list[uuid.UUID], *, since: date) -> dict:
+        """Recent km per day of each vehicle: its first to last daily reading since then."""
+        days = func.greatest(func.max(DailyMileage.day) - func.min(DailyMileage.day), 1)
+        rows = await self.session.execute(
             select(
                 DailyMileage.vehicle_id,
-                (
-                    (func.max(DailyMileage.mileage_km) - func.min(DailyMileage.mileage_km))
-                    / func.greatest(func.max(DailyMileage.day) - func.min(DailyMileage.day), 1)
-                ).label("km_per_day"),
+                (func.max(DailyMileage.mileage_km) - func.min(DailyMileage.mileage_km)) / days,
             )
-            .where(DailyMileage.day >= func.current_date() - 30)
-            .group_by(DailyMileage.vehicle_id)
-            .subquery()
-        )
-        rows = await self.session.execute(
-            select(Vehicle, func.coalesce(pace.c.km_per_day, 0.0))
-            .join(FittedPart, FittedPart.vehicle_id == Vehicle.id)
-            .outerjoin(PartFailure, PartFailure.fitted_part_id == FittedPart.id)
-            .outerjoin(pace, pace.c.vehicle_id == Vehicle.id)
             .where(
-                FittedPart.component == component,
-                FittedPart.batch_code == batch_code,
-                FittedPart.removed_km.is_(None),
-                PartFailure.id.is_(None),
-                Vehicle.mileage_km.is_not(None),
+                DailyMileage.vehicle_id == any_(bindparam("ids", vehicle_ids, ARRAY(Uuid))),
+                DailyMileage.day >= since,
             )
+            .group_by(DailyMileage.vehicle_id)
         )
-        return [tuple(row) for row in rows]
+        return {vehicle_id: float(pace) for vehicle_id, pace in rows}
 
     async def erase_owner(self, owner_id: uuid.UUID) -> int:
         """Detaches the owner from trips and charging (locations, apps and destinations go) and

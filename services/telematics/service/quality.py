@@ -4,9 +4,8 @@ vehicles to invite before they fail, raised once per batch and refreshed by late
 
 import math
 import uuid
-from collections import defaultdict
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +20,8 @@ from shared.messaging.outbox import record_event
 # Targets carried by the event itself (a broker message has a size limit); all are kept on the
 # alert and served by the API.
 TARGETS_PER_EVENT = 1000
+# A vehicle's pace (km per day) is judged over this many recent days.
+PACE_DAYS = 30
 
 
 @dataclass
@@ -34,26 +35,20 @@ class QualityReport:
 def _exposures(rows: list[tuple]) -> dict[str, reliability.PartExposures]:
     """Per component: each part's observed km (from the later of fitting and first reading to
     the earliest of removal, failure and last reading) and its failure inside that span."""
-    by_component: dict[str, list[tuple]] = defaultdict(list)
-    for row in rows:
-        by_component[row[0]].append(row[1:])
     result = {}
-    for component, parts in by_component.items():
-        codes = sorted({part[0] for part in parts})
-        index = {code: position for position, code in enumerate(codes)}
-        batch, fitted, removed, first, last, failure = (
-            np.array(column) for column in zip(*parts, strict=True)
+    for component, batches, fitted, removed, first, last, failure in rows:
+        codes, batch = np.unique(np.array(batches, dtype=object), return_inverse=True)
+        fitted, removed, first, last, failure = (
+            np.array(values, dtype=float) for values in (fitted, removed, first, last, failure)
         )
-        failure = failure.astype(float)
-        start = np.maximum(fitted.astype(float), np.nan_to_num(first.astype(float), nan=0.0))
-        end = np.fmin(np.fmin(removed.astype(float), last.astype(float)), failure)
-        failure = np.where((failure >= start) & (failure <= end), failure, np.nan)
+        start = np.maximum(fitted, np.nan_to_num(first, nan=0.0))
+        end = np.fmin(np.fmin(removed, last), failure)
         result[component] = reliability.PartExposures(
-            batch_codes=codes,
-            batch=np.array([index[code] for code in batch], dtype=np.int64),
+            batch_codes=[str(code) for code in codes],
+            batch=batch.astype(np.int64),
             start_km=start,
             end_km=end,
-            failure_km=failure,
+            failure_km=np.where((failure >= start) & (failure <= end), failure, np.nan),
         )
     return result
 
@@ -69,10 +64,13 @@ def _band_json(band: reliability.Band) -> dict:
     return data
 
 
-async def _targets(repository, component: str, finding, settings) -> list[CampaignTarget]:
+async def _targets(repository, component, finding, settings, now) -> list[CampaignTarget]:
+    found = await repository.campaign_candidates(
+        component, finding.batch_code, pace_since=(now - timedelta(days=PACE_DAYS)).date()
+    )
     candidates = [
-        domain.Candidate(key=vehicle, mileage_km=vehicle.mileage_km, km_per_day=float(pace))
-        for vehicle, pace in await repository.campaign_candidates(component, finding.batch_code)
+        domain.Candidate(key=vehicle, mileage_km=vehicle.mileage_km, km_per_day=pace)
+        for vehicle, pace in found
     ]
     chosen = domain.campaign_targets(candidates, finding.threshold_km, settings)
     return [
@@ -97,7 +95,7 @@ async def analyse(session: AsyncSession, *, now: datetime) -> QualityReport:
         for finding in reliability.analyse_component(parts, settings):
             report.batches_tested += 1
             if finding.alert:
-                targets = await _targets(repository, component, finding, settings)
+                targets = await _targets(repository, component, finding, settings, now)
                 alert, raised = await _record_alert(repository, component, finding, targets, now)
                 report.alerts.append(alert)
                 report.alerts_raised += raised
