@@ -1,0 +1,3 @@
+from simulator.cli import app
+
+app(prog_name="python -m simulator")

@@ -1,0 +1,99 @@
+"""One simulation: the world drawn from the seed, pushed through the gateway stage by stage."""
+
+import time
+from dataclasses import dataclass
+from datetime import date
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from gateway.config import GatewaySettings
+from simulator.context import Run, Tally
+from simulator.gateway import Credentials, Gateway
+from simulator.stages import dms, setup, signals, voice
+from simulator.world import build_world
+
+
+@dataclass(frozen=True)
+class Options:
+    gateway_url: str
+    seed: int
+    owners: int
+    dealers: int
+    days: int
+    until: date
+    concurrency: int = 32
+    lanes: int = 8
+    sample_seconds: int = 60
+    settle_seconds: float = 300.0
+    telemetry: bool = True
+
+
+def progress_bar(console: Console | None = None, *, disable: bool = False) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=disable,
+        transient=False,
+    )
+
+
+async def simulate(
+    options: Options, progress: Progress, settings: GatewaySettings | None = None
+) -> Tally:
+    world = build_world(
+        seed=options.seed,
+        owners=options.owners,
+        dealers=options.dealers,
+        days=options.days,
+        until=options.until,
+    )
+    async with Gateway(options.gateway_url, concurrency=options.concurrency) as gateway:
+        run = Run(
+            world=world,
+            gateway=gateway,
+            credentials=Credentials(settings or GatewaySettings()),
+            progress=progress,
+            sample_seconds=options.sample_seconds,
+            settle_seconds=options.settle_seconds,
+        )
+        started = time.monotonic()
+        try:
+            await _stages(run, options)
+        finally:
+            await setup.revoke_keys(run)
+        run.tally.add("run", seconds=round(time.monotonic() - started))
+        return run.tally
+
+
+async def _stages(run: Run, options: Options) -> None:
+    await setup.dealers(run)
+    await setup.surveys(run)  # before the import, so deliveries and visits invite
+    await dms.import_fleet(run)
+    await dms.learn_owner_ids(run)
+    await dms.consents(run)
+    await voice.posts(run)
+    await dms.record_interactions(run)
+    await voice.leads(run)
+    if options.telemetry:
+        await signals.send_signals(run, options.lanes)
+    else:
+        run.skip("Vehicle signals", "left out (--no-telemetry)")
+    await voice.survey_answers(run)
+    if options.telemetry:
+        await signals.quality_analysis(run)
+
+
+def summary(tally: Tally) -> Table:
+    table = Table(title="Simulated fleet", show_lines=False)
+    table.add_column("stage")
+    table.add_column("counts")
+    for stage, counts in tally.counts.items():
+        table.add_row(stage, ", ".join(f"{name} {value:,}" for name, value in counts.items()))
+    for stage, reason in tally.skipped.items():
+        table.add_row(f"[yellow]{stage}[/]", f"[yellow]skipped: {reason}[/]")
+    return table

@@ -1,0 +1,1 @@
+"""The simulation's stages, in the order a real platform rollout would see the data."""

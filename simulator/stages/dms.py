@@ -1,0 +1,232 @@
+"""What dealers' DMS and owners' apps send: the idempotent DMS import (owners, vehicles with
+their component batches, orders at every status, service visits with parts), then consents
+given in the app and interaction events."""
+
+import random
+from collections import defaultdict
+from datetime import timedelta
+
+from simulator import catalogue as c
+from simulator.context import Run, chunks, run_all
+from simulator.world import Order, Owner, Vehicle, Visit, World, sim_id
+
+OWNERS_PER_IMPORT = 150
+EVENTS_PER_BATCH = 500
+NOTICE_VERSION = "2026-01"
+
+
+def import_batches(world: World) -> list[tuple[int, dict]]:
+    """(dealer index, DMS batch) pairs: each dealer's owners in slices, with everything of
+    theirs. Prospects come with their lead orders only."""
+    orders: dict[int, list[Order]] = defaultdict(list)
+    for order in world.orders:
+        orders[order.owner.index].append(order)
+    visits: dict[str, list[Visit]] = defaultdict(list)
+    for visit in world.visits:
+        visits[visit.vehicle.vin].append(visit)
+    by_dealer: dict[int, list[Owner]] = defaultdict(list)
+    for owner in world.owners:
+        by_dealer[owner.dealer.index].append(owner)
+    return [
+        (dealer, _batch(owners, orders, visits))
+        for dealer, everyone in sorted(by_dealer.items())
+        for owners in chunks(everyone, OWNERS_PER_IMPORT)
+    ]
+
+
+def _batch(owners: list[Owner], orders, visits) -> dict:
+    vehicles = [vehicle for owner in owners for vehicle in owner.vehicles]
+    return {
+        "owners": [_owner(owner) for owner in owners],
+        "vehicles": [_vehicle(vehicle) for vehicle in vehicles],
+        "orders": [_order(order) for owner in owners for order in orders[owner.index]],
+        "service_visits": [
+            _visit(visit) for vehicle in vehicles for visit in sorted(
+                visits[vehicle.vin], key=lambda visit: visit.visit_date
+            )
+        ],
+    }  # fmt: skip
+
+
+def _owner(owner: Owner) -> dict:
+    return {
+        "external_id": owner.external_id,
+        "full_name": owner.full_name,
+        "email": owner.email,
+        "phone": owner.phone,
+        "city": owner.dealer.city.name,
+        "preferred_language": owner.language,
+    }
+
+
+def _vehicle(vehicle: Vehicle) -> dict:
+    return {
+        "vin": vehicle.vin,
+        "model": vehicle.model.name,
+        "trim": vehicle.trim,
+        "production_date": vehicle.production_date.isoformat(),
+        "delivery_date": vehicle.delivery_date.isoformat(),
+        "owner_external_id": vehicle.owner.external_id,
+        "components": [
+            {"component": name, "part_number": c.COMPONENTS[name][0], "batch_code": batch}
+            for name, batch in vehicle.batches.items()
+        ],
+    }
+
+
+def _order(order: Order) -> dict:
+    return {
+        "external_id": order.external_id,
+        "owner_external_id": order.owner.external_id,
+        "model": order.model,
+        "vin": order.vin,
+        "status": order.status,
+        "status_changed_at": order.status_changed_at.isoformat(),
+    }
+
+
+def _visit(visit: Visit) -> dict:
+    return {
+        "external_id": visit.external_id,
+        "vin": visit.vehicle.vin,
+        "owner_external_id": visit.vehicle.owner.external_id,
+        "visit_type": visit.visit_type,
+        "visit_date": visit.visit_date.isoformat(),
+        "mileage_km": visit.mileage_km,
+        "parts": [
+            {"component": component, "part_number": number, "batch_code": batch}
+            for component, number, batch in visit.parts
+        ],
+        "cost": visit.cost,
+    }
+
+
+async def import_fleet(run: Run) -> None:
+    batches = import_batches(run.world)
+    task = run.stage("DMS import (owners, vehicles, orders, visits)", total=len(batches))
+
+    async def send(item: tuple[int, dict]) -> None:
+        dealer, batch = item
+        headers = run.credentials.dealer(run.dealer_ids[dealer])
+        result = (await run.gateway.post("/v1/profile/imports", batch, headers=headers)).json()
+        for kind, counts in result.items():
+            run.tally.add(f"imported {kind.replace('_', ' ')}", **counts)
+        run.progress.advance(task)
+
+    await run_all(batches, send, workers=len(run.world.dealers))
+
+
+async def learn_owner_ids(run: Run) -> None:
+    """The platform's ids of the owners, from each dealer's own owner list (matched by e-mail)."""
+    by_email = {owner.email: owner.index for owner in run.world.owners}
+    task = run.stage("Owner ids from the dealers' lists", total=len(run.world.dealers))
+
+    async def learn(dealer_index: int) -> None:
+        headers = run.credentials.dealer(run.dealer_ids[dealer_index])
+        async for owner in run.gateway.items("/v1/profile/owners", headers=headers):
+            if (index := by_email.get(owner.get("email") or "")) is not None:
+                run.owner_ids[index] = owner["id"]
+        run.progress.advance(task)
+
+    await run_all(list(run.dealer_ids), learn, workers=8)
+    missing = len(run.world.owners) - len(run.owner_ids)
+    if missing:
+        run.tally.notes.append(f"{missing} owners were not found in their dealer's list")
+
+
+def _consents(owner: Owner) -> list[dict]:
+    """Service messages on, marketing as the owner chose; location only when granted (it is
+    off by default: sensitive personal information under PIPL)."""
+    common = {"notice_version": NOTICE_VERSION, "source": "app"}
+    answers = [
+        {"purpose": "service_messages", "channel": "app_push", "granted": True, **common},
+        {"purpose": "marketing", "channel": "app_push", "granted": owner.marketing_consent,
+         **common},
+    ]  # fmt: skip
+    if owner.location_consent:
+        answers.append({"purpose": "location", "channel": "any", "granted": True, **common})
+    return answers
+
+
+async def consents(run: Run) -> None:
+    stage = "Consents given in the app"
+    if not await run.offers(stage, "PUT /v1/profile/owners/{owner_id}/consents"):
+        return
+    owners = [owner for owner in run.world.owners if owner.index in run.owner_ids]
+    task = run.stage(stage, total=len(owners))
+
+    async def give(owner: Owner) -> None:
+        owner_id = run.owner_ids[owner.index]
+        headers = run.credentials.owner(owner_id)
+        for answer in _consents(owner):
+            await run.gateway.request(
+                "PUT", f"/v1/profile/owners/{owner_id}/consents", headers=headers, body=answer
+            )
+            run.tally.add("consents", sent=1)
+        run.progress.advance(task)
+
+    await run_all(owners, give, workers=32)
+
+
+def interaction_events(run: Run) -> list[tuple[int, dict]]:
+    """(dealer index, event) pairs: app opens, feature use (assisted driving and new apps for
+    tech enthusiasts), community posting and engagement, test-drive requests."""
+    world = run.world
+    posts_by_owner = defaultdict(list)
+    for post in world.posts:
+        posts_by_owner[post.owner.index].append(post)
+    test_drives = {lead.owner.index: lead for lead in world.leads if lead.kind == "test_drive"}
+    events = []
+    for owner in world.owners:
+        if owner.index not in run.owner_ids:
+            continue
+        rng = random.Random(f"{world.seed}:events:{owner.index}")
+        kinds = [("app_opened", {"screen": "home"})] * rng.randint(2, 8)
+        if owner.tech:
+            kinds += [("feature_used", {"feature": "assisted_driving"})] * rng.randint(3, 8)
+            kinds += [("feature_used", {"feature": app}) for app in c.TECH_APPS[:3]]
+        for post in posts_by_owner[owner.index]:
+            if post.source == "community":
+                kinds.append(("community_post_created", {"post_id": post.source_id}))
+                kinds += [
+                    ("community_post_engaged", {"post_id": post.source_id, "engagement": "like"})
+                ] * min(post.likes, 10)
+        if lead := test_drives.get(owner.index):
+            kinds.append(("test_drive_requested", {"model": lead.model}))
+        for number, (kind, properties) in enumerate(kinds):
+            day = world.until - timedelta(days=rng.randint(1, world.days))
+            event = {
+                "id": sim_id(world.seed, "E", owner.index, number),
+                "type": kind,
+                "owner_id": run.owner_ids[owner.index],
+                "occurred_at": f"{day.isoformat()}T{rng.randint(0, 23):02d}:00:00+08:00",
+                "source": "app",
+                "properties": properties,
+            }
+            events.append((owner.dealer.index, event))
+    return events
+
+
+async def record_interactions(run: Run) -> None:
+    stage = "App interaction events"
+    if not await run.offers(stage, "POST /v1/profile/events"):
+        return
+    by_dealer = defaultdict(list)
+    for dealer, event in interaction_events(run):
+        by_dealer[dealer].append(event)
+    batches = [
+        (dealer, batch) for dealer, events in by_dealer.items()
+        for batch in chunks(events, EVENTS_PER_BATCH)
+    ]  # fmt: skip
+    task = run.stage(stage, total=len(batches))
+
+    async def send(item) -> None:
+        dealer, batch = item
+        headers = run.credentials.dealer(run.dealer_ids[dealer])
+        result = await run.gateway.post(
+            "/v1/profile/events", {"events": batch}, headers=headers, accept=(202,)
+        )
+        run.tally.add("interaction events", **result.json())
+        run.progress.advance(task)
+
+    await run_all(batches, send, workers=8)
