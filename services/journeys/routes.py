@@ -7,13 +7,9 @@ from fastapi import APIRouter, Path, Query, status
 
 from services.journeys.catalogue import JOURNEY_TEMPLATES
 from services.journeys.deps import Now
-from services.journeys.domain import (
-    KEY_PATTERN,
-    ContactPolicy,
-    DefinitionStatus,
-    JourneyBody,
-    JourneySpec,
-)
+from services.journeys.domain import KEY_PATTERN, DefinitionStatus
+from services.journeys.domain.contact import ContactPolicy
+from services.journeys.domain.definitions import JourneyBody, JourneySpec
 from services.journeys.errors import OwnerNotFound
 from services.journeys.schemas import (
     DecisionPage,

@@ -7,13 +7,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from services.journeys.domain import (
-    KEY_PATTERN,
-    DefinitionStatus,
-    Language,
-    TemplateVariant,
-    placeholders,
-)
+from services.journeys.domain import KEY_PATTERN, DefinitionStatus, Language
+from services.journeys.domain.contact import TemplateVariant, placeholders
 from shared.pagination import Page
 
 Scalar = str | int | float | bool | None

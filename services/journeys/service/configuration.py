@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.journeys.catalogue import MESSAGE_TEMPLATES
-from services.journeys.domain import ContactPolicy
+from services.journeys.domain.contact import ContactPolicy
 from services.journeys.errors import TemplateNotFound
 from services.journeys.models import ContactPolicyRow, KnownOwner, MessageTemplate
 from services.journeys.repository import JourneysRepository

@@ -8,14 +8,9 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.journeys.catalogue import JOURNEY_TEMPLATES, MESSAGE_TEMPLATES
-from services.journeys.domain import (
-    DefinitionStatus,
-    JourneyBody,
-    JourneySpec,
-    check_transition,
-    validate_spec,
-)
-from services.journeys.errors import DuplicateJourney, JourneyNotFound, TemplateNotFound
+from services.journeys.domain import DefinitionStatus, check_transition
+from services.journeys.domain.definitions import JourneyBody, JourneySpec, validate_spec
+from services.journeys.errors import DuplicateJourney, JourneyNotFound
 from services.journeys.models import JourneyDefinition, MessageTemplate
 from services.journeys.repository import JourneysRepository
 from shared.auth import Caller
@@ -140,9 +135,3 @@ def _trigger_event(spec: JourneySpec) -> str | None:
 
 def spec_of(definition: JourneyDefinition) -> JourneySpec:
     return JourneySpec.model_validate(definition.spec)
-
-
-def message_template_or_404(key: str) -> dict:
-    if key not in MESSAGE_TEMPLATES:
-        raise TemplateNotFound(f"no message template {key!r}")
-    return MESSAGE_TEMPLATES[key]

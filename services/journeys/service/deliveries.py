@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.journeys.domain import Reason
+from services.journeys.domain.contact import Reason
 from services.journeys.models import Decision, Delivery
 from services.journeys.repository import JourneysRepository
 from shared.contracts.journeys import MessageSent

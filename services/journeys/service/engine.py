@@ -16,13 +16,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.journeys.domain import (
-    MAX_STEPS_PER_PASS,
-    ContactPolicy,
-    InstanceStatus,
-    JourneySpec,
-    WaitStep,
-)
+from services.journeys.domain import MAX_STEPS_PER_PASS, InstanceStatus
+from services.journeys.domain.contact import ContactPolicy
+from services.journeys.domain.definitions import JourneySpec, WaitStep
 from services.journeys.models import Decision, Delivery, Message
 from services.journeys.repository import JourneysRepository, Running
 from services.journeys.service import configuration

@@ -10,16 +10,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.journeys.domain import (
-    Condition,
-    InstanceStatus,
-    JourneySpec,
-    OwnerFacts,
-    Reason,
-    holds,
-    in_holdout,
-    reentry_allows,
-)
+from services.journeys.domain import Condition, InstanceStatus, OwnerFacts, holds
+from services.journeys.domain.contact import Reason
+from services.journeys.domain.definitions import JourneySpec
+from services.journeys.domain.runtime import in_holdout, reentry_allows
 from services.journeys.errors import JourneyNotFound, NotStartable
 from services.journeys.models import Decision, JourneyDefinition
 from services.journeys.repository import JourneysRepository

@@ -7,7 +7,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.journeys.domain import InstanceStatus, JourneySpec, WaitStep, event_concerns
+from services.journeys.domain import InstanceStatus
+from services.journeys.domain.definitions import JourneySpec, WaitStep
+from services.journeys.domain.runtime import event_concerns
 from services.journeys.repository import JourneysRepository
 from services.journeys.service.entry import Entrant, on_trigger
 

@@ -13,12 +13,9 @@ from collections import defaultdict
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from services.journeys.domain import (
-    Category,
-    Channel,
+from services.journeys.domain import Category, Channel, OwnerFacts
+from services.journeys.domain.contact import (
     ContactPolicy,
-    MessageStep,
-    OwnerFacts,
     Reason,
     cap_reason,
     channels_with_consent,
@@ -26,8 +23,9 @@ from services.journeys.domain import (
     quiet_until,
     render,
     rule_applies,
-    step_request_id,
 )
+from services.journeys.domain.definitions import MessageStep
+from services.journeys.domain.runtime import step_request_id
 from services.journeys.repository import Running
 from services.journeys.service.engine import Pass
 from shared.contracts.journeys import MessageSent

@@ -8,11 +8,11 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from services.journeys.domain import (
+from services.journeys.domain import InstanceStatus, holds
+from services.journeys.domain.definitions import (
     BranchStep,
     CouponStep,
     ExitStep,
-    InstanceStatus,
     JourneySpec,
     PointsStep,
     SurveyStep,
@@ -20,9 +20,8 @@ from services.journeys.domain import (
     TicketStep,
     WaitStep,
     WebhookStep,
-    holds,
-    step_request_id,
 )
+from services.journeys.domain.runtime import step_request_id
 from services.journeys.repository import Running
 from services.journeys.service.engine import Pass
 from services.journeys.service.sending import send_messages

@@ -1,0 +1,106 @@
+"""Every journeys query. Reads are scoped by the caller's owner where an owner asks; writes
+flush only. Bulk writes go through Core statements: a campaign touches 100,000 owners."""
+
+import json
+import uuid
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel
+
+from services.journeys.repository.base import Running
+from services.journeys.repository.contacts import ContactQueries
+from services.journeys.repository.instances import InstanceQueries
+from services.journeys.repository.reports import ReportQueries
+from shared.database import EVENTS_WRITTEN
+from shared.messaging.envelope import Envelope, Event
+from shared.pagination import PageParams
+
+M = TypeVar("M", bound=SQLModel)
+
+__all__ = ["JourneysRepository", "Running"]
+
+
+class JourneysRepository(InstanceQueries, ContactQueries, ReportQueries):
+    """Every query, grouped by concern in the mixins; generic writes here."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, model: M) -> M:
+        self.session.add(model)
+        await self.session.flush()
+        return model
+
+    async def get(self, model: type[M], key: Any, *, for_update: bool = False) -> M | None:
+        return await self.session.get(model, key, with_for_update=for_update)
+
+    async def page(
+        self, model: type[M], page: PageParams, *conditions: Any, order_by: Any
+    ) -> tuple[Sequence[M], int]:
+        total = await self.session.scalar(
+            select(func.count()).select_from(model).where(*conditions)
+        )
+        rows = await self.session.scalars(
+            select(model).where(*conditions).order_by(*order_by).limit(page.limit)
+            .offset(page.offset)
+        )  # fmt: skip
+        return rows.all(), total or 0
+
+    async def insert_many(self, model: type[SQLModel], rows: list[dict]) -> None:
+        """New rows by COPY, in the session's transaction: a campaign writes hundreds of
+        thousands, and nothing else can hold their freshly made keys."""
+        if not rows:
+            return
+        table = model.__table__
+        named = set().union(*rows)
+        columns = [c.name for c in table.columns if c.name in named]
+        json_columns = {c for c in columns if isinstance(table.c[c].type, JSONB)}
+        records = [
+            tuple(json.dumps(row[c]) if c in json_columns else row.get(c) for c in columns)
+            for row in rows
+        ]
+        connection = await (await self.session.connection()).get_raw_connection()
+        await connection.driver_connection.copy_records_to_table(
+            table.name, records=records, columns=columns
+        )
+
+    async def upsert(
+        self, model: type[SQLModel], values: dict[str, Any], *, insert_only: set[str] = frozenset()
+    ) -> None:
+        """Inserts a projected record or overwrites the fields given, except `insert_only`."""
+        keys = [column.name for column in model.__table__.primary_key.columns]
+        statement = pg_insert(model).values(**values)
+        changed = {
+            name: statement.excluded[name]
+            for name in values
+            if name not in keys and name not in insert_only
+        }
+        await self.session.execute(
+            statement.on_conflict_do_update(index_elements=keys, set_=changed)
+            if changed
+            else statement.on_conflict_do_nothing(index_elements=keys)
+        )
+
+    async def record_events(self, events: list[tuple[Event, uuid.UUID | None, str | None]]) -> None:
+        """Outbox rows for (event, owner, subject), copied in with the rest of the pass."""
+        rows = []
+        for event, owner_id, subject in events:
+            envelope = Envelope.wrap(event, owner_id=owner_id, subject=subject)
+            rows.append(
+                {
+                    "id": envelope.id,
+                    "subject": envelope.type,
+                    "envelope": envelope.model_dump_json(),
+                }
+            )
+        if rows:
+            connection = await (await self.session.connection()).get_raw_connection()
+            await connection.driver_connection.copy_records_to_table(
+                "outbox", records=[tuple(r.values()) for r in rows], columns=list(rows[0])
+            )
+            self.session.info[EVENTS_WRITTEN] = True
