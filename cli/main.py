@@ -1,8 +1,10 @@
 """`cem`: run the platform locally and administer it through its own API."""
 
 import asyncio
+import logging
 import re
 import signal
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -12,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import httpx
+import structlog
 import typer
 from pydantic import ValidationError
 from rich.console import Console
@@ -307,6 +310,11 @@ async def service_database(service: str) -> AsyncIterator[Database]:
 
 @asynccontextmanager
 async def jetstream_client() -> AsyncIterator:
+    # The connection's own logs (a disconnect on close) go to stderr, never among the output.
+    structlog.configure(
+        wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+    )
     client = await connect(CommonSettings().nats_url, name="cem-cli")
     try:
         yield client.jetstream()
