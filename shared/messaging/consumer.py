@@ -164,8 +164,11 @@ class EventConsumer:
                 messages = await pull.fetch(self.settings.batch, timeout=1.0)
             except (TimeoutError, NatsTimeoutError):
                 continue
-            for message in messages:
-                await self.process(subscription, message)
+            unfinished = list(messages)
+            async with self._in_progress(unfinished):
+                while unfinished:
+                    await self.process(subscription, unfinished[0])
+                    unfinished.pop(0)
 
     async def process(self, subscription: Subscription, message: Msg) -> None:
         consumer = self.durable_name(subscription)
@@ -177,8 +180,7 @@ class EventConsumer:
             await self._dead_letter(consumer, message, f"undecodable: {error}", deliveries)
             return
         try:
-            async with self._in_progress(message):
-                claimed = await self._apply(subscription, consumer, envelope, payload)
+            claimed = await self._apply(subscription, consumer, envelope, payload)
         except PoisonMessage as error:
             await self._dead_letter(consumer, message, f"rejected: {error}", deliveries)
             return
@@ -230,17 +232,19 @@ class EventConsumer:
             self._database_down = not await self.database.is_ready()
 
     @asynccontextmanager
-    async def _in_progress(self, message: Msg) -> AsyncIterator[None]:
-        """Tells the broker, every third of the ack wait, that the handler is still at it,
-        so a slow handler keeps its message instead of racing its own redelivery."""
+    async def _in_progress(self, unfinished: list[Msg]) -> AsyncIterator[None]:
+        """Tells the broker, every third of the ack wait, that the fetched messages not yet
+        finished (the one being handled and those queued behind it) are still in hand, so
+        a slow handler neither loses its message nor has the queued ones redelivered."""
 
         async def beat() -> None:
             while True:
                 await asyncio.sleep(self.settings.heartbeat_seconds)
-                try:
-                    await message.in_progress()
-                except Exception as error:
-                    log.warning("in_progress_ack_failed", error=repr(error))
+                for message in list(unfinished):
+                    try:
+                        await message.in_progress()
+                    except Exception as error:
+                        log.warning("in_progress_ack_failed", error=repr(error))
 
         heartbeat = asyncio.create_task(beat())
         try:
