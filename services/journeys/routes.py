@@ -44,6 +44,8 @@ from shared.dependencies import CurrentCaller, Paging, Session
 
 router = APIRouter()
 
+Version = Annotated[int, Path(ge=1, le=1_000_000)]
+
 
 def _page(page_type, items, total, paging):
     return page_type(items=items, total=total, limit=paging.limit, offset=paging.offset)
@@ -98,14 +100,14 @@ async def add_version(
 
 
 @router.get("/definitions/{key}/versions/{version}", response_model=DefinitionRead)
-async def get_version(key: str, version: int, session: Session, caller: CurrentCaller):
+async def get_version(key: str, version: Version, session: Session, caller: CurrentCaller):
     access.require_reader(caller)
     return await definitions.get_version(session, key=key, version=version)
 
 
 @router.post("/definitions/{key}/versions/{version}/transitions", response_model=DefinitionRead)
 async def transition(
-    key: str, version: int, body: TransitionCreate, session: Session, caller: CurrentCaller,
+    key: str, version: Version, body: TransitionCreate, session: Session, caller: CurrentCaller,
     now: Now,
 ):  # fmt: skip
     access.require_writer(caller)
@@ -114,7 +116,7 @@ async def transition(
 
 @router.get("/definitions/{key}/versions/{version}/preview", response_model=PreviewRead)
 async def preview(
-    key: str, version: int, session: Session, caller: CurrentCaller, now: Now,
+    key: str, version: Version, session: Session, caller: CurrentCaller, now: Now,
     sample: Annotated[int, Query(ge=0, le=100)] = 10,
 ):  # fmt: skip
     access.require_reader(caller)

@@ -2,16 +2,23 @@
 
 import uuid
 from datetime import date, datetime, time
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from services.journeys.domain import KEY_PATTERN, DefinitionStatus, Language
 from services.journeys.domain.contact import TemplateVariant, placeholders
 from shared.pagination import Page
 
-Scalar = str | int | float | bool | None
+Scalar = Annotated[str, StringConstraints(max_length=2000)] | int | float | bool | None
 
 
 class _Input(BaseModel):

@@ -112,6 +112,7 @@ async def test_versions_and_their_lifecycle(marketer):
     assert [v["status"] for v in versions] == ["superseded", "active"]
     assert (await marketer.ok("POST", move, json={"to": "archived"}))["status"] == "archived"
     assert_problem(await marketer.get(f"/definitions/{key}/versions/9"), 404)
+    assert_problem(await marketer.get(f"/definitions/{key}/versions/99999999999"), 422)
 
 
 async def test_only_marketing_writes_journeys(client_as, agent):

@@ -6,6 +6,7 @@ import uuid
 import pytest
 
 from services.journeys.service import deliveries as delivery_service
+from services.journeys.timers import DeliveryWorker
 from tests.journeys.conftest import (
     make_owner,
     message_journey,
@@ -139,3 +140,37 @@ async def test_message_templates_are_data(marketer, journeys_app, publisher, ste
     await steps.run_once()
     [message] = await client_as(owner_caller(owner["owner_id"])).inbox()
     assert message["title"] == "ET7 车主您好"
+
+
+async def test_a_failing_provider_is_retried_with_backoff_then_given_up(
+    journeys_app, publisher, marketer, steps, deliveries, clock, client_as
+):
+    await deliveries.run_once()  # nothing else is due now
+    segment = unique("seg")
+    owner = await make_owner(journeys_app, publisher, segments=[segment])
+    key = unique("down")
+    await marketer.activate(message_journey(key, category="service",
+                                            audience={"segment": segment}))  # fmt: skip
+    await marketer.ok("POST", f"/definitions/{key}/runs", 201, json={})
+    await steps.run_once()
+
+    class ProviderDown:
+        async def send(self, outgoing) -> str:
+            raise ConnectionError("provider down")
+
+    failing = DeliveryWorker(journeys_app.state.database, clock=clock,
+                             senders={"app_push": ProviderDown()},
+                             rules=journeys_app.state.delivery_rules)  # fmt: skip
+    query = "SELECT status, attempts, error FROM deliveries WHERE owner_id = :o"
+    await failing.run_once()
+    await failing.run_once()  # backing off: not due again yet
+    [row] = await rows(journeys_app, query, o=owner["owner_id"])
+    assert (row["status"], row["attempts"]) == ("queued", 1)
+    for _ in range(4):
+        clock.advance(minutes=20)
+        await failing.run_once()
+    [row] = await rows(journeys_app, query, o=owner["owner_id"])
+    assert (row["status"], row["attempts"]) == ("failed", 5)
+    assert "provider down" in row["error"]
+    [message] = await client_as(owner_caller(owner["owner_id"])).inbox()
+    assert message["deliveries"][0]["status"] == "failed"
