@@ -137,8 +137,8 @@ async def publisher(infrastructure, telematics_app) -> AsyncIterator:
     client = await connect(infrastructure.nats_url, name="telematics-test-publisher")
     await ensure_stream(client, "profile")
 
-    async def publish(event: Event) -> Envelope:
-        envelope = Envelope.wrap(event)
+    async def publish(event: Event, *, envelope: Envelope | None = None) -> Envelope:
+        envelope = envelope or Envelope.wrap(event)
         await client.jetstream().publish(
             envelope.type,
             envelope.model_dump_json().encode(),

@@ -4,6 +4,8 @@ worker, over committed rows; nothing here runs per sample beyond the checks."""
 from dataclasses import dataclass
 from datetime import datetime
 
+from prometheus_client import Counter
+
 from services.telematics.codec import Sample, decode_batch, time_window, to_rows
 from services.telematics.config import TelematicsSettings
 from services.telematics.repository import TelematicsRepository
@@ -16,6 +18,8 @@ from services.telematics.signal_store import (
 from shared.auth import Caller, CallerKind
 from shared.database import Database
 from shared.errors import Forbidden
+
+SAMPLES = Counter("cem_telematics_samples_total", "Ingested samples by outcome", ["outcome"])
 
 
 @dataclass(frozen=True)
@@ -55,12 +59,16 @@ async def ingest(
         vehicles = await TelematicsRepository(session).known_vehicles(vins, caller)
         rows = to_rows(samples, vehicles, earliest=earliest, latest=latest)
         inserted = await store(session, rows.records)
-    return IngestionResult(
+    result = IngestionResult(
         accepted=inserted,
         duplicates=rows.duplicates + len(rows.records) - inserted,
         rejected=len(rows.problems),
         problems=rows.problems,
     )
+    SAMPLES.labels("accepted").inc(result.accepted)
+    SAMPLES.labels("duplicate").inc(result.duplicates)
+    SAMPLES.labels("rejected").inc(result.rejected)
+    return result
 
 
 async def ingest_body(

@@ -6,7 +6,13 @@ from datetime import UTC, datetime, time
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.telematics.models import FittedPart, OwnershipPeriod, ServiceVisit, Vehicle
+from services.telematics.models import (
+    DerivationCursor,
+    FittedPart,
+    OwnershipPeriod,
+    ServiceVisit,
+    Vehicle,
+)
 from services.telematics.repository import TelematicsRepository
 from shared.contracts.profile import (
     ConsentChanged,
@@ -100,6 +106,10 @@ async def service_visit_completed(session: AsyncSession, event: ServiceVisitComp
             "mileage_km": float(event.mileage_km),
             "visit_type": event.visit_type,
         },
+    )
+    # A service resets the maintenance clock: predict the next one at the next derivation.
+    await repository.upsert(
+        DerivationCursor, {"vehicle_id": event.vehicle_id, "dirty": True, "predicted_on": None}
     )
     at = datetime.combine(event.visit_date, time(12), tzinfo=UTC)
     for part in event.parts:
