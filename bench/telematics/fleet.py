@@ -96,12 +96,12 @@ def _sample(vin: str, moment: datetime, second: int) -> dict:
         "signals": {
             "Vehicle.Speed": round(speed, 1),
             "Vehicle.TraveledDistance": 12_000_000 + second * 14.0,
-            "Vehicle.Powertrain.TractionBattery.StateOfCharge.Current": 80 - second / 600,
+            "Vehicle.Powertrain.TractionBattery.StateOfCharge.Current": round(80 - second / 600, 1),
             "Vehicle.Acceleration.Longitudinal": round(math.cos(second / 60), 2),
             "Vehicle.Powertrain.Transmission.SelectedGear": 127,
             "Vehicle.ADAS.CruiseControl.IsActive": second % 300 < 120,
-            "Vehicle.CurrentLocation.Latitude": 31.2 + second * 1e-5,
-            "Vehicle.CurrentLocation.Longitude": 121.4 + second * 1e-5,
+            "Vehicle.CurrentLocation.Latitude": round(31.2 + second * 1e-5, 6),
+            "Vehicle.CurrentLocation.Longitude": round(121.4 + second * 1e-5, 6),
         },
     }
 
