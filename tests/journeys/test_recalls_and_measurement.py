@@ -5,7 +5,7 @@ import uuid
 from datetime import UTC, datetime
 
 from shared.contracts.feedback import ResponseSubmitted
-from shared.contracts.profile import ConsentChanged, ServiceVisitCompleted
+from shared.contracts.profile import ConsentChanged, ServiceVisitCompleted, VehicleRegistered
 from tests.journeys.conftest import (
     QUALITY,
     deliver,
@@ -144,3 +144,26 @@ async def test_metrics_per_step_with_the_holdout_comparison(
     assert step["suppressed"].get("consent", 0) == refused_treated
     assert step["suppressed"].get("holdout", 0) == len(held)
     assert (await marketer.get(f"/definitions/{unique('none')}/metrics")).status_code == 404
+
+
+async def test_an_owner_with_two_recalled_cars_gets_a_notice_and_a_case_for_each(
+    journeys_app, publisher, client_as, steps
+):
+    owner = await make_owner(journeys_app, publisher, vehicle=True)
+    second_vin = uuid.uuid4().hex[:17].upper()
+    second = VehicleRegistered(vehicle_id=uuid.uuid4(), vin=second_vin, model="EC6",
+                               owner_id=owner["owner_id"])  # fmt: skip
+    await deliver(journeys_app, publisher, "vehicle_registered", second)
+    code = unique("RC").upper()
+    body = {"code": code, "title_en": "Seat belt", "title_zh": "安全带",
+            "vins": [owner["vin"], second_vin, owner["vin"]]}  # fmt: skip
+    recall = await client_as(QUALITY).ok("POST", "/recalls", 201, json=body)
+    assert (recall["vehicles"], recall["resolved"]) == (2, 2)
+    await steps.run_once()
+    notices = await rows(journeys_app, "SELECT body FROM messages WHERE owner_id = :o",
+                         o=owner["owner_id"])  # fmt: skip
+    assert sorted(v for n in notices for v in (owner["vin"], second_vin) if v in n["body"]) == (
+        sorted([owner["vin"], second_vin])
+    )
+    report = await client_as(QUALITY).ok("GET", f"/recalls/{recall['id']}")
+    assert report["notified"] == 2 and report["reach_rate"] == 1.0

@@ -15,6 +15,7 @@ from sqlmodel import SQLModel
 from services.journeys.repository.base import Running
 from services.journeys.repository.contacts import ContactQueries
 from services.journeys.repository.instances import InstanceQueries
+from services.journeys.repository.recalls import RecallQueries
 from services.journeys.repository.reports import ReportQueries
 from shared.database import EVENTS_WRITTEN
 from shared.messaging.envelope import Envelope, Event
@@ -25,7 +26,7 @@ M = TypeVar("M", bound=SQLModel)
 __all__ = ["JourneysRepository", "Running"]
 
 
-class JourneysRepository(InstanceQueries, ContactQueries, ReportQueries):
+class JourneysRepository(InstanceQueries, ContactQueries, RecallQueries, ReportQueries):
     """Every query, grouped by concern in the mixins; generic writes here."""
 
     def __init__(self, session: AsyncSession) -> None:

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.journeys.domain import OwnerFacts
@@ -188,3 +188,10 @@ class ContactQueries:
 
     async def policy(self) -> ContactPolicyRow | None:
         return await self.session.get(ContactPolicyRow, "default")
+
+    async def leave_segment(self, owner_id: uuid.UUID, segment_key: str) -> None:
+        await self.session.execute(
+            delete(OwnerSegment).where(
+                OwnerSegment.owner_id == owner_id, OwnerSegment.segment_key == segment_key
+            )
+        )

@@ -25,6 +25,8 @@ from services.journeys.service.definitions import spec_of
 class Entrant:
     owner_id: uuid.UUID
     context: dict[str, Any] = field(default_factory=dict)
+    # A run of its own (a recall runs per vehicle); otherwise the run being entered.
+    run_key: str | None = None
 
 
 @dataclass
@@ -40,7 +42,7 @@ async def eligible(
 ) -> list[Entrant]:  # fmt: skip
     """Entrants in the audience whom the re-entry rules let in (one per owner);
     `segments_checked` says the entrants were found by the audience's segments."""
-    unique = list({e.owner_id: e for e in reversed(entrants)}.values())[::-1]
+    unique = list({(e.owner_id, e.run_key): e for e in reversed(entrants)}.values())[::-1]
     owner_ids = [e.owner_id for e in unique]
     erased = await repository.erased(owner_ids)
     needed = _needs_facts(spec.audience, segments_checked)
@@ -79,10 +81,11 @@ async def enter(
     rows = []
     chosen = await eligible(repository, spec, entrants, now, segments_checked=segments_checked)
     for entrant in chosen:
-        held_out = in_holdout(spec.key, run_key, entrant.owner_id, spec.holdout_percent)
+        entrant_run = entrant.run_key or run_key
+        held_out = in_holdout(spec.key, entrant_run, entrant.owner_id, spec.holdout_percent)
         rows.append(
             {"id": uuid.uuid4(), "definition_id": definition.id, "journey_key": spec.key,
-             "version": definition.version, "owner_id": entrant.owner_id, "run_key": run_key,
+             "version": definition.version, "owner_id": entrant.owner_id, "run_key": entrant_run,
              "status": InstanceStatus.HELD_OUT if held_out else InstanceStatus.ACTIVE,
              "priority": spec.category.priority, "step_id": None if held_out else spec.entry_step,
              "visits": 0, "due_at": None if held_out else now, "context": entrant.context,

@@ -2,7 +2,6 @@
 language, consents, segments, vehicles and whether each is moving. Events may arrive out
 of order: writes are upserts, and a consent older than the one held is ignored."""
 
-from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.journeys.models import KnownOwner, KnownVehicle, OwnerConsent, OwnerSegment
@@ -67,12 +66,7 @@ async def segment_changed(session: AsyncSession, event: SegmentMembershipChanged
             OwnerSegment, {"owner_id": event.owner_id, "segment_key": event.segment_key}
         )
         return
-    await session.execute(
-        delete(OwnerSegment).where(
-            OwnerSegment.owner_id == event.owner_id,
-            OwnerSegment.segment_key == event.segment_key,
-        )
-    )
+    await JourneysRepository(session).leave_segment(event.owner_id, event.segment_key)
 
 
 async def lifecycle_changed(session: AsyncSession, event: LifecycleStageChanged) -> None:

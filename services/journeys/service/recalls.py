@@ -7,13 +7,12 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.journeys.catalogue import RECALL_JOURNEY
 from services.journeys.domain import DefinitionStatus
 from services.journeys.errors import DuplicateRecall, NotStartable, RecallNotFound
-from services.journeys.models import JourneyInstance, Message, Recall, RecallVehicle
+from services.journeys.models import Recall, RecallVehicle
 from services.journeys.repository import JourneysRepository
 from services.journeys.service import definitions
 from services.journeys.service.entry import Entrant, enter
@@ -25,22 +24,42 @@ async def import_recall(
     session: AsyncSession, *, caller: Caller, code: str, title: dict[str, str], vins: list[str],
     now: datetime,
 ) -> Recall:  # fmt: skip
+    """Imports the VINs, resolves their owners and enters each owned vehicle (a run per VIN,
+    so an owner with two affected cars gets a notice and a booking for each)."""
     repository = JourneysRepository(session)
-    if await session.scalar(select(Recall).where(Recall.code == code)):
+    if await repository.recall_by_code(code):
         raise DuplicateRecall(f"recall {code!r} was already imported")
     recall = await repository.add(Recall(code=code, title=title, created_by=caller.subject,
                                          created_at=now))  # fmt: skip
     journey = await _recall_journey(session, caller, now)
-    for vin in dict.fromkeys(vins):
-        vehicle = await repository.vehicle_by_vin(vin)
-        row = RecallVehicle(recall_id=recall.id, vin=vin)
-        if vehicle is not None and vehicle.owner_id is not None:
-            row.vehicle_id, row.owner_id = vehicle.id, vehicle.owner_id
-            row.dealer_id = vehicle.servicing_dealer_id
-            row.instance_id = await _notify(session, journey, recall, row, now)
-        session.add(row)
+    vehicles = await repository.vehicles_by_vin(list(dict.fromkeys(vins)))
+    rows = [_affected(recall, vin, vehicles.get(vin)) for vin in dict.fromkeys(vins)]
+    owned = [row for row in rows if row.owner_id is not None]
+    entrants = [Entrant(row.owner_id, _context(recall, row), _run_key(recall, row.vin))
+                for row in owned]  # fmt: skip
+    await enter(session, journey, entrants, run_key=f"recall:{recall.code}", now=now)
+    instances = await repository.instances_by_run(journey.key, [e.run_key for e in entrants])
+    for row in owned:
+        row.instance_id = instances.get(_run_key(recall, row.vin))
+    session.add_all(rows)
     await session.flush()
     return recall
+
+
+def _affected(recall: Recall, vin: str, vehicle) -> RecallVehicle:
+    if vehicle is None or vehicle.owner_id is None:
+        return RecallVehicle(recall_id=recall.id, vin=vin)
+    return RecallVehicle(
+        recall_id=recall.id,
+        vin=vin,
+        vehicle_id=vehicle.id,
+        owner_id=vehicle.owner_id,
+        dealer_id=vehicle.servicing_dealer_id,
+    )
+
+
+def _run_key(recall: Recall, vin: str) -> str:
+    return f"recall:{recall.code}:{vin}"
 
 
 async def _recall_journey(session: AsyncSession, caller: Caller, now: datetime):
@@ -60,42 +79,25 @@ async def _recall_journey(session: AsyncSession, caller: Caller, now: datetime):
     return journey
 
 
-async def _notify(session, journey, recall: Recall, row: RecallVehicle, now) -> uuid.UUID | None:
-    context = {
+def _context(recall: Recall, row: RecallVehicle) -> dict:
+    return {
         "vehicle_id": str(row.vehicle_id), "vin": row.vin,
         "dealer_id": str(row.dealer_id) if row.dealer_id else None,
         "recall_code": recall.code, "recall_title_en": recall.title.get("en", ""),
         "recall_title_zh": recall.title.get("zh", ""),
         "source_type": "recall", "source_id": f"{recall.code}:{row.vin}",
     }  # fmt: skip
-    run_key = f"recall:{recall.code}:{row.vin}"
-    await enter(session, journey, [Entrant(row.owner_id, context)], run_key=run_key, now=now)
-    return await session.scalar(
-        select(JourneyInstance.id).where(
-            JourneyInstance.journey_key == journey.key,
-            JourneyInstance.owner_id == row.owner_id,
-            JourneyInstance.run_key == run_key,
-        )
-    )
 
 
 async def visit_completed(session: AsyncSession, event: ServiceVisitCompleted) -> None:
-    if not event.recall_codes:
-        return
-    recalls = select(Recall.id).where(Recall.code.in_(event.recall_codes))
-    await session.execute(
-        update(RecallVehicle)
-        .where(
-            RecallVehicle.recall_id.in_(recalls),
-            RecallVehicle.vin == event.vin,
-            RecallVehicle.completed_at.is_(None),
+    if event.recall_codes:
+        await JourneysRepository(session).complete_recalls(
+            event.recall_codes, event.vin, event.visit_date
         )
-        .values(completed_at=event.visit_date)
-    )
 
 
 async def get(session: AsyncSession, recall_id: uuid.UUID) -> Recall:
-    recall = await session.get(Recall, recall_id)
+    recall = await JourneysRepository(session).get(Recall, recall_id)
     if recall is None:
         raise RecallNotFound(f"no recall {recall_id}")
     return recall
@@ -120,32 +122,17 @@ async def report(session: AsyncSession, recall: Recall) -> dict:
 
 
 async def vehicles_of(session: AsyncSession, recall: Recall) -> Sequence[RecallVehicle]:
-    rows = await session.scalars(
-        select(RecallVehicle)
-        .where(RecallVehicle.recall_id == recall.id)
-        .order_by(RecallVehicle.vin)
-    )
-    return rows.all()
+    return await JourneysRepository(session).recall_vehicles(recall.id)
 
 
 async def proof_of_notice(session: AsyncSession, vehicles: Sequence[RecallVehicle]) -> dict:
     """Per VIN: the notice's message and each channel's delivery (status and time)."""
-    instance_ids = [v.instance_id for v in vehicles if v.instance_id]
-    if not instance_ids:
-        return {}
-    messages = (
-        await session.scalars(
-            select(Message).where(Message.instance_id.in_(instance_ids)).order_by(
-                Message.created_at)
-        )
-    ).all()  # fmt: skip
-    deliveries = await JourneysRepository(session).deliveries_of([m.id for m in messages])
-    by_instance: dict = {}
-    for message in messages:
-        by_instance.setdefault(message.instance_id, message)
+    repository = JourneysRepository(session)
+    notices = await repository.first_messages([v.instance_id for v in vehicles if v.instance_id])
+    deliveries = await repository.deliveries_of([m.id for m in notices.values()])
     proofs = {}
     for vehicle in vehicles:
-        message = by_instance.get(vehicle.instance_id)
+        message = notices.get(vehicle.instance_id)
         if message is None:
             continue
         channels = [
