@@ -94,5 +94,20 @@ class CouponIssued(Event):
     issued_at: datetime
 
 
+class JourneyCompleted(Event):
+    """An owner's instance of a journey finished: `completed` (ran to the end) or `exited`
+    (an exit step)."""
+
+    event_type = EventType("journeys", "journey", "completed")
+
+    instance_id: uuid.UUID
+    journey_key: str
+    version: int
+    owner_id: uuid.UUID
+    status: str
+    entered_at: datetime
+    finished_at: datetime
+
+
 class JourneysErasureCompleted(ErasureCompleted):
     event_type = erasure_completed_type("journeys")

@@ -116,6 +116,8 @@ async def test_timed_waits_follow_the_clock(journeys_app, publisher, stage_journ
     await steps.run_once()
     assert await messages_of(journeys_app, owner) == ["welcome", "tips"]
     assert (await instance_of(journeys_app, owner, key))["status"] == "completed"
+    [done] = await outbox_of(journeys_app, owner, "journey")
+    assert (done["journey_key"], done["status"]) == (key, "completed")
 
 
 async def test_a_wait_for_an_event_resumes_on_it_or_times_out(
@@ -201,6 +203,7 @@ async def test_action_steps_ask_other_services_once_each(
     assert len(await outbox_of(journeys_app, owner_id, "coupon")) == 1
     assert [t["tag"] for t in await outbox_of(journeys_app, owner_id, "tag")] == ["cared_for"]
     assert (await instance_of(journeys_app, owner_id, key))["status"] == "exited"
+    assert [e["status"] for e in await outbox_of(journeys_app, owner_id, "journey")] == ["exited"]
 
     await deliveries.run_once()
     await deliveries.run_once()

@@ -22,6 +22,7 @@ from services.journeys.domain.definitions import JourneySpec, WaitStep
 from services.journeys.models import Decision, Delivery, Message
 from services.journeys.repository import JourneysRepository, Running
 from services.journeys.service import configuration
+from shared.contracts.journeys import JourneyCompleted
 from shared.messaging.envelope import Event
 
 
@@ -87,6 +88,7 @@ class Pass:
         instance.step_id = None
         instance.due_at = None
         instance.finished_at = self.now
+        self.publish(completed_event(instance), instance.owner_id, instance.id)
 
     def decide(
         self,
@@ -120,6 +122,14 @@ class Pass:
         await self.repository.insert_many(Delivery, self.deliveries)
         await self.repository.insert_many(Decision, self.decisions)
         await self.repository.record_events(self.events)
+
+
+def completed_event(instance) -> JourneyCompleted:
+    return JourneyCompleted(
+        instance_id=instance.id, journey_key=instance.journey_key, version=instance.version,
+        owner_id=instance.owner_id, status=instance.status, entered_at=instance.entered_at,
+        finished_at=instance.finished_at,
+    )  # fmt: skip
 
 
 async def run_due(session: AsyncSession, *, now: datetime, limit: int) -> int:

@@ -11,7 +11,9 @@ from services.journeys.domain import InstanceStatus
 from services.journeys.domain.definitions import JourneySpec, WaitStep
 from services.journeys.domain.runtime import event_concerns
 from services.journeys.repository import JourneysRepository
+from services.journeys.service.engine import completed_event
 from services.journeys.service.entry import Entrant, on_trigger
+from shared.messaging.outbox import record_event
 
 
 async def react(
@@ -47,6 +49,8 @@ async def _resume(
         if step.next is None:
             instance.status, instance.due_at = InstanceStatus.COMPLETED, None
             instance.finished_at = now
+            await record_event(repository.session, completed_event(instance), owner_id=owner_id,
+                               subject=instance.id)  # fmt: skip
         else:
             # The step worker takes it from here.
             instance.status, instance.due_at = InstanceStatus.ACTIVE, now
