@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from services.feedback.deps import AnalyticsSlice, Now
-from services.feedback.domain import AUDITED_TOUCHPOINTS, ScoreBand, Touchpoint
-from services.feedback.domain.analytics import Period
+from services.feedback.domain import AUDITED_TOUCHPOINTS, ScoreBand
+from services.feedback.domain.analytics import Period, Slice
 from services.feedback.schemas.analytics import (
     DealerNetworkCreate,
     DealerNetworkRead,
@@ -26,7 +26,6 @@ from shared.dependencies import CurrentCaller, Paging, Session
 
 router = APIRouter(tags=["analytics"])
 
-Touchpoints = Annotated[list[Touchpoint] | None, Query(alias="touchpoint")]
 TopicKey = Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9_]{1,63}$")]
 
 
@@ -71,22 +70,20 @@ async def verbatims(
 
 
 @router.get("/analytics/integrity", response_model=IntegrityReport)
-async def integrity_report(
-    session: Session, caller: CurrentCaller, part: AnalyticsSlice, touchpoints: Touchpoints = None
-):
+async def integrity_report(session: Session, caller: CurrentCaller, part: AnalyticsSlice):
     """Per dealer: top-box jumps against the window before, answers from the dealer's own
     or a shared network, and touchpoints that got no invitation."""
     return await integrity.integrity_report(
-        session, caller=caller, part=part, touchpoints=_audited(touchpoints)
+        session, caller=caller, part=part, touchpoints=_audited(part)
     )
 
 
 @router.get("/analytics/suppression", response_model=SuppressionReport)
-async def suppression_report(
-    session: Session, caller: CurrentCaller, part: AnalyticsSlice, touchpoints: Touchpoints = None
-):
+async def suppression_report(session: Session, caller: CurrentCaller, part: AnalyticsSlice):
+    """Deliveries and service visits (or the `touchpoint` given) that got no invitation,
+    by dealer and reason."""
     return await integrity.suppression_report(
-        session, caller=caller, part=part, touchpoints=_audited(touchpoints)
+        session, caller=caller, part=part, touchpoints=_audited(part)
     )
 
 
@@ -96,14 +93,13 @@ async def suppressed_touchpoints(
     caller: CurrentCaller,
     part: AnalyticsSlice,
     paging: Paging,
-    touchpoints: Touchpoints = None,
     reason: Annotated[str | None, Query(max_length=32)] = None,
 ):
     items, total = await integrity.suppressed_touchpoints(
         session,
         caller=caller,
         part=part,
-        touchpoints=_audited(touchpoints),
+        touchpoints=_audited(part),
         page=paging,
         reason=reason,
     )
@@ -112,8 +108,9 @@ async def suppressed_touchpoints(
     )
 
 
-def _audited(touchpoints: list[Touchpoint] | None) -> list[str]:
-    return [str(touchpoint) for touchpoint in touchpoints or AUDITED_TOUCHPOINTS]
+def _audited(part: Slice) -> list[str]:
+    """The touchpoints an audit covers: the one asked for, else deliveries and visits."""
+    return [part.touchpoint] if part.touchpoint else [str(t) for t in AUDITED_TOUCHPOINTS]
 
 
 # The dealers' own networks

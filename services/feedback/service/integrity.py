@@ -71,16 +71,9 @@ async def integrity_report(
 
 
 async def _per_dealer(analytics: AnalyticsRepository, caller: Caller, part: Slice) -> dict:
+    """Per dealer: (answers, top-box answers, answers from the dealer's own networks)."""
     rows = await analytics.score_totals(caller, part, "dealer_id")
-    totals: dict = defaultdict(lambda: (0, 0, 0))
-    for row in rows:
-        answers, top, network = totals[row.key]
-        totals[row.key] = (
-            answers + row.responses,
-            top + row.top_box,
-            network + row.from_dealer_network,
-        )
-    return dict(totals)
+    return {row.key: (row.responses, row.top_box, row.from_dealer_network) for row in rows}
 
 
 def _share(part: int, whole: int) -> float | None:
