@@ -7,17 +7,21 @@ import httpx
 from prometheus_client import REGISTRY
 from sqlalchemy import text
 
-from shared.config import Environment, ServiceSettings
-from shared.messaging.consumer import Subscription
+from shared.config import CommonSettings, Environment, ServiceSettings
+from shared.messaging.consumer import ConsumerSettings, Subscription
 from shared.runtime import build_service_app
 from tests.helpers import eventually, running
 from tests.messaging.harness import (
     PRODUCER,
+    Pipeline,
     ThingHappened,
     apply_effect,
+    effect_counts,
     fresh_database,
     messaging_metadata,
     produce,
+    scalar,
+    unpublished,
 )
 
 
@@ -138,3 +142,41 @@ def _more_than(ticker: Ticker, ticks: int):
         return ticker.ticks > ticks
 
     return ticking
+
+
+async def test_a_database_outage_buries_no_event_in_the_dead_letters(
+    private_postgres, private_nats
+):
+    """Each delivery during the outage fails; none of them counts towards `max_deliver`."""
+    settings = CommonSettings(
+        environment=Environment.TEST,
+        database_url=private_postgres.url,
+        nats_url=private_nats.url,
+        database_prefix="pgoutage",
+    )
+    impatient = ConsumerSettings(max_deliver=2, ack_wait_seconds=2.0, backoff_seconds=(0.1,))
+    async with Pipeline(settings, private_nats.url, consumer_settings=impatient) as pipeline:
+        pipeline.start_relay()
+        await produce(pipeline.producer, range(300))
+
+        async def all_published():
+            return await unpublished(pipeline.producer) == 0
+
+        await eventually(all_published)
+        pipeline.start_consumer()
+
+        async def consuming():
+            return (await effect_counts(pipeline.consumer))[0] > 0
+
+        await eventually(consuming)
+        await asyncio.to_thread(private_postgres.stop)
+        await asyncio.sleep(2.0)
+        await asyncio.to_thread(private_postgres.start)
+
+        async def all_applied():
+            return (await effect_counts(pipeline.consumer))[0] == 300
+
+        await eventually(all_applied)
+        assert await effect_counts(pipeline.consumer) == (300, 300)
+        assert pipeline.handled("retried") > 0, "no delivery met the outage"
+        assert await scalar(pipeline.consumer, "SELECT count(*) FROM dead_letters") == 0
