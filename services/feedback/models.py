@@ -269,20 +269,24 @@ class DealerNetwork(FeedbackModel, table=True):
 
 
 def _cell(name: str, *, topic: bool = False) -> tuple:
-    columns = ["grain", "period_start", "dealer_id", "touchpoint", "lifecycle_stage", "model"]
-    columns += ["kind", "band", "topic"] if topic else ["kind"]
+    columns = ["grain", "period_start", "all_dealers", "dealer_id", "touchpoint"]
+    columns += ["lifecycle_stage", "model", "kind"]
+    columns += ["band", "topic"] if topic else []
     return (
         UniqueConstraint(*columns, name=f"uq_{name}_cell", postgresql_nulls_not_distinct=True),
-        Index(f"ix_{name}_period", "grain", "kind", "period_start"),
+        Index(f"ix_{name}_period", "grain", "kind", "all_dealers", "period_start"),
     )
 
 
 class RollupCell(FeedbackModel):
     """Where a count belongs: one period (day, week or month) of one dealer, touchpoint,
-    lifecycle stage, model and survey kind."""
+    lifecycle stage, model and survey kind. Every answer is also counted once more in the
+    cell of all dealers together (`all_dealers`, no dealer id), so that the network-wide
+    figures staff look at most read a two-hundredth of the rows."""
 
     grain: str = Field(max_length=8)
     period_start: date
+    all_dealers: bool = False
     dealer_id: uuid.UUID | None = None
     touchpoint: str = Field(max_length=32)
     lifecycle_stage: str | None = Field(default=None, max_length=32)

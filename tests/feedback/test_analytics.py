@@ -129,20 +129,36 @@ async def test_top_detractor_topics_and_the_verbatims_behind_them(
 
 async def test_kept_counts_equal_a_recount_from_the_answers(feedback_app, admin, publisher):
     dealer = await known_dealer(feedback_app, admin, publisher)
-    sql = text(
-        "SELECT grain, period_start, touchpoint, model, kind, invited, responses, promoters, "
-        "passives, detractors, top_box, score_sum FROM score_rollups WHERE dealer_id = :d "
-        "ORDER BY 1, 2, 3, 4, 5"
+    every_cell = text(
+        "SELECT grain, period_start, all_dealers, dealer_id, touchpoint, lifecycle_stage, model, "
+        "kind, invited, responses, promoters, passives, detractors, top_box, score_sum, "
+        "from_dealer_network FROM score_rollups ORDER BY 1, 2, 3, 4, 5, 6, 7, 8"
     )
+    topics = text("SELECT * FROM topic_rollups ORDER BY 2, 3, 4, 5, 6, 7, 8, 9, 10, 11")
     database = feedback_app.state.database
     async with database.transaction() as session:
-        kept = (await session.execute(sql, {"d": dealer.dealer_id})).all()
+        kept = (await session.execute(every_cell)).all()
+        kept_topics = [row[1:] for row in (await session.execute(topics)).all()]
     async with database.transaction() as session:
         await rollups.rebuild(session)
     async with database.transaction() as session:
-        recounted = (await session.execute(sql, {"d": dealer.dealer_id})).all()
-    assert len(kept) == 3 * 2  # day, week and month for two models (ET5 and none)
-    assert kept == recounted
+        recounted = (await session.execute(every_cell)).all()
+        recounted_topics = [row[1:] for row in (await session.execute(topics)).all()]
+    mine = [row for row in kept if row.dealer_id == dealer.dealer_id]
+    assert len(mine) == 3 * 2  # day, week and month for two models (ET5 and none)
+    assert kept == recounted and kept_topics == recounted_topics
+
+
+async def test_network_wide_figures_equal_the_sum_of_every_dealers(feedback_app, admin, clock):
+    for score in (10, 3):
+        await answer(feedback_app, admin, score, dealer_id=str(new_dealer().dealer_id))
+    day = today(clock)
+    window = {"period": "day", "start": day, "end": day}
+    overall = (await admin.get("/analytics/scores", params=window)).json()["total"]
+    by_dealer = (await admin.get("/analytics/scores", params=window | {"by": "dealer_id"})).json()
+    for name in ("invited", "responses", "promoters", "passives", "detractors", "top_box"):
+        assert overall[name] == sum(group["total"][name] for group in by_dealer["groups"])
+    assert overall["responses"] >= 2
 
 
 async def test_a_dealer_sees_only_its_own_figures(feedback_app, admin, client_as, publisher):

@@ -34,7 +34,7 @@ from services.feedback.models import (
     TouchpointRecord,
 )
 from services.feedback.repository import dealer_scope
-from shared.auth import Caller
+from shared.auth import Caller, CallerKind
 from shared.pagination import PageParams
 
 SCORE_COUNTS = (
@@ -94,8 +94,8 @@ class AnalyticsRepository:
 
     async def _add_scores(self, cell: Cell, day: date, **counts: int) -> None:
         rows = [
-            {**_cell_values(cell, period, day), **dict.fromkeys(SCORE_COUNTS, 0), **counts}
-            for period in Period
+            {**values, **dict.fromkeys(SCORE_COUNTS, 0), **counts}
+            for values in _cell_values(cell, day)
         ]
         statement = insert(ScoreRollup).values(rows)
         await self.session.execute(
@@ -113,11 +113,10 @@ class AnalyticsRepository:
         if not topics:
             return
         rows = [
-            {**_cell_values(cell, period, day), "band": response.band, "topic": topic,
-             "mentions": 1}
-            for period in Period
+            {**values, "band": response.band, "topic": topic, "mentions": 1}
+            for values in _cell_values(cell, day)
             for topic in topics
-        ]  # fmt: skip
+        ]
         statement = insert(TopicRollup).values(rows)
         await self.session.execute(
             statement.on_conflict_do_update(
@@ -136,7 +135,7 @@ class AnalyticsRepository:
         window = [Tile(period, period_start(period, part.first), part.last)]
         statement = (
             select(group, ScoreRollup.period_start, *_score_sums())
-            .where(*_rollup_conditions(ScoreRollup, caller, part, window))
+            .where(*_rollup_conditions(ScoreRollup, caller, part, window, by))
             .group_by(group, ScoreRollup.period_start)
             .order_by(ScoreRollup.period_start)
         )
@@ -148,7 +147,7 @@ class AnalyticsRepository:
         window = tiles(part.first, part.last)
         statement = (
             select(group, *_score_sums())
-            .where(*_rollup_conditions(ScoreRollup, caller, part, window))
+            .where(*_rollup_conditions(ScoreRollup, caller, part, window, by))
             .group_by(group)
         )
         return (await self.session.execute(statement)).all()
@@ -304,16 +303,33 @@ class AnalyticsRepository:
         return list(rows.all()), total or 0
 
 
-def _cell_values(cell: Cell, period: Period, day: date) -> dict[str, Any]:
-    return {
-        "grain": period.value,
-        "period_start": period_start(period, day),
-        "dealer_id": cell.dealer_id,
-        "touchpoint": cell.touchpoint,
-        "lifecycle_stage": cell.lifecycle_stage,
-        "model": cell.model,
-        "kind": cell.kind,
-    }
+def _cell_values(cell: Cell, day: date) -> list[dict[str, Any]]:
+    """The cells a count goes to: its day, week and month, for its dealer and for all."""
+    return [
+        {
+            "grain": period.value,
+            "period_start": period_start(period, day),
+            "all_dealers": all_dealers,
+            "dealer_id": None if all_dealers else cell.dealer_id,
+            "touchpoint": cell.touchpoint,
+            "lifecycle_stage": cell.lifecycle_stage,
+            "model": cell.model,
+            "kind": cell.kind,
+        }
+        for period in Period
+        for all_dealers in (False, True)
+    ]
+
+
+def _network_wide(caller: Caller, part: Slice, by: str | None) -> bool:
+    """Whether the figure is about all dealers together, so the all-dealer cells answer it
+    (not for a dealer, a region, one dealer's figures or figures by dealer)."""
+    return (
+        caller.kind is CallerKind.STAFF
+        and not caller.region
+        and part.dealer_id is None
+        and by != "dealer_id"
+    )
 
 
 def _group(model: type[ScoreRollup] | type[TopicRollup], by: str | None):
@@ -325,10 +341,15 @@ def _score_sums() -> list[Any]:
 
 
 def _rollup_conditions(
-    model: type[ScoreRollup] | type[TopicRollup], caller: Caller, part: Slice, window: list[Tile]
+    model: type[ScoreRollup] | type[TopicRollup],
+    caller: Caller,
+    part: Slice,
+    window: list[Tile],
+    by: str | None = None,
 ) -> list[Any]:
     return [
         dealer_scope(model.dealer_id, caller),
+        model.all_dealers == _network_wide(caller, part, by),
         model.kind == part.kind,
         or_(
             *(

@@ -8,14 +8,21 @@ bulk import) and is the reference the counts must always equal.
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-GRAINS = "(VALUES ('day'), ('week'), ('month')) AS g(grain)"
+# Each row counts in its day, week and month, for its dealer and for all dealers together.
+GRAINS = (
+    "(VALUES ('day'), ('week'), ('month')) AS g(grain) "
+    "CROSS JOIN (VALUES (false), (true)) AS a(all_dealers)"
+)
 PERIOD = "date_trunc(g.grain, x.at AT TIME ZONE 'UTC')::date"
-CELL = "x.dealer_id, x.touchpoint, x.lifecycle_stage, x.model, x.kind"
+CELL = (
+    "a.all_dealers, CASE WHEN a.all_dealers THEN NULL ELSE x.dealer_id END, x.touchpoint, "
+    "x.lifecycle_stage, x.model, x.kind"
+)
 
 REBUILD_SCORES = f"""
-INSERT INTO score_rollups (grain, period_start, dealer_id, touchpoint, lifecycle_stage, model,
-    kind, invited, responses, promoters, passives, detractors, top_box, score_sum,
-    from_dealer_network)
+INSERT INTO score_rollups (grain, period_start, all_dealers, dealer_id, touchpoint,
+    lifecycle_stage, model, kind, invited, responses, promoters, passives, detractors, top_box,
+    score_sum, from_dealer_network)
 SELECT g.grain, {PERIOD}, {CELL}, sum(x.invited), sum(x.responses), sum(x.promoters),
     sum(x.passives), sum(x.detractors), sum(x.top_box), sum(x.score_sum),
     sum(x.from_dealer_network)
@@ -33,12 +40,12 @@ FROM (
         coalesce(r.score, 0), r.from_dealer_network::int
     FROM responses r
 ) AS x CROSS JOIN {GRAINS}
-GROUP BY 1, 2, 3, 4, 5, 6, 7
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
 """
 
 REBUILD_TOPICS = f"""
-INSERT INTO topic_rollups (grain, period_start, dealer_id, touchpoint, lifecycle_stage, model,
-    kind, band, topic, mentions)
+INSERT INTO topic_rollups (grain, period_start, all_dealers, dealer_id, touchpoint,
+    lifecycle_stage, model, kind, band, topic, mentions)
 SELECT g.grain, {PERIOD}, {CELL}, x.band, x.topic, count(*)
 FROM (
     SELECT DISTINCT r.id, r.submitted_at AS at, r.dealer_id, r.touchpoint, r.lifecycle_stage,
@@ -46,7 +53,7 @@ FROM (
     FROM responses r CROSS JOIN LATERAL jsonb_array_elements_text(r.topics) AS topic(value)
     WHERE r.band IS NOT NULL
 ) AS x CROSS JOIN {GRAINS}
-GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
 """
 
 STATEMENTS = (
