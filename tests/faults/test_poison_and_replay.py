@@ -109,3 +109,14 @@ async def test_replaying_an_hour_of_the_outbox_doubles_no_effect(settings, priva
 
         await eventually(replay_delivered)
         assert await effect_counts(pipeline.consumer) == (100, 100)
+
+
+async def test_replay_commands_refuse_bad_input_in_one_readable_line(settings, infrastructure):
+    url = infrastructure.nats_url
+    since = await cem(settings, url, "outbox", "replay", "--service", "tickets", "--since", "soon")
+    choice = await cem(settings, url, "dead-letters", "replay", "--service", "tickets")
+    missing = await cem(settings, url, "dead-letters", "list", "--service", "no_such_service")
+    assert since.returncode == 2 and "--since" in since.stderr
+    assert choice.returncode == 2 and "--id" in choice.stderr and "--all" in choice.stderr
+    assert missing.returncode == 1 and "No such database" in missing.stderr
+    assert "Traceback" not in missing.stderr
