@@ -211,6 +211,8 @@ async def test_no_push_while_the_vehicle_moves(
     assert await decisions(agent, owner["owner_id"]) == [
         ("app_push", "sent", "sent"), ("app_push", "deferred", "moving_vehicle")
     ]  # fmt: skip
+    log = await agent.ok("GET", f"/owners/{owner['owner_id']}/decisions")
+    assert log["items"][0]["step_id"] == "hello" and log["items"][0]["instance_id"]
     ended = TripCompleted(trip_id=trip, vehicle_id=owner["vehicle_id"], vin=owner["vin"],
                           started_at=started.started_at, ended_at=clock(),
                           distance_km=12.0)  # fmt: skip

@@ -69,7 +69,9 @@ async def _hold_while_moving(
     delivery.payload = {**delivery.payload, "held_while_moving": True}
     await repository.add(
         Decision(owner_id=delivery.owner_id, journey_key=delivery.payload.get("journey_key"),
-                 channel=delivery.channel, outcome="deferred", reason=Reason.MOVING,
+                 instance_id=delivery.payload.get("instance_id"),
+                 step_id=delivery.payload.get("step_id"), channel=delivery.channel,
+                 outcome="deferred", reason=Reason.MOVING,
                  detail="no push while the vehicle is moving", at=now)
     )  # fmt: skip
 

@@ -164,7 +164,8 @@ def _send_one(
              "status": "queued", "attempts": 0, "not_before": quiet or run.now,
              "created_at": run.now,
              "payload": {**content, "language": language, "template_key": step.template,
-                         "journey_key": instance.journey_key}}
+                         "journey_key": instance.journey_key, "step_id": step.id,
+                         "instance_id": str(instance.id)}}
         )  # fmt: skip
         if quiet:
             run.decide(instance, step.id, outcome="deferred", reason=Reason.QUIET_HOURS,
