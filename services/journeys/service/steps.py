@@ -32,6 +32,7 @@ from shared.contracts.journeys import (
     TagChanged,
     TicketRequested,
 )
+from shared.messaging.envelope import Event
 
 Runner = Callable[[Pass, JourneySpec, object, list[Running]], Awaitable[None]]
 
@@ -61,25 +62,22 @@ async def branch(run: Pass, spec: JourneySpec, step: BranchStep, instances) -> N
 
 
 async def ticket(run: Pass, spec: JourneySpec, step: TicketStep, instances) -> None:
+    """A case at the dealer the trigger named (the servicing dealer), else the owner's."""
     contacts = await run.repository.contacts(list({i.owner_id for i in instances}))
-    for instance in instances:
-        context = instance.context
+
+    def dealer_of(instance: Running) -> str | None:
         owner = contacts.get(instance.owner_id)
-        dealer = context.get("dealer_id") or (str(owner.dealer_id) if owner and owner.dealer_id
-                                              else None)  # fmt: skip
-        request_id = _request_id(instance, step)
-        run.publish(
-            TicketRequested(
-                request_id=request_id, journey_key=instance.journey_key, kind=step.kind,
-                category=step.category, priority=step.priority, owner_id=instance.owner_id,
-                vehicle_id=context.get("vehicle_id"), dealer_id=dealer,
-                description=_describe(step.description, context),
-                source_type=context.get("source_type", "journey"),
-                source_id=context.get("source_id", str(request_id)), requested_at=run.now,
-            ),
-            instance.owner_id, request_id,
-        )  # fmt: skip
-        run.go(instance, step.next)
+        known = str(owner.dealer_id) if owner and owner.dealer_id else None
+        return instance.context.get("dealer_id") or known
+
+    _ask(run, step, instances, lambda instance, request_id: TicketRequested(
+        request_id=request_id, journey_key=instance.journey_key, kind=step.kind,
+        category=step.category, priority=step.priority, owner_id=instance.owner_id,
+        vehicle_id=instance.context.get("vehicle_id"), dealer_id=dealer_of(instance),
+        description=_describe(step.description, instance.context),
+        source_type=instance.context.get("source_type", "journey"),
+        source_id=instance.context.get("source_id", str(request_id)), requested_at=run.now,
+    ))  # fmt: skip
 
 
 def _describe(description: str, context: dict) -> str:
@@ -91,55 +89,43 @@ def _describe(description: str, context: dict) -> str:
     return f"{description} ({facts})" if facts else description
 
 
-async def survey(run: Pass, spec: JourneySpec, step: SurveyStep, instances) -> None:
+def _ask(run: Pass, step, instances, request: Callable[[Running, uuid.UUID], Event]) -> None:
+    """One request event per instance, named by the step's effect id, then on to `next`."""
     for instance in instances:
         request_id = _request_id(instance, step)
-        run.publish(
-            SurveyRequested(request_id=request_id, journey_key=instance.journey_key,
-                            owner_id=instance.owner_id, survey_key=step.survey_key,
-                            touchpoint=step.touchpoint, requested_at=run.now),
-            instance.owner_id, request_id,
-        )  # fmt: skip
+        run.publish(request(instance, request_id), instance.owner_id, request_id)
         run.go(instance, step.next)
+
+
+async def survey(run: Pass, spec: JourneySpec, step: SurveyStep, instances) -> None:
+    _ask(run, step, instances, lambda instance, request_id: SurveyRequested(
+        request_id=request_id, journey_key=instance.journey_key, owner_id=instance.owner_id,
+        survey_key=step.survey_key, touchpoint=step.touchpoint, requested_at=run.now,
+    ))  # fmt: skip
 
 
 async def points(run: Pass, spec: JourneySpec, step: PointsStep, instances) -> None:
-    for instance in instances:
-        request_id = _request_id(instance, step)
-        run.publish(
-            PointsAwarded(request_id=request_id, journey_key=instance.journey_key,
-                          owner_id=instance.owner_id, points=step.points, reason=step.reason,
-                          awarded_at=run.now),
-            instance.owner_id, request_id,
-        )  # fmt: skip
-        run.go(instance, step.next)
+    _ask(run, step, instances, lambda instance, request_id: PointsAwarded(
+        request_id=request_id, journey_key=instance.journey_key, owner_id=instance.owner_id,
+        points=step.points, reason=step.reason, awarded_at=run.now,
+    ))  # fmt: skip
 
 
 async def coupon(run: Pass, spec: JourneySpec, step: CouponStep, instances) -> None:
-    for instance in instances:
-        request_id = _request_id(instance, step)
-        run.publish(
-            CouponIssued(request_id=request_id, journey_key=instance.journey_key,
-                         owner_id=instance.owner_id, coupon=step.coupon,
-                         valid_until=run.now + timedelta(days=step.valid_days),
-                         issued_at=run.now),
-            instance.owner_id, request_id,
-        )  # fmt: skip
-        run.go(instance, step.next)
+    _ask(run, step, instances, lambda instance, request_id: CouponIssued(
+        request_id=request_id, journey_key=instance.journey_key, owner_id=instance.owner_id,
+        coupon=step.coupon, valid_until=run.now + timedelta(days=step.valid_days),
+        issued_at=run.now,
+    ))  # fmt: skip
 
 
 async def tag(run: Pass, spec: JourneySpec, step: TagStep, instances) -> None:
     rows = [{"owner_id": i.owner_id, "tag": step.tag} for i in instances]
     await run.repository.set_tags(rows, add=step.add)
-    for instance in instances:
-        request_id = _request_id(instance, step)
-        run.publish(
-            TagChanged(request_id=request_id, journey_key=instance.journey_key,
-                       owner_id=instance.owner_id, tag=step.tag, added=step.add,
-                       changed_at=run.now),
-            instance.owner_id, request_id,
-        )  # fmt: skip
-        run.go(instance, step.next)
+    _ask(run, step, instances, lambda instance, request_id: TagChanged(
+        request_id=request_id, journey_key=instance.journey_key, owner_id=instance.owner_id,
+        tag=step.tag, added=step.add, changed_at=run.now,
+    ))  # fmt: skip
 
 
 async def webhook(run: Pass, spec: JourneySpec, step: WebhookStep, instances) -> None:
