@@ -49,6 +49,12 @@ async def test_a_bad_condition_is_refused_naming_the_node(client_as):
     fields = {error["field"] for error in malformed.json()["errors"]}
     assert {"body.condition.op", "body.condition.value"} <= fields
     assert (await marketing.get(f"/segments/{body['key']}")).status_code == 404
+    deep = {"kind": "compare", "attribute": "latest_nps", "op": "ge", "value": 9}
+    for _ in range(100):
+        deep = {"kind": "not", "condition": deep}
+    too_deep = await marketing.post("/segments/preview", json={"condition": deep})
+    assert too_deep.status_code == 422
+    assert too_deep.json()["errors"][0]["field"] == "body.condition"
 
 
 async def test_preview_counts_and_samples_before_saving(client_as, dealer_a):

@@ -4,6 +4,7 @@ whenever one of its facts changes (service/facts.py). Both paths read one defini
 
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,6 +44,8 @@ from shared.pagination import PageParams
 # Time alone moves owners in and out (windows slide, due dates come closer).
 RECOMPUTE_EVERY = timedelta(hours=1)
 _CHUNK = 1000
+# Deep enough for any real audience, shallow enough that no tree can exhaust the stack.
+MAX_DEPTH = 40
 _UNION_TAGS = {"and", "or", "not", "compare", "in", "has_tag", "event"}
 
 
@@ -60,6 +63,8 @@ def attributes() -> list[AttributeRead]:
 
 def validated_condition(data: dict, *, field: str = "body.condition") -> Condition:
     """The tree, or a 422 that names each offending node by its path in the body."""
+    if _depth(data) > MAX_DEPTH:
+        raise InvalidInput.for_field(field, f"nests deeper than {MAX_DEPTH} levels")
     try:
         condition = parse_condition(data)
     except ValidationError as error:
@@ -72,6 +77,14 @@ def validated_condition(data: dict, *, field: str = "body.condition") -> Conditi
     if problems:
         raise _invalid(problems)
     return condition
+
+
+def _depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    return 0
 
 
 def _semantic(condition: Condition, field: str) -> list[FieldError]:
