@@ -8,10 +8,10 @@ from sqlalchemy import text
 from tests.faults.cli import cem
 from tests.helpers import eventually
 from tests.messaging.harness import (
-    Pipeline,
     apply_effect,
     effect_counts,
     produce,
+    running_pipeline,
     scalar,
     shorten_duplicate_window,
 )
@@ -27,10 +27,7 @@ async def test_a_failing_event_is_dead_lettered_flow_continues_and_replay_applie
             raise RuntimeError(f"parts catalogue has no entry for {event.number}")
         await apply_effect(session, envelope, event)
 
-    pipeline = Pipeline(settings, private_nats.url, handler)
-    async with pipeline:
-        pipeline.start_relay()
-        pipeline.start_consumer()
+    async with await running_pipeline(settings, private_nats.url, handler=handler) as pipeline:
         await produce(pipeline.producer, range(10))
 
         async def nine_applied_one_dead():
@@ -78,10 +75,7 @@ async def test_a_failing_event_is_dead_lettered_flow_continues_and_replay_applie
 
 
 async def test_replaying_an_hour_of_the_outbox_doubles_no_effect(settings, private_nats):
-    pipeline = Pipeline(settings, private_nats.url)
-    async with pipeline:
-        pipeline.start_relay()
-        pipeline.start_consumer()
+    async with await running_pipeline(settings, private_nats.url) as pipeline:
         await produce(pipeline.producer, range(100))
 
         async def all_applied():
@@ -113,9 +107,11 @@ async def test_replaying_an_hour_of_the_outbox_doubles_no_effect(settings, priva
 
 async def test_replay_commands_refuse_bad_input_in_one_readable_line(settings, infrastructure):
     url = infrastructure.nats_url
-    since = await cem(settings, url, "outbox", "replay", "--service", "tickets", "--since", "soon")
-    choice = await cem(settings, url, "dead-letters", "replay", "--service", "tickets")
-    missing = await cem(settings, url, "dead-letters", "list", "--service", "no_such_service")
+    since, choice, missing = await asyncio.gather(
+        cem(settings, url, "outbox", "replay", "--service", "tickets", "--since", "soon"),
+        cem(settings, url, "dead-letters", "replay", "--service", "tickets"),
+        cem(settings, url, "dead-letters", "list", "--service", "no_such_service"),
+    )
     assert since.returncode == 2 and "--since" in since.stderr
     assert choice.returncode == 2 and "--id" in choice.stderr and "--all" in choice.stderr
     assert missing.returncode == 1 and "No such database" in missing.stderr

@@ -9,10 +9,10 @@ from tests.helpers import eventually
 from tests.messaging.harness import (
     PRODUCER,
     ConsumerSettings,
-    Pipeline,
     apply_effect,
     effect_counts,
     produce,
+    running_pipeline,
 )
 
 
@@ -22,10 +22,10 @@ async def test_a_handler_slower_than_the_ack_wait_keeps_its_message(settings, pr
         await apply_effect(session, envelope, event)
 
     one_second_ack_wait = ConsumerSettings(ack_wait_seconds=1.0, backoff_seconds=(0.1,))
-    pipeline = Pipeline(settings, private_nats.url, slow_handler, one_second_ack_wait)
+    pipeline = await running_pipeline(
+        settings, private_nats.url, handler=slow_handler, consumer_settings=one_second_ack_wait
+    )
     async with pipeline:
-        pipeline.start_relay()
-        pipeline.start_consumer()
         await produce(pipeline.producer, range(2))
 
         async def both_applied():
@@ -49,10 +49,10 @@ async def test_a_stalled_consumer_shows_in_the_metrics(settings, private_nats):
         await apply_effect(session, envelope, event)
 
     stall_at_four = ConsumerSettings(max_ack_pending=4, metrics_interval_seconds=0.2)
-    pipeline = Pipeline(settings, private_nats.url, stuck_handler, stall_at_four)
+    pipeline = await running_pipeline(
+        settings, private_nats.url, handler=stuck_handler, consumer_settings=stall_at_four
+    )
     async with pipeline:
-        pipeline.start_relay()
-        pipeline.start_consumer()
         await produce(pipeline.producer, range(10))
 
         def gauge(name: str) -> float | None:
