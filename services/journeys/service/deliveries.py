@@ -5,6 +5,7 @@ before marketing). A push waits while the owner's vehicle is moving. Each delive
 the idempotency key the sender gets: should the process die after a provider accepted a
 message but before the commit, the retry carries the same key and the provider drops it."""
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -48,14 +49,18 @@ async def deliver_due(
     due = await repository.claim_deliveries(now, limit)
     pushes = [d.owner_id for d in due if d.channel == "app_push"]
     moving = await repository.moving_owners(pushes, now - rules.motion_stale) if pushes else set()
-    events = []
-    for delivery in due:
-        if delivery.channel == "app_push" and delivery.owner_id in moving:
-            await _hold_while_moving(repository, delivery, now, rules)
-        elif await _send(delivery, senders, now):
-            if delivery.channel != "webhook":
-                events.append(_sent_event(delivery, now))
-    await repository.record_events(events)
+    held = [d for d in due if d.channel == "app_push" and d.owner_id in moving]
+    for delivery in held:
+        await _hold_while_moving(repository, delivery, now, rules)
+    ready = [d for d in due if d.id not in {h.id for h in held}]
+    # Providers are called side by side: one slow provider must not hold the batch's locks
+    # for the sum of its calls.
+    sent = await asyncio.gather(*(_send(delivery, senders, now) for delivery in ready))
+    await repository.record_events([
+        _sent_event(delivery, now)
+        for delivery, ok in zip(ready, sent, strict=True)
+        if ok and delivery.channel != "webhook"
+    ])  # fmt: skip
     await session.flush()
     return len(due)
 
