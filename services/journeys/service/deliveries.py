@@ -52,7 +52,8 @@ async def deliver_due(
     held = [d for d in due if d.channel == "app_push" and d.owner_id in moving]
     for delivery in held:
         await _hold_while_moving(repository, delivery, now, rules)
-    ready = [d for d in due if d.id not in {h.id for h in held}]
+    held_ids = {d.id for d in held}
+    ready = [d for d in due if d.id not in held_ids]
     # Providers are called side by side: one slow provider must not hold the batch's locks
     # for the sum of its calls.
     sent = await asyncio.gather(*(_send(delivery, senders, now) for delivery in ready))
