@@ -3,8 +3,9 @@ the same figures aggregated from the answers themselves (the naive baseline), in
 
 Starts its own PostgreSQL (embedded, in a temporary folder), migrates feedback's database,
 loads the answers with COPY (one invitation each, plus unanswered invitations), builds the
-counts with the same rebuild the migration uses, then times each dashboard query through
-the service's own code and the naive query for the same figure. Prints p50 and p99 per
+counts with the service's own rebuild, then times each dashboard query as a request to
+the feedback app in process (routing, caller check, SQL, serialisation) and the naive SQL
+for the same figure. Prints p50 and p99 per
 query and the naive-to-counted ratio; asserts nothing.
 
     python -m bench.feedback [--responses 1000000] [--runs 40] [--naive-runs 8]
@@ -23,20 +24,19 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
+import httpx
 from sqlalchemy import text
 
 from cli.embedded import EmbeddedPostgres
-from services.feedback.config import MIGRATIONS_DIR
-from services.feedback.domain import ScoreBand, SurveyKind, score_band
-from services.feedback.domain.analytics import Period, Slice
+from services.feedback.config import MIGRATIONS_DIR, FeedbackSettings
+from services.feedback.domain import SurveyKind, score_band
+from services.feedback.domain.analytics import Slice
+from services.feedback.main import create_app
 from services.feedback.repository import rollups
-from services.feedback.schemas.analytics import Dimension
-from services.feedback.service import analytics, integrity
-from shared.auth import Caller, CallerKind, StaffRole
-from shared.config import CommonSettings, Environment
+from shared.auth import CALLER_HEADER, Caller, CallerKind, StaffRole, sign_caller
+from shared.config import DEV_INTERNAL_SECRET, CommonSettings, Environment
 from shared.database import Database, service_url
 from shared.migrations import upgrade
-from shared.pagination import PageParams
 
 DEALERS = 200
 MODELS = ("ET5", "ET7", "ES6", "ES8", "EC6", "EL7")
@@ -100,7 +100,7 @@ async def _run(server_url: str, arguments: argparse.Namespace) -> None:
             cells = await session.scalar(text("SELECT count(*) FROM score_rollups"))
         print(f"counted into {cells:,} rows (day, week, month) in "
               f"{time.perf_counter() - started:.1f} s\n")  # fmt: skip
-        await _measure(database, arguments)
+        await _measure(database, settings, arguments)
     finally:
         await database.dispose()
 
@@ -203,60 +203,84 @@ def _topics(band: str) -> list[str]:
 Query = Callable[[object], Awaitable[object]]
 
 
-async def _measure(database: Database, arguments: argparse.Namespace) -> None:
+async def _measure(
+    database: Database, settings: CommonSettings, arguments: argparse.Namespace
+) -> None:
+    """Each counted query is a real request to the feedback app (in process: routing,
+    caller check, validation, SQL, serialisation); each naive one is its SQL alone."""
     dealer_id = await _first_dealer(database)
     dealer = Caller(kind=CallerKind.DEALER, subject="bench-dealer", dealer_id=dealer_id)
-    year = Slice(kind=SurveyKind.NPS, first=date(2025, 12, 1), last=date(2026, 11, 30))
-    half_year = Slice(kind=SurveyKind.NPS, first=TODAY - timedelta(weeks=26), last=TODAY)
-    quarter = Slice(kind=SurveyKind.NPS, first=TODAY - timedelta(days=89), last=TODAY)
-    dealer_quarter = Slice(
-        kind=SurveyKind.CSAT, first=quarter.first, last=TODAY, dealer_id=dealer_id
-    )
-    dealer_nps_quarter = Slice(
-        kind=SurveyKind.NPS, first=quarter.first, last=TODAY, dealer_id=dealer_id
-    )
-    cases: list[tuple[str, Query, Query | None]] = [
-        ("staff: NPS by dealer, by month, 12 months",
-         lambda s: analytics.scores(s, caller=STAFF, part=year, period=Period.MONTH,
-                                    by=Dimension.DEALER),
-         lambda s: _naive_scores(s, year, "month", "dealer_id")),
-        ("staff: NPS trend by week, 26 weeks",
-         lambda s: analytics.scores(s, caller=STAFF, part=half_year, period=Period.WEEK, by=None),
-         lambda s: _naive_scores(s, half_year, "week", None)),
-        ("staff: NPS trend by day, 90 days",
-         lambda s: analytics.scores(s, caller=STAFF, part=quarter, period=Period.DAY, by=None),
-         lambda s: _naive_scores(s, quarter, "day", None)),
-        ("staff: NPS by model, by month, 12 months",
-         lambda s: analytics.scores(s, caller=STAFF, part=year, period=Period.MONTH,
-                                    by=Dimension.MODEL),
-         lambda s: _naive_scores(s, year, "month", "model")),
-        ("dealer: CSAT by touchpoint, by day, 90 days",
-         lambda s: analytics.scores(s, caller=dealer, part=dealer_quarter, period=Period.DAY,
-                                    by=Dimension.TOUCHPOINT),
-         lambda s: _naive_scores(s, dealer_quarter, "day", "touchpoint")),
-        ("staff: top detractor topics, 90 days",
-         lambda s: analytics.top_topics(s, caller=STAFF, part=quarter, band=ScoreBand.DETRACTOR,
-                                        limit=10),
-         lambda s: _naive_topics(s, quarter)),
-        ("dealer: detractor verbatims, first page, 90 days",
-         lambda s: analytics.verbatims(s, caller=dealer, part=dealer_nps_quarter,
-                                       page=PageParams(limit=20), band=ScoreBand.DETRACTOR,
-                                       topic=None),
-         None),
-        ("staff: integrity report, 30 days",
-         lambda s: integrity.integrity_report(
-             s, caller=STAFF, part=Slice(kind=SurveyKind.NPS, first=TODAY - timedelta(days=29),
-                                         last=TODAY),
-             touchpoints=["order_delivered", "service_visit_completed"]),
-         None),
+    year = {"start": "2025-12-01", "end": "2026-11-30"}
+    half_year = {"start": (TODAY - timedelta(weeks=26)).isoformat(), "end": TODAY.isoformat()}
+    quarter = {"start": (TODAY - timedelta(days=89)).isoformat(), "end": TODAY.isoformat()}
+    month = {"start": (TODAY - timedelta(days=29)).isoformat(), "end": TODAY.isoformat()}
+    cases: list[tuple[str, Caller, str, dict, Query | None]] = [
+        ("staff: NPS by dealer, by month, 12 months", STAFF, "scores",
+         year | {"period": "month", "by": "dealer_id"},
+         lambda s: _naive_scores(s, _slice(year), "month", "dealer_id")),
+        ("staff: NPS trend by week, 26 weeks", STAFF, "scores", half_year | {"period": "week"},
+         lambda s: _naive_scores(s, _slice(half_year), "week", None)),
+        ("staff: NPS trend by day, 90 days", STAFF, "scores", quarter | {"period": "day"},
+         lambda s: _naive_scores(s, _slice(quarter), "day", None)),
+        ("staff: NPS by model, by month, 12 months", STAFF, "scores",
+         year | {"period": "month", "by": "model"},
+         lambda s: _naive_scores(s, _slice(year), "month", "model")),
+        ("dealer: CSAT by touchpoint, by day, 90 days", dealer, "scores",
+         quarter | {"kind": "csat", "period": "day", "by": "touchpoint"},
+         lambda s: _naive_scores(s, _slice(quarter, SurveyKind.CSAT, dealer_id), "day",
+                                 "touchpoint")),
+        ("staff: top detractor topics, 90 days", STAFF, "topics", quarter,
+         lambda s: _naive_topics(s, _slice(quarter))),
+        ("dealer: detractor verbatims, first page, 90 days", dealer, "verbatims",
+         quarter | {"band": "detractor", "limit": 20}, None),
+        ("staff: integrity report, 30 days", STAFF, "integrity", month, None),
     ]  # fmt: skip
+    app = create_app(FeedbackSettings(**settings.model_dump()))
+    transport = httpx.ASGITransport(app=app)
     print(f"{'query':<50}{'p50 ms':>9}{'p99 ms':>9}{'naive p50':>11}{'naive p99':>11}"
           f"{'ratio':>8}")  # fmt: skip
-    for name, counted, naive in cases:
-        fast = await _timings(database, counted, arguments.runs)
-        slow = await _timings(database, naive, arguments.naive_runs) if naive else None
-        print(_line(name, fast, slow))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
+            for name, caller, path, params, naive in cases:
+                request = _request(client, caller, f"/analytics/{path}", params)
+                fast = await _timings(request, arguments.runs)
+                slow = None
+                if naive:
+                    slow = await _timings(_in_transaction(database, naive), arguments.naive_runs)
+                print(_line(name, fast, slow))
+    finally:
+        await app.state.database.dispose()
     print("\nratio: naive p50 / counted p50, both measured in this run on the same data")
+
+
+BASE_URL = "http://feedback/v1/feedback"
+
+
+def _slice(window: dict, kind: SurveyKind = SurveyKind.NPS, dealer_id=None) -> Slice:
+    return Slice(
+        kind=kind,
+        first=date.fromisoformat(window["start"]),
+        last=date.fromisoformat(window["end"]),
+        dealer_id=dealer_id,
+    )
+
+
+def _request(client: httpx.AsyncClient, caller: Caller, path: str, params: dict):
+    async def send() -> None:
+        # A fresh token each time, as the gateway signs one per request.
+        headers = {CALLER_HEADER: sign_caller(caller, DEV_INTERNAL_SECRET)}
+        response = await client.get(path, params=params, headers=headers)
+        response.raise_for_status()
+
+    return send
+
+
+def _in_transaction(database: Database, query: Query):
+    async def run() -> None:
+        async with database.transaction() as session:
+            await query(session)
+
+    return run
 
 
 async def _first_dealer(database: Database) -> uuid.UUID:
@@ -266,15 +290,13 @@ async def _first_dealer(database: Database) -> uuid.UUID:
         )
 
 
-async def _timings(database: Database, query: Query, runs: int) -> list[float]:
-    async with database.transaction() as session:
-        await query(session)  # warm the caches once
+async def _timings(run: Callable[[], Awaitable[None]], runs: int) -> list[float]:
+    await run()  # warm the caches once
     samples = []
     for _ in range(runs):
-        async with database.transaction() as session:
-            started = time.perf_counter()
-            await query(session)
-            samples.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        await run()
+        samples.append((time.perf_counter() - started) * 1000)
     return samples
 
 

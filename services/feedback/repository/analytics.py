@@ -47,6 +47,8 @@ SCORE_COUNTS = (
     "score_sum",
     "from_dealer_network",
 )
+# A cell's counts, in SCORE_COUNTS order.
+Counts = tuple[int, ...]
 # The dimensions a figure may be broken down by, as columns of the counted rows.
 DIMENSIONS = ("dealer_id", "touchpoint", "lifecycle_stage", "model")
 
@@ -129,8 +131,8 @@ class AnalyticsRepository:
 
     async def score_rows(
         self, caller: Caller, part: Slice, period: Period, by: str | None
-    ) -> Sequence[Row]:
-        """Summed counts per (group, period start) for the slice."""
+    ) -> list[tuple[Any, date, Counts]]:
+        """Summed counts (in `SCORE_COUNTS` order) per group and period start."""
         group = _group(ScoreRollup, by)
         window = [Tile(period, period_start(period, part.first), part.last)]
         statement = (
@@ -139,9 +141,13 @@ class AnalyticsRepository:
             .group_by(group, ScoreRollup.period_start)
             .order_by(ScoreRollup.period_start)
         )
-        return (await self.session.execute(statement)).all()
+        # Plain tuples: reading thousands of rows' columns by name costs more than the query.
+        rows = map(tuple, (await self.session.execute(statement)).all())
+        return [(row[0], row[1], row[2:]) for row in rows]
 
-    async def score_totals(self, caller: Caller, part: Slice, by: str | None) -> Sequence[Row]:
+    async def score_totals(
+        self, caller: Caller, part: Slice, by: str | None
+    ) -> list[tuple[Any, Counts]]:
         """Summed counts per group over the slice's exact window (months, weeks, days)."""
         group = _group(ScoreRollup, by)
         window = tiles(part.first, part.last)
@@ -150,7 +156,8 @@ class AnalyticsRepository:
             .where(*_rollup_conditions(ScoreRollup, caller, part, window, by))
             .group_by(group)
         )
-        return (await self.session.execute(statement)).all()
+        rows = map(tuple, (await self.session.execute(statement)).all())
+        return [(row[0], row[1:]) for row in rows]
 
     async def topic_rows(self, caller: Caller, part: Slice, band: str, limit: int) -> Sequence[Row]:
         mentions = func.sum(TopicRollup.mentions).label("mentions")

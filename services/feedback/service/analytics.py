@@ -7,7 +7,6 @@ import uuid
 from collections import defaultdict
 from datetime import date, timedelta
 
-from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.feedback.domain import ScoreBand, ScoreFigure, SurveyKind
@@ -20,7 +19,7 @@ from services.feedback.domain.analytics import (
 from services.feedback.errors import DealerNotFound
 from services.feedback.models import KnownDealer
 from services.feedback.repository import FeedbackRepository
-from services.feedback.repository.analytics import SCORE_COUNTS, AnalyticsRepository
+from services.feedback.repository.analytics import SCORE_COUNTS, AnalyticsRepository, Counts
 from services.feedback.schemas.analytics import (
     Dimension,
     Figure,
@@ -83,16 +82,17 @@ async def scores(
     rows = await AnalyticsRepository(session).score_rows(
         caller, part, period, by.value if by else None
     )
-    by_group: dict[object, dict[date, tuple[int, ...]]] = defaultdict(dict)
-    for row in rows:
-        by_group[row.key][row.period_start] = _counts(row)
+    by_group: dict[object, dict[date, Counts]] = defaultdict(dict)
+    for key, start, counts in rows:
+        by_group[key][start] = counts
     staff = caller.is_staff
     groups = [
         ScoreGroup(
             key=None if key is None else str(key),
             total=Figure(**_figure_values(part.kind, list(series.values()), staff)),
             series=[
-                PeriodFigure(
+                # Computed here, not input: no validation needed.
+                PeriodFigure.model_construct(
                     period_start=start,
                     **_figure_values(part.kind, [series[start]] if start in series else [], staff),
                 )
@@ -108,17 +108,12 @@ async def scores(
         start=starts[0] if starts else part.first,
         end=part.last,
         by=by,
-        total=Figure(**_figure_values(part.kind, [_counts(row) for row in rows], staff)),
+        total=Figure(**_figure_values(part.kind, [counts for *_, counts in rows], staff)),
         groups=groups,
     )
 
 
-def _counts(row: Row) -> tuple[int, ...]:
-    """A counted row's counts, in `SCORE_COUNTS` order."""
-    return tuple(getattr(row, name) or 0 for name in SCORE_COUNTS)
-
-
-def _figure_values(kind: SurveyKind, counted: list[tuple[int, ...]], staff: bool) -> dict:
+def _figure_values(kind: SurveyKind, counted: list[Counts], staff: bool) -> dict:
     """A figure's fields from counted rows: the score, average and response rate, with the
     counts behind them."""
     sums = [sum(column) for column in zip(*counted, strict=True)] if counted else None
@@ -148,7 +143,7 @@ async def top_topics(
     analytics = AnalyticsRepository(session)
     rows = await analytics.topic_rows(caller, part, band, limit)
     counted = await analytics.score_totals(caller, part, None)
-    totals = _figure_values(part.kind, [_counts(row) for row in counted], staff=False)
+    totals = _figure_values(part.kind, [counts for _, counts in counted], staff=False)
     answers = totals[f"{band.value}s"]
     names = {topic.key: topic for topic in await FeedbackRepository(session).topics()}
     return TopicReport(

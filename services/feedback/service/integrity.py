@@ -18,7 +18,7 @@ from services.feedback.domain.analytics import (
 from services.feedback.errors import DealerNetworkNotFound, DuplicateDealerNetwork
 from services.feedback.models import DealerNetwork
 from services.feedback.repository import FeedbackRepository
-from services.feedback.repository.analytics import AnalyticsRepository
+from services.feedback.repository.analytics import SCORE_COUNTS, AnalyticsRepository
 from services.feedback.schemas.analytics import (
     DealerIntegrity,
     DealerNetworkCreate,
@@ -70,10 +70,16 @@ async def integrity_report(
     )
 
 
+INTEGRITY_COUNTS = ("responses", "top_box", "from_dealer_network")
+
+
 async def _per_dealer(analytics: AnalyticsRepository, caller: Caller, part: Slice) -> dict:
     """Per dealer: (answers, top-box answers, answers from the dealer's own networks)."""
-    rows = await analytics.score_totals(caller, part, "dealer_id")
-    return {row.key: (row.responses, row.top_box, row.from_dealer_network) for row in rows}
+    counted = dict(zip(SCORE_COUNTS, range(len(SCORE_COUNTS)), strict=True))
+    return {
+        dealer_id: tuple(counts[counted[name]] for name in INTEGRITY_COUNTS)
+        for dealer_id, counts in await analytics.score_totals(caller, part, "dealer_id")
+    }
 
 
 def _share(part: int, whole: int) -> float | None:
