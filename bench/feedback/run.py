@@ -14,6 +14,7 @@ query and the naive-to-counted ratio; asserts nothing.
 import argparse
 import asyncio
 import json
+import os
 import random
 import statistics
 import tempfile
@@ -251,6 +252,9 @@ async def _measure(
     finally:
         await app.state.database.dispose()
     print("\nratio: naive p50 / counted p50, both measured in this run on the same data")
+    # A shared machine skews every figure alike; the load says how much to trust them.
+    print(f"load average (1, 5, 15 min) at the end: {', '.join(f'{n:.1f}' for n in os.getloadavg())}"
+          f" on {os.cpu_count()} cores")  # fmt: skip
 
 
 BASE_URL = "http://feedback/v1/feedback"
