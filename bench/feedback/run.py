@@ -253,8 +253,8 @@ async def _measure(
         await app.state.database.dispose()
     print("\nratio: naive p50 / counted p50, both measured in this run on the same data")
     # A shared machine skews every figure alike; the load says how much to trust them.
-    print(f"load average (1, 5, 15 min) at the end: {', '.join(f'{n:.1f}' for n in os.getloadavg())}"
-          f" on {os.cpu_count()} cores")  # fmt: skip
+    load = ", ".join(f"{number:.1f}" for number in os.getloadavg())
+    print(f"load average (1, 5, 15 min) at the end: {load} on {os.cpu_count()} cores")
 
 
 BASE_URL = "http://feedback/v1/feedback"
