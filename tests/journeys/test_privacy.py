@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from shared.contracts.profile import ConsentChanged, OwnerErasureRequested
+from shared.contracts.profile import ConsentChanged, OwnerErasureRequested, OwnersMerged
 from tests.journeys.conftest import (
     ADMIN,
     deliver,
@@ -79,3 +79,23 @@ async def test_erasure_removes_the_owner_and_confirms(
     assert await scalar(journeys_app, "SELECT count(*) FROM owner_consents WHERE owner_id = :o",
                         o=owner_id) == 0  # fmt: skip
     assert await client_as(owner_caller(owner_id)).inbox() == []
+
+
+async def test_a_merged_owner_becomes_the_survivor(
+    contacted, journeys_app, publisher, client_as, agent
+):
+    survivor = await make_owner(journeys_app, publisher, marketing=[])
+    merged_id, survivor_id = contacted["owner_id"], survivor["owner_id"]
+    merge = OwnersMerged(survivor_owner_id=survivor_id, merged_owner_id=merged_id,
+                         matched_on=["phone"], merged_at=datetime.now(UTC))  # fmt: skip
+    await deliver(journeys_app, publisher, "owners_merged", merge)
+    assert await client_as(owner_caller(merged_id)).inbox() == []
+    [message] = await client_as(owner_caller(survivor_id)).inbox()
+    assert message["template_key"] == "onboarding_tips"
+    log = await agent.ok("GET", f"/owners/{survivor_id}/decisions")
+    assert [d["reason"] for d in log["items"]] == ["sent"]
+    consents = await rows(journeys_app, "SELECT purpose, channel FROM owner_consents "
+                          "WHERE owner_id = :o", o=survivor_id)  # fmt: skip
+    assert [(c["purpose"], c["channel"]) for c in consents] == [("marketing", "app_push")]
+    assert await scalar(journeys_app, "SELECT count(*) FROM known_owners WHERE id = :o",
+                        o=merged_id) == 0  # fmt: skip

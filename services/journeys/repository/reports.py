@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
@@ -98,3 +98,33 @@ class ReportQueries:
 
     async def owned_rows(self, model: type[M], column: Any, owner_id: uuid.UUID) -> Sequence[M]:
         return (await self.session.scalars(select(model).where(column == owner_id))).all()
+
+    async def merge_owner(self, merged: uuid.UUID, survivor: uuid.UUID) -> None:
+        """Everything held about `merged` becomes `survivor`'s. Where both are in the same run
+        of a journey, the survivor's instance stands; of two consents the later one holds."""
+        ids = {"merged": merged, "survivor": survivor}
+        for statement in _MERGE:
+            await self.session.execute(text(statement), ids)
+
+
+_MERGE = [
+    "DELETE FROM journey_instances m USING journey_instances s WHERE m.owner_id = :merged "
+    "AND s.owner_id = :survivor AND s.journey_key = m.journey_key AND s.run_key = m.run_key",
+    *(f"UPDATE {table} SET owner_id = :survivor WHERE owner_id = :merged"
+      for table in ("journey_instances", "messages", "deliveries", "decisions",
+                    "known_vehicles", "recall_vehicles")),
+    "INSERT INTO owner_consents (owner_id, purpose, channel, granted, changed_at) "
+    "SELECT :survivor, purpose, channel, granted, changed_at FROM owner_consents "
+    "WHERE owner_id = :merged ON CONFLICT (owner_id, purpose, channel) DO UPDATE SET "
+    "granted = excluded.granted, changed_at = excluded.changed_at "
+    "WHERE owner_consents.changed_at < excluded.changed_at",
+    "INSERT INTO owner_segments (segment_key, owner_id) SELECT segment_key, :survivor "
+    "FROM owner_segments WHERE owner_id = :merged ON CONFLICT DO NOTHING",
+    "INSERT INTO owner_tags (owner_id, tag) SELECT :survivor, tag FROM owner_tags "
+    "WHERE owner_id = :merged ON CONFLICT DO NOTHING",
+    *(f"DELETE FROM {table} WHERE owner_id = :merged"
+      for table in ("owner_consents", "owner_segments", "owner_tags")),
+    "UPDATE known_owners SET id = :survivor WHERE id = :merged "
+    "AND NOT EXISTS (SELECT 1 FROM known_owners WHERE id = :survivor)",
+    "DELETE FROM known_owners WHERE id = :merged",
+]  # fmt: skip

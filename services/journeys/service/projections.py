@@ -11,6 +11,7 @@ from shared.contracts.profile import (
     HouseholdMembershipChanged,
     LifecycleStageChanged,
     OwnerRegistered,
+    OwnersMerged,
     SegmentMembershipChanged,
     VehicleOwnershipChanged,
     VehicleRegistered,
@@ -106,3 +107,8 @@ async def household_changed(session: AsyncSession, event: HouseholdMembershipCha
     if owner is not None and owner.household_id == event.household_id:
         owner.household_id = None
         await session.flush()
+
+
+async def owners_merged(session: AsyncSession, event: OwnersMerged) -> None:
+    """One person, two records: the merged one's journeys, messages and facts move over."""
+    await JourneysRepository(session).merge_owner(event.merged_owner_id, event.survivor_owner_id)
