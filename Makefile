@@ -27,3 +27,9 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Fills the running platform (`make run`) with a simulated fleet through the gateway;
+# e.g. `make demo ARGS="--small"` or `make demo ARGS="--owners 2000 --days 14"`.
+.PHONY: demo
+demo: $(STAMP)
+	$(BIN)/python -m simulator $(ARGS)

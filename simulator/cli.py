@@ -30,7 +30,7 @@ def main(
     concurrency: int = typer.Option(32, min=1, max=256, help="Requests in flight at most."),
     lanes: int = typer.Option(8, min=1, max=64, help="Signal batches sent side by side."),
     sample_seconds: int = typer.Option(
-        60, min=1, max=600, help="Seconds between samples on a trip."
+        120, min=1, max=600, help="Seconds between samples on a trip."
     ),
     settle_seconds: float = typer.Option(
         300.0, help="How long to wait for the platform's event-driven work at each checkpoint."

@@ -25,7 +25,7 @@ class Options:
     until: date
     concurrency: int = 32
     lanes: int = 8
-    sample_seconds: int = 60
+    sample_seconds: int = 120
     settle_seconds: float = 300.0
     telemetry: bool = True
 

@@ -132,7 +132,7 @@ def _charging(rng, vehicle: Vehicle, day, odometer_km, soc, after: datetime) -> 
     never before the day's last trip has ended."""
     fast = rng.random() < 0.25
     power_kw = 120.0 if fast else 7.0
-    step = 120 if fast else 900
+    step = 300 if fast else 1800
     start = max(_local(day, rng.uniform(20.0, 21.0) if fast else rng.uniform(22.0, 23.5)), after)
     battery = vehicle.model.battery_kwh
     target = rng.uniform(80, 95)

@@ -20,8 +20,8 @@ SECOND_CAR_SHARE = 0.05
 ENGLISH_SHARE = 0.25
 # Field hazards of the cooling-fan controller per km: every batch, and the faulty batch past
 # its threshold (high enough that a few weeks of telemetry show it).
-BASE_FAN_HAZARD = 0.03 / 10_000
-FAULTY_FAN_HAZARD = 0.6 / 10_000
+BASE_FAN_HAZARD = 0.1 / 10_000
+FAULTY_FAN_HAZARD = 1.0 / 10_000
 FAULTY_FROM_KM = 20_000.0
 MAINTENANCE_PART = ("cabin_air_filter", "CAF-100", "CA-2026-01")
 OPEN_ORDER_STATUSES = ("ordered", "in_production", "in_transit", "ready_for_delivery", "cancelled")

@@ -11,6 +11,9 @@ from simulator.context import Run, chunks, run_all
 from simulator.world import Order, Owner, Vehicle, Visit, World, sim_id
 
 OWNERS_PER_IMPORT = 150
+# A DMS import is one long transaction; a few at a time keep the profile service's connection
+# pool free for everyone else.
+IMPORTS_IN_FLIGHT = 3
 EVENTS_PER_BATCH = 500
 NOTICE_VERSION = "2026-01"
 
@@ -113,7 +116,7 @@ async def import_fleet(run: Run) -> None:
             run.tally.add(f"imported {kind.replace('_', ' ')}", **counts)
         run.progress.advance(task)
 
-    await run_all(batches, send, workers=len(run.world.dealers))
+    await run_all(batches, send, workers=IMPORTS_IN_FLIGHT)
 
 
 async def learn_owner_ids(run: Run) -> None:

@@ -121,9 +121,9 @@ async def test_vehicles_carry_component_batches_and_visits_replace_parts(runs, g
 
 
 async def test_owners_have_chinese_and_english_names(runs, gateway):
-    owners = (
-        await gateway.get("/v1/profile/owners", params={"limit": 200}, headers=ADMIN)
-    ).json()["items"]
+    owners = (await gateway.get("/v1/profile/owners", params={"limit": 200}, headers=ADMIN)).json()[
+        "items"
+    ]
     languages = {owner["preferred_language"] for owner in owners}
     assert languages == {"zh", "en"}
     assert any("\u4e00" <= owner["full_name"][0] <= "\u9fff" for owner in owners)
@@ -140,9 +140,9 @@ async def test_telemetry_becomes_trips_and_charging(runs, gateway, world):
 
 
 async def test_complaints_are_flagged_in_both_languages(runs, gateway, world):
-    posts = (
-        await gateway.get("/v1/feedback/posts", params={"limit": 200}, headers=ADMIN)
-    ).json()["items"]
+    posts = (await gateway.get("/v1/feedback/posts", params={"limit": 200}, headers=ADMIN)).json()[
+        "items"
+    ]
     assert {post["language"] for post in posts} == {"zh", "en"}
     complaints = [post for post in posts if "smart_key" in post["topics"]]
     assert complaints and any(post["flag"] for post in complaints)
