@@ -24,7 +24,6 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
-from services.telematics.codec import KnownVehicle
 from services.telematics.models import (
     AppUse,
     ChargingSession,
@@ -169,17 +168,6 @@ class TelematicsRepository:
                 where=LocationConsent.changed_at < at,
             )
         )
-
-    async def known_vehicles(self, vins: list[str], caller: Caller) -> dict[str, KnownVehicle]:
-        """The registered vehicles among `vins` that the caller may send for (a service may
-        send for any), with whether their owner allows location."""
-        scope = true() if caller.kind is CallerKind.SERVICE else vehicle_scope(caller)
-        rows = await self.session.execute(
-            select(Vehicle.vin, Vehicle.id, func.coalesce(LocationConsent.granted, False))
-            .outerjoin(LocationConsent, LocationConsent.owner_id == Vehicle.owner_id)
-            .where(Vehicle.vin.in_(vins), Vehicle.registered, scope)
-        )
-        return {vin: KnownVehicle(id, bool(allowed)) for vin, id, allowed in rows}
 
     # Derivation
 

@@ -1,6 +1,7 @@
 """Ingestion: a decoded batch becomes durable wide rows. Derivation happens later, in the
 worker, over committed rows; nothing here runs per sample beyond the checks."""
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -8,11 +9,11 @@ from prometheus_client import Counter
 
 from services.telematics.codec import Sample, decode_batch, time_window, to_rows
 from services.telematics.config import TelematicsSettings
-from services.telematics.repository import TelematicsRepository
 from services.telematics.signal_store import (
     create_partitions,
     missing_partitions,
     remember_partitions,
+    sendable_vehicles,
     store,
 )
 from shared.auth import Caller, CallerKind
@@ -36,6 +37,13 @@ def require_sender(caller: Caller) -> None:
         raise Forbidden("Signals are sent by a vehicle gateway or a dealer system")
 
 
+def _dealer_scope(caller: Caller) -> uuid.UUID | None:
+    """None lets a vehicle gateway send for any vehicle; a dealer without an id sends for none."""
+    if caller.kind is CallerKind.SERVICE:
+        return None
+    return caller.dealer_id or uuid.UUID(int=0)
+
+
 async def ingest(
     database: Database,
     samples: list[Sample],
@@ -56,7 +64,7 @@ async def ingest(
         remember_partitions(months)
     async with database.transaction() as session:
         vins = list({sample.vin for sample in samples})
-        vehicles = await TelematicsRepository(session).known_vehicles(vins, caller)
+        vehicles = await sendable_vehicles(session, vins, _dealer_scope(caller))
         rows = to_rows(samples, vehicles, earliest=earliest, latest=latest)
         inserted = await store(session, rows.records)
     result = IngestionResult(
