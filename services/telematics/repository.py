@@ -324,6 +324,10 @@ class TelematicsRepository:
             )
         )
 
+    async def serialise_quality_analyses(self) -> None:
+        """One analysis at a time across replicas (an alert is raised once per batch)."""
+        await self.session.execute(select(func.pg_advisory_xact_lock(func.hashtext("quality"))))
+
     async def part_exposures(self) -> list[tuple]:
         """Per component, parallel arrays over its fitted parts (one query, few rows): batch,
         fitted and removed km, the vehicle's first and last observed km, the failure km."""

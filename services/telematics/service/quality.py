@@ -88,6 +88,7 @@ async def _targets(repository, component, finding, settings, now) -> list[Campai
 
 async def analyse(session: AsyncSession, *, now: datetime) -> QualityReport:
     repository = TelematicsRepository(session)
+    await repository.serialise_quality_analyses()
     settings = await quality_settings(session)
     report = QualityReport()
     for component, parts in _exposures(await repository.part_exposures()).items():
