@@ -382,12 +382,17 @@ def dead_letters_replay(
         async with service_database(service) as database, jetstream_client() as jetstream:
             return await replay_dead_letters(database, jetstream, ids=letter_id or None)
 
-    replayed = run_against_servers(replay())
-    missing = sorted(set(letter_id) - set(replayed))
+    outcome = run_against_servers(replay())
+    missing = sorted(set(letter_id) - {*outcome.replayed, *outcome.too_old})
     if missing:
         notices.print(f"[yellow]not found or already replayed: {missing}[/yellow]")
-    notices.print(f"replayed {len(replayed)} dead letter(s)")
-    for number in replayed:
+    if outcome.too_old:
+        notices.print(
+            f"[yellow]not replayed, older than the consumers' inbox memory (a replay could "
+            f"apply them twice where they were handled): {outcome.too_old}[/yellow]"
+        )
+    notices.print(f"replayed {len(outcome.replayed)} dead letter(s)")
+    for number in outcome.replayed:
         print(number)
 
 

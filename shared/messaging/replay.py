@@ -8,12 +8,15 @@ effect.
 
 import asyncio
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from nats.js import JetStreamContext
+from pydantic import ValidationError
 from sqlalchemy import text
 
 from shared.database import Database
+from shared.messaging.envelope import Envelope
+from shared.messaging.housekeeping import INBOX_RETENTION_SECONDS
 from shared.messaging.outbox import publish_row
 
 REPLAY_BATCH = 500
@@ -55,30 +58,50 @@ async def list_dead_letters(
         return [DeadLetter(**row._mapping) for row in rows]
 
 
+@dataclass(frozen=True)
+class DeadLetterReplay:
+    replayed: list[int]
+    # Events older than the inbox retention: consumers that handled them may have forgotten
+    # their ids, so a replay could apply them twice there. Left for a person to judge.
+    too_old: list[int]
+
+
 async def replay_dead_letters(
     database: Database, jetstream: JetStreamContext, *, ids: list[int] | None = None
-) -> list[int]:
-    """Republishes the chosen (default: every) unreplayed dead letter and marks it replayed;
-    returns the ids replayed. Every consumer of the subject receives it again; those that
-    handled it drop it by its event id in their inbox."""
+) -> DeadLetterReplay:
+    """Republishes the chosen (default: every) unreplayed dead letter and marks it replayed.
+    Every consumer of the subject receives it again; those that handled it drop it by its
+    event id in their inbox."""
     async with database.transaction() as session:
         rows = (await session.execute(_CLAIM_DEAD_LETTERS, {"ids": ids})).all()
+        oldest_remembered = datetime.now(UTC) - timedelta(seconds=INBOX_RETENTION_SECONDS)
+        too_old, fresh = [], []
+        for row in rows:
+            (too_old if _sent_before(row, oldest_remembered) else fresh).append(row)
         # Not the event id as the broker's de-duplication key: the original delivery may be
         # inside the duplicate window, and the broker would silently drop the replay.
         await asyncio.gather(
             *(
                 publish_row(jetstream, row, message_id=f"{row.event_id}.replay.{row.id}")
-                for row in rows
+                for row in fresh
             )
         )
-        replayed = [row.id for row in rows]
+        replayed = [row.id for row in fresh]
         await session.execute(_MARK_REPLAYED, {"ids": replayed})
-    return replayed
+    return DeadLetterReplay(replayed, [row.id for row in too_old])
+
+
+def _sent_before(row, moment: datetime) -> bool:
+    try:
+        return Envelope.model_validate_json(row.envelope).time < moment
+    except ValidationError:
+        return False  # undecodable: no consumer can have handled it
 
 
 async def replay_outbox(database: Database, jetstream: JetStreamContext, *, since: datetime) -> int:
     """Republishes every published event recorded since `since`, in order, with its own id;
-    returns how many. Unpublished events are left to the relay."""
+    returns how many. Unpublished events are left to the relay. The outbox keeps events for
+    less time than inboxes keep ids, so every consumer still recognises what it handled."""
     replayed, after = 0, 0
     while True:
         async with database.transaction() as session:
