@@ -86,7 +86,7 @@ async def _bench(platform: Platform, arguments) -> None:
         environment["CEM_NATS_URL"], database, arguments.senders
     )
     print(f"telematics bench: {os.cpu_count()} CPUs, every service running, {len(vehicles)} "
-          f"vehicles sending, {BATCH:,}-sample batches")  # fmt: skip
+          f"vehicles sending, {BATCH:,}-sample batches; {_load()}")  # fmt: skip
     rounds = {}
     start = datetime.now(UTC) - timedelta(days=2)
     for index, connections in enumerate(arguments.concurrency):
@@ -98,6 +98,13 @@ async def _bench(platform: Platform, arguments) -> None:
     raw = await _raw_copy(environment["CEM_DATABASE_URL"], vehicles, start, arguments.batches)
     _print_comparison(rounds, raw)
     await _quality(platform, database, arguments.vehicles)
+    print(f"at the end: {_load()}")
+
+
+def _load() -> str:
+    """Other work on the machine skews every figure: say how busy it was."""
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.1f} (1 min), {five:.1f} (5 min)"
 
 
 def _prefix(platform: Platform) -> str:
