@@ -22,6 +22,7 @@ class Tally:
     counts: dict[str, Counter] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)  # per stage function
 
     def add(self, stage: str, **amounts: int) -> None:
         counter = self.counts.setdefault(stage, Counter())

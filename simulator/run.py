@@ -3,6 +3,7 @@
 import time
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -71,21 +72,26 @@ async def simulate(
 
 
 async def _stages(run: Run, options: Options) -> None:
-    await setup.dealers(run)
-    await setup.surveys(run)  # before the import, so deliveries and visits invite
-    await dms.import_fleet(run)
-    await dms.learn_owner_ids(run)
-    await dms.consents(run)
-    await voice.posts(run)
-    await dms.record_interactions(run)
-    await voice.leads(run)
-    if options.telemetry:
-        await signals.send_signals(run, options.lanes)
-    else:
-        run.skip("Vehicle signals", "left out (--no-telemetry)")
-    await voice.survey_answers(run)
-    if options.telemetry:
-        await signals.quality_analysis(run)
+    stages = [
+        setup.dealers,
+        setup.surveys,  # before the import, so that deliveries and visits invite
+        dms.import_fleet,
+        dms.learn_owner_ids,
+        dms.consents,
+        voice.posts,
+        dms.record_interactions,
+        voice.leads,
+        partial(signals.send_signals, lanes=options.lanes) if options.telemetry else None,
+        voice.survey_answers,
+        signals.quality_analysis if options.telemetry else None,
+    ]
+    if not options.telemetry:
+        run.skip("Vehicle signals and the quality analysis", "left out (--no-telemetry)")
+    for stage in filter(None, stages):
+        started = time.monotonic()
+        await stage(run)
+        name = getattr(stage, "func", stage).__name__
+        run.tally.seconds[name] = round(time.monotonic() - started, 1)
 
 
 def summary(tally: Tally) -> Table:
@@ -96,4 +102,7 @@ def summary(tally: Tally) -> Table:
         table.add_row(stage, ", ".join(f"{name} {value:,}" for name, value in counts.items()))
     for stage, reason in tally.skipped.items():
         table.add_row(f"[yellow]{stage}[/]", f"[yellow]skipped: {reason}[/]")
+    table.add_row(
+        "seconds per stage", ", ".join(f"{name} {value}" for name, value in tally.seconds.items())
+    )
     return table

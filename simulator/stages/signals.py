@@ -68,7 +68,7 @@ async def await_vehicles(run: Run) -> bool:
         await asyncio.sleep(POLL_SECONDS)
 
 
-async def send_signals(run: Run, lanes: int) -> None:
+async def send_signals(run: Run, *, lanes: int) -> None:
     stage = "Vehicle signals"
     if not await run.offers(stage, "POST /v1/telematics/signals"):
         return
