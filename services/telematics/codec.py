@@ -48,7 +48,8 @@ def _field_name(message: str, line: int | None) -> tuple[str, str]:
     path = match.group(1) if match else ""
     text = _PATH.sub("", message)
     prefix = "body" if line is None else f"body.{line}"
-    dotted = re.sub(r"\[(\d+)\]", r".\1", path)
+    # msgspec marks a value inside a mapping as `[...]`: the mapping is the field to name.
+    dotted = re.sub(r"\[(\d+)\]", r".\1", path).replace("[...]", "")
     if unknown := _UNKNOWN_FIELD.search(text):
         return f"{prefix}{dotted}.{unknown.group(1)}", "unknown field"
     return prefix + dotted, text

@@ -110,6 +110,11 @@ GOOD = '{"vin": "%s", "ts": "2026-03-02T01:00:00Z", "signals": {"Vehicle.Speed":
         ('[GOOD, {"vin": "V", "ts": "yesterday"}]', "body.1.ts"),
         ('[GOOD, {"vin": "V", "ts": "2026-03-02T01:00:00"}]', "body.1.ts"),  # no time zone
         ('[GOOD, {"vin": "V", "ts": "2026-03-02T01:00:00Z", "signal": {}}]', "body.1.signal"),
+        # Beyond a 64-bit float: not a number JSON can carry.
+        (
+            '[GOOD, {"vin": "V", "ts": "2026-03-02T01:00:00Z", "signals": {"S": 1e400}}]',
+            "body.1.signals",
+        ),
     ],
 )
 async def test_a_malformed_batch_is_refused_whole_and_stores_nothing(
@@ -202,3 +207,28 @@ async def test_location_tracks_expire_after_the_retention(
         v=vehicle.vehicle_id,
     )
     assert [tuple(row) for row in located] == [(None, 5.0), (31.0, 5.0)]
+
+
+@pytest.mark.parametrize(
+    ("signal", "raw", "message"),
+    [
+        ("Vehicle.Speed", "true", "must be a number"),
+        ("Vehicle.Powertrain.Transmission.SelectedGear", "1.5", "must be an integer"),
+        ("Vehicle.ADAS.CruiseControl.IsActive", "1", "must be true or false"),
+        ("Vehicle.Diagnostics.DTCList", '["P0480", 7]', "must be a list of strings"),
+    ],
+)
+async def test_each_kind_of_signal_checks_its_values(gateway, register, signal, raw, message):
+    (vehicle,) = await register()
+    sample = (
+        f'{{"vin": "{vehicle.vin}", "ts": "{START.isoformat()}", "signals": {{"{signal}": RAW}}}}'
+    )
+    body = "[" + sample.replace("RAW", raw) + "]"
+    response = await gateway.post(
+        "/signals", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 200, response.text
+    (problem,) = response.json()["problems"]
+    assert problem == {
+        "index": 0, "vin": vehicle.vin, "field": f"body.0.signals.{signal}", "message": message
+    }  # fmt: skip
