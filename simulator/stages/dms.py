@@ -10,17 +10,18 @@ from simulator import catalogue as c
 from simulator.context import Run, chunks, run_all
 from simulator.world import Order, Owner, Vehicle, Visit, World, sim_id
 
-OWNERS_PER_IMPORT = 150
-# A DMS import is one long transaction; a few at a time keep the profile service's connection
-# pool free for everyone else.
-IMPORTS_IN_FLIGHT = 3
+# A DMS import is one transaction, and profile takes one import per dealer at a time: dealers
+# import side by side, each its own batches in turn, small enough to answer well within the
+# gateway's timeout (a resent batch would only queue behind the first).
+OWNERS_PER_IMPORT = 40
+DEALERS_IMPORTING = 4
 EVENTS_PER_BATCH = 500
 NOTICE_VERSION = "2026-01"
 
 
-def import_batches(world: World) -> list[tuple[int, dict]]:
-    """(dealer index, DMS batch) pairs: each dealer's owners in slices, with everything of
-    theirs. Prospects come with their lead orders only."""
+def import_batches(world: World) -> dict[int, list[dict]]:
+    """Each dealer's DMS batches: its owners in slices, with everything of theirs. Prospects
+    come with their lead orders only."""
     orders: dict[int, list[Order]] = defaultdict(list)
     for order in world.orders:
         orders[order.owner.index].append(order)
@@ -30,11 +31,10 @@ def import_batches(world: World) -> list[tuple[int, dict]]:
     by_dealer: dict[int, list[Owner]] = defaultdict(list)
     for owner in world.owners:
         by_dealer[owner.dealer.index].append(owner)
-    return [
-        (dealer, _batch(owners, orders, visits))
+    return {
+        dealer: [_batch(owners, orders, visits) for owners in chunks(everyone, OWNERS_PER_IMPORT)]
         for dealer, everyone in sorted(by_dealer.items())
-        for owners in chunks(everyone, OWNERS_PER_IMPORT)
-    ]
+    }
 
 
 def _batch(owners: list[Owner], orders, visits) -> dict:
@@ -106,17 +106,19 @@ def _visit(visit: Visit) -> dict:
 
 async def import_fleet(run: Run) -> None:
     batches = import_batches(run.world)
-    task = run.stage("DMS import (owners, vehicles, orders, visits)", total=len(batches))
+    task = run.stage(
+        "DMS import (owners, vehicles, orders, visits)", total=sum(map(len, batches.values()))
+    )
 
-    async def send(item: tuple[int, dict]) -> None:
-        dealer, batch = item
+    async def send(dealer: int) -> None:
         headers = run.credentials.dealer(run.dealer_ids[dealer])
-        result = (await run.gateway.post("/v1/profile/imports", batch, headers=headers)).json()
-        for kind, counts in result.items():
-            run.tally.add(f"imported {kind.replace('_', ' ')}", **counts)
-        run.progress.advance(task)
+        for batch in batches[dealer]:
+            result = (await run.gateway.post("/v1/profile/imports", batch, headers=headers)).json()
+            for kind, counts in result.items():
+                run.tally.add(f"imported {kind.replace('_', ' ')}", **counts)
+            run.progress.advance(task)
 
-    await run_all(batches, send, workers=IMPORTS_IN_FLIGHT)
+    await run_all(list(batches), send, workers=DEALERS_IMPORTING)
 
 
 async def learn_owner_ids(run: Run) -> None:
