@@ -3,9 +3,12 @@
 import asyncio
 from datetime import UTC, datetime
 
+import httpx
 import typer
 from rich.console import Console
 
+from shared.errors import Forbidden
+from simulator.gateway import GatewayError
 from simulator.run import Options, progress_bar, simulate, summary
 
 app = typer.Typer(add_completion=False, help=__doc__)
@@ -51,8 +54,23 @@ def main(
         **sizes,
     )
     console = Console()
-    with progress_bar(console) as progress:
-        tally = asyncio.run(simulate(options, progress))
+    try:
+        with progress_bar(console) as progress:
+            tally = asyncio.run(simulate(options, progress))
+    except Exception as error:
+        console.print(f"[red]{_explain(error, gateway)}")
+        raise typer.Exit(1) from error
     console.print(summary(tally))
     for note in tally.notes:
         console.print(f"- {note}")
+
+
+def _explain(error: BaseException, gateway: str) -> str:
+    """The first failure (stages run requests side by side: failures come in groups)."""
+    while isinstance(error, BaseExceptionGroup):
+        error = error.exceptions[0]
+    if isinstance(error, httpx.TransportError):
+        return f"Cannot reach the gateway at {gateway} ({error!r}); is `make run` up?"
+    if isinstance(error, GatewayError | Forbidden):
+        return f"The platform refused the simulation: {error}"
+    raise error

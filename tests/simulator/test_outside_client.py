@@ -9,7 +9,7 @@ import simulator
 from services.profile.domain import vin_problem
 from simulator.world import build_world, make_vin
 
-ALLOWED_PLATFORM_IMPORTS = {"gateway.config", "gateway.tokens", "shared.auth"}
+ALLOWED_PLATFORM_IMPORTS = {"gateway.config", "gateway.tokens", "shared.auth", "shared.errors"}
 
 
 def platform_imports(path: Path) -> set[str]:

@@ -10,7 +10,10 @@ import httpx
 import pytest
 
 from gateway.config import GatewaySettings
+from simulator.context import Run
+from simulator.gateway import Credentials, Gateway
 from simulator.run import Options, progress_bar, simulate
+from simulator.stages import voice
 from simulator.world import World, build_world
 from tests.e2e.conftest import ADMIN
 
@@ -191,3 +194,21 @@ async def test_complaints_are_flagged_in_both_languages(runs, world):
     assert {language for _, language, _, _ in posts} == {"zh", "en"}
     complaints = [post for post in posts if "smart_key" in post[3]]
     assert complaints and any(flag for _, _, flag, _ in complaints)
+
+
+async def test_a_stage_whose_api_is_missing_is_left_out_with_a_reason(runs, platform, world):
+    """As against a platform without leads yet: the stage says so and the run goes on."""
+    async with Gateway(platform.gateway_url, concurrency=4) as gateway:
+        assert await gateway.offers("POST", "/v1/profile/leads")
+        gateway._paths.discard("POST /v1/profile/leads")
+        run = Run(
+            world=world,
+            gateway=gateway,
+            credentials=Credentials(GatewaySettings(environment="test")),
+            progress=progress_bar(disable=True),
+            sample_seconds=120,
+            settle_seconds=5,
+        )
+        await voice.leads(run)
+    assert "POST /v1/profile/leads" in run.tally.skipped["Leads and test drives"]
+    assert "leads" not in run.tally.counts
