@@ -1,0 +1,209 @@
+"""What every scenario needs, done as a user would through the gateway: dealers with keys in a
+city of the test's own, owners with cars, the callers' credentials, and waiting for what the
+platform does on its own (events between services) to show in the API."""
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from shared.auth import CallerKind, StaffRole
+from tests.e2e.conftest import ADMIN, Dealer, bearer
+from tests.helpers import eventually
+from tests.profile.conftest import make_vin
+
+CX_AGENT = bearer(CallerKind.STAFF, "agent@cem.test", StaffRole.CX_AGENT)
+QUALITY = bearer(CallerKind.STAFF, "quality@cem.test", StaffRole.QUALITY_ENGINEER)
+MARKETING = bearer(CallerKind.STAFF, "marketing@cem.test", StaffRole.MARKETING)
+COMMUNITY_CONNECTOR = bearer(CallerKind.SERVICE, "community-connector")
+VEHICLE_GATEWAY = bearer(CallerKind.SERVICE, "vehicle-gateway")
+# Events cross two or three services before they show; the machine may be busy.
+WAIT_SECONDS = 60.0
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:8]}"
+
+
+@dataclass
+class Owner:
+    id: str
+    headers: dict[str, str]
+    vin: str
+    vehicle_id: str
+
+
+def ok(response: httpx.Response, *statuses: int) -> Any:
+    """The body of a response whose status is one of `statuses` (200 or 201 by default)."""
+    assert response.status_code in (statuses or (200, 201)), (
+        f"{response.request.method} {response.request.url.path} -> "
+        f"{response.status_code}: {response.text[:800]}"
+    )
+    return response.json() if response.content else None
+
+
+async def dealer_in(gateway: httpx.AsyncClient, city: str, *, region: str = "East") -> Dealer:
+    """A dealer in `city`, with a DMS key once the gateway has learnt of it."""
+    code = f"E{uuid.uuid4().hex[:8]}"
+    body = {"code": code, "name": f"Dealer {code}", "city": city, "region": region}
+    dealer_id = ok(await gateway.post("/v1/profile/dealers", json=body, headers=ADMIN))["id"]
+    issued: dict = {}
+
+    async def key_issued() -> bool:
+        response = await gateway.post(f"/v1/gateway/dealers/{dealer_id}/keys", headers=ADMIN)
+        if response.status_code == 201:
+            issued.update(response.json())
+        return bool(issued)
+
+    await eventually(key_issued, within_seconds=WAIT_SECONDS)
+    return Dealer(id=dealer_id, code=code, headers={"X-API-Key": issued["key"]})
+
+
+async def owner_with_car(
+    gateway: httpx.AsyncClient,
+    dealer: Dealer,
+    *,
+    city: str | None = None,
+    name: str = "Wang Fang",
+    model: str = "ET5",
+    language: str = "en",
+    components: list[dict] | None = None,
+    delivery_date: str | None = None,
+    email: str | None = None,
+) -> Owner:
+    """An owner the dealer registers, with a car it sold them."""
+    body = {"full_name": name, "city": city, "preferred_language": language}
+    if email:
+        body["email"] = email
+    owner = ok(await gateway.post("/v1/profile/owners", json=body, headers=dealer.headers))
+    vin = make_vin()
+    car = {"vin": vin, "model": model, "owner_id": owner["id"], "components": components or []}
+    if delivery_date:
+        car["delivery_date"] = delivery_date
+    vehicle = ok(await gateway.post("/v1/profile/vehicles", json=car, headers=dealer.headers))
+    return Owner(owner["id"], bearer(CallerKind.OWNER, owner["id"]), vin, vehicle["id"])
+
+
+async def wait_for(
+    read: Callable[[], Awaitable[Any]],
+    holds: Callable[[Any], bool],
+    *,
+    within_seconds: float = WAIT_SECONDS,
+) -> Any:
+    """Reads until what is read `holds`, and returns it (the last read names the failure)."""
+    seen: list = [None]
+
+    async def check() -> bool:
+        seen[0] = await read()
+        return bool(holds(seen[0]))
+
+    try:
+        await eventually(check, within_seconds=within_seconds)
+    except AssertionError as error:
+        raise AssertionError(f"{error}; last seen: {str(seen[0])[:1500]}") from None
+    return seen[0]
+
+
+def getter(
+    gateway: httpx.AsyncClient, path: str, headers: dict[str, str], **params: Any
+) -> Callable[[], Awaitable[Any]]:
+    """A read of `path` that yields its body when it answers 200, else None."""
+
+    async def read() -> Any:
+        response = await gateway.get(path, headers=headers, params=params)
+        return response.json() if response.status_code == 200 else None
+
+    return read
+
+
+async def items_where(
+    gateway: httpx.AsyncClient,
+    path: str,
+    headers: dict[str, str],
+    holds: Callable[[dict], bool],
+    **params: Any,
+) -> list[dict]:
+    """Waits until the list at `path` has an item that `holds`; returns all such items."""
+    read = getter(gateway, path, headers, limit=100, **params)
+    page = await wait_for(read, lambda page: page and any(holds(i) for i in page["items"]))
+    return [item for item in page["items"] if holds(item)]
+
+
+async def known_to_tickets(gateway: httpx.AsyncClient, owner: Owner, city: str | None) -> None:
+    """Tickets learns the owner's city from profile's events (it routes by it)."""
+    export = getter(gateway, f"/v1/tickets/privacy/owners/{owner.id}/export", owner.headers)
+    await wait_for(
+        export,
+        lambda body: body and body["profile"] and body["profile"]["city"] == city
+        and any(v["vin"] == owner.vin for v in body["vehicles"]),
+    )  # fmt: skip
+
+
+async def known_to_telematics(gateway: httpx.AsyncClient, vin: str) -> None:
+    await wait_for(
+        getter(gateway, f"/v1/telematics/vehicles/{vin}", ADMIN), lambda body: body is not None
+    )
+
+
+async def survey_with_trigger(
+    gateway: httpx.AsyncClient, *, key: str, kind: str, touchpoint: str, throttle_days: int = 0
+) -> None:
+    """A survey sent at `touchpoint`, set up unless the platform already has one there."""
+    question = {"id": "score", "type": kind, "text": {"en": "How did we do?", "zh": "您的评价"}}
+    survey = {
+        "key": key,
+        "kind": kind,
+        "title": {"en": "Your experience", "zh": "您的体验"},
+        "questions": [question, {"id": "reason", "type": "text", "required": False,
+                                 "text": {"en": "Why?", "zh": "原因"}}],
+    }  # fmt: skip
+    response = await gateway.post("/v1/feedback/surveys", json=survey, headers=ADMIN)
+    ok(response, 201, 409)
+    triggers = ok(await gateway.get("/v1/feedback/triggers", headers=ADMIN))
+    if not any(t["touchpoint"] == touchpoint and t["enabled"] for t in triggers):
+        trigger = {"touchpoint": touchpoint, "survey_key": key, "throttle_days": throttle_days}
+        ok(await gateway.post("/v1/feedback/triggers", json=trigger, headers=ADMIN), 201)
+
+
+async def answer(
+    gateway: httpx.AsyncClient, invitation: dict, owner: Owner, score: int, comment: str
+) -> dict:
+    """The owner answers an invitation from the app: `score` to its scored question (whatever
+    the survey calls it) and `comment` as the reason."""
+    surveys = ok(await gateway.get("/v1/feedback/surveys", params={"limit": 100}, headers=ADMIN))
+    survey = next(s for s in surveys["items"] if s["id"] == invitation["template_id"])
+    scored = next(q["id"] for q in survey["questions"] if q["type"] in ("nps", "csat"))
+    response = await gateway.post(
+        f"/v1/feedback/invitations/{invitation['id']}/response",
+        json={"answers": {scored: score}, "comment": comment},
+        headers=owner.headers,
+    )
+    return ok(response, 201)
+
+
+async def sla_policy(
+    gateway: httpx.AsyncClient, *, kind: str, priority: str | None, first: int, resolution: int
+) -> dict:
+    """The SLA policy for (kind, priority), created or changed to these targets (minutes)."""
+    body = {
+        "name": f"{kind} {priority or 'any'}",
+        "kind": kind,
+        "priority": priority,
+        "first_response_minutes": first,
+        "resolution_minutes": resolution,
+    }
+    policies = ok(await gateway.get("/v1/tickets/sla-policies", headers=ADMIN))
+    same = [p for p in policies if (p["kind"], p["priority"]) == (kind, priority)]
+    if same:
+        path = f"/v1/tickets/sla-policies/{same[0]['id']}"
+        return ok(await gateway.put(path, json=body, headers=ADMIN))
+    return ok(await gateway.post("/v1/tickets/sla-policies", json=body, headers=ADMIN), 201)
+
+
+async def dealer_manager(gateway: httpx.AsyncClient, dealer: Dealer, manager: str) -> None:
+    """The dealer's manager, reminded when one of its cases breaches its SLA."""
+    week = {day: [["00:00", "23:59"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    body = {"time_zone": "Asia/Shanghai", "weekly_hours": week, "manager": manager}
+    ok(await gateway.put(f"/v1/tickets/dealers/{dealer.id}/settings", json=body, headers=ADMIN))
