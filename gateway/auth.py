@@ -76,7 +76,7 @@ class Authenticator:
             caller, key_id = await self._validate_key(api_key)
             valid_until = now + KEY_CACHE_SECONDS
         else:
-            caller, valid_until = self._tokens.caller(bearer or "")
+            caller, valid_until = await self._tokens.caller(bearer or "")
         internal = sign_caller(
             caller, self._internal_secret, ttl_seconds=INTERNAL_TOKEN_TTL_SECONDS
         )
@@ -85,7 +85,7 @@ class Authenticator:
     async def _validate_key(self, presented: str) -> tuple[Caller, str]:
         parsed = keys.parse(presented)
         if parsed is None:
-            raise Unauthorized("The API key is malformed")
+            raise Unauthorized("The API key is malformed or its checksum does not match")
         assert self._database is not None, "bind() the database first"
         async with self._database.transaction() as session:
             stored = await GatewayRepository(session).active_key(parsed.key_id)

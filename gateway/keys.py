@@ -1,17 +1,32 @@
-"""Dealer API keys: `cem_<key id>_<secret>`, stored only as HMAC-SHA-256(pepper, secret).
+"""Dealer API keys, shaped for secret scanners: `cem_<key id>_<secret><checksum>`.
 
-An HMAC, not a slow password hash: keys are long random secrets, and one is checked on
-every request. The key id is a lookup prefix, never a secret.
+- `cem_` is a fixed prefix, and the rest is one word (hex id, base62 secret and checksum),
+  so a scanner matches `cem_[0-9a-f]{12}_[0-9A-Za-z]{49}` and a double click selects it all.
+- The checksum is the CRC32 of everything before it, in 6 base62 characters (as GitHub's
+  tokens do): a typo or a made-up key is refused without a database lookup, and a scanner
+  can tell a real-looking key from noise offline.
+- Only HMAC-SHA-256(pepper, secret) is stored. An HMAC, not a slow password hash: keys are
+  long random secrets, and one is checked on every request. The key id is a lookup prefix,
+  never a secret.
 """
 
 import hashlib
 import hmac
+import re
 import secrets
+import string
+import zlib
 from dataclasses import dataclass
 
 PREFIX = "cem"
 KEY_ID_BYTES = 6  # 12 hex characters
-SECRET_BYTES = 32
+BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
+SECRET_LENGTH = 43  # 43 base62 characters carry 256 bits
+CHECKSUM_LENGTH = 6  # 62**6 > 2**32, so any CRC32 fits
+KEY_PATTERN = re.compile(
+    rf"{PREFIX}_(?P<key_id>[0-9a-f]{{{2 * KEY_ID_BYTES}}})_"
+    rf"(?P<secret>[0-9A-Za-z]{{{SECRET_LENGTH}}})(?P<checksum>[0-9A-Za-z]{{{CHECKSUM_LENGTH}}})"
+)
 
 
 @dataclass(frozen=True)
@@ -21,22 +36,34 @@ class IssuedKey:
 
     @property
     def token(self) -> str:
-        return f"{PREFIX}_{self.key_id}_{self.secret}"
+        body = f"{PREFIX}_{self.key_id}_{self.secret}"
+        return body + checksum(body)
 
 
 def new_key() -> IssuedKey:
-    return IssuedKey(
-        key_id=secrets.token_hex(KEY_ID_BYTES), secret=secrets.token_urlsafe(SECRET_BYTES)
-    )
+    secret = "".join(secrets.choice(BASE62) for _ in range(SECRET_LENGTH))
+    return IssuedKey(key_id=secrets.token_hex(KEY_ID_BYTES), secret=secret)
+
+
+def checksum(body: str) -> str:
+    value = zlib.crc32(body.encode())
+    digits = []
+    for _ in range(CHECKSUM_LENGTH):
+        value, digit = divmod(value, 62)
+        digits.append(BASE62[digit])
+    return "".join(reversed(digits))
 
 
 def parse(token: str) -> IssuedKey | None:
-    """Splits a presented key; None when it is not shaped like one of ours."""
-    prefix, _, rest = token.partition("_")
-    key_id, _, secret = rest.partition("_")
-    if prefix != PREFIX or len(key_id) != 2 * KEY_ID_BYTES or len(secret) < SECRET_BYTES:
+    """Splits a presented key; None when it is not shaped like one of ours or its checksum
+    does not match (so it is refused before anything is looked up)."""
+    shaped = KEY_PATTERN.fullmatch(token)
+    if shaped is None:
         return None
-    return IssuedKey(key_id=key_id, secret=secret)
+    body = token[:-CHECKSUM_LENGTH]
+    if not hmac.compare_digest(checksum(body), shaped["checksum"]):
+        return None
+    return IssuedKey(key_id=shaped["key_id"], secret=shaped["secret"])
 
 
 def secret_hash(secret: str, pepper: str) -> str:

@@ -1,9 +1,14 @@
 """Dealer API keys: issued once, stored as HMAC, two active at most, dead at once when revoked."""
 
+import re
 import uuid
 
+import pytest
+
 from gateway import keys
+from gateway.auth import Authenticator
 from shared.auth import CallerKind, StaffRole
+from shared.errors import Unauthorized
 from tests.gateway.support import forwarded_caller
 from tests.helpers import eventually
 
@@ -114,5 +119,33 @@ async def test_only_admins_manage_keys(gateway):
 
 async def test_a_wrong_secret_for_a_real_key_id_is_refused(gateway):
     issued = await gateway.issue_key(await gateway.known_dealer())
-    forged = f"cem_{issued['id']}_{'A' * 43}"
+    forged = keys.IssuedKey(key_id=issued["id"], secret="A" * keys.SECRET_LENGTH).token
+    assert keys.parse(forged) is not None  # well formed: only the stored HMAC refuses it
     assert (await gateway.http.get("/v1/echo/x", headers={"X-API-Key": forged})).status_code == 401
+
+
+async def test_an_issued_key_is_shaped_for_secret_scanners(gateway):
+    issued = await gateway.issue_key(await gateway.known_dealer())
+    assert re.fullmatch(r"cem_[0-9a-f]{12}_[0-9A-Za-z]{49}", issued["key"])
+    assert keys.parse(issued["key"]) is not None
+
+
+def test_every_single_character_typo_breaks_the_checksum():
+    token = keys.new_key().token
+    start = len("cem_")
+    for position in range(start, len(token)):
+        for replacement in "0aZ":
+            typo = token[:position] + replacement + token[position + 1 :]
+            if typo != token:
+                assert keys.parse(typo) is None, (position, replacement)
+
+
+async def test_a_bad_checksum_is_refused_before_any_lookup(gateway):
+    """An authenticator with no database at all: reaching for one would fail differently."""
+    issued = await gateway.issue_key(await gateway.known_dealer())
+    bad_checksum = issued["key"][:-1] + ("B" if issued["key"][-1] == "A" else "A")
+    unbound = Authenticator(gateway.settings)
+    with pytest.raises(Unauthorized, match="checksum"):
+        await unbound.authenticate(api_key=bad_checksum, bearer=None)
+    response = await gateway.http.get("/v1/echo/x", headers={"X-API-Key": bad_checksum})
+    assert response.status_code == 401 and "checksum" in response.json()["detail"]
