@@ -258,9 +258,10 @@ class PostIn(Body):
     owner_id: uuid.UUID | None = None
     vin: Vin | None = None
     rating: int | None = Field(default=None, ge=1, le=5)
-    likes: int = Field(default=0, ge=0)
-    comments: int = Field(default=0, ge=0)
-    shares: int = Field(default=0, ge=0)
+    # The counts are stored in 32-bit columns: a larger one is a 422, not a database error.
+    likes: int = Field(default=0, ge=0, le=2**31 - 1)
+    comments: int = Field(default=0, ge=0, le=2**31 - 1)
+    shares: int = Field(default=0, ge=0, le=2**31 - 1)
     # When the connector read the counts (default: when the batch arrives).
     engagement_at: datetime | None = None
     published_at: datetime
