@@ -23,6 +23,10 @@ VEHICLE_GATEWAY = bearer(CallerKind.SERVICE, "vehicle-gateway")
 WAIT_SECONDS = 60.0
 
 
+def bearer_of_owner(owner_id: str) -> dict[str, str]:
+    return bearer(CallerKind.OWNER, owner_id)
+
+
 def unique(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:8]}"
 
@@ -83,7 +87,7 @@ async def owner_with_car(
     if delivery_date:
         car["delivery_date"] = delivery_date
     vehicle = ok(await gateway.post("/v1/profile/vehicles", json=car, headers=dealer.headers))
-    return Owner(owner["id"], bearer(CallerKind.OWNER, owner["id"]), vin, vehicle["id"])
+    return Owner(owner["id"], bearer_of_owner(owner["id"]), vin, vehicle["id"])
 
 
 async def wait_for(
