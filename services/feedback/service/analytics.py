@@ -55,6 +55,8 @@ async def scoped_slice(
     start = start or end - timedelta(days=DEFAULT_DAYS - 1)
     if start > end:
         raise InvalidInput.for_field("query.start", "must not be after end")
+    if start - date.min <= end - start:  # its baseline, as long and just before, needs dates
+        raise InvalidInput.for_field("query.start", "the window is too long for a baseline")
     if caller.kind is CallerKind.DEALER:
         if dealer_id not in (None, caller.dealer_id):
             raise DealerNotFound(f"Dealer {dealer_id} not found")
