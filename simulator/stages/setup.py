@@ -5,10 +5,11 @@
 import asyncio
 
 from simulator.context import Run
-from simulator.gateway import GatewayError
+from simulator.gateway import ADMIN_SUBJECT, GatewayError
 from simulator.world import Dealer
 
 KEY_WAIT_SECONDS = 60.0
+TOO_MANY_KEYS = "too_many_active_keys"
 
 
 async def dealers(run: Run) -> None:
@@ -43,7 +44,8 @@ async def _register(run: Run, dealer: Dealer, admin: dict[str, str]) -> str:
 
 
 async def _issue_key(run: Run, dealer_id: str, admin: dict[str, str]) -> None:
-    """The gateway learns of a new dealer from profile's event: until then a key is refused."""
+    """The gateway learns of a new dealer from profile's event: until then a key is refused.
+    A dealer holds two active keys at most: keys an interrupted run left behind are revoked."""
     deadline = asyncio.get_running_loop().time() + KEY_WAIT_SECONDS
     while True:
         response = await run.gateway.post(
@@ -54,9 +56,26 @@ async def _issue_key(run: Run, dealer_id: str, admin: dict[str, str]) -> None:
             run.credentials.dealer_keys[dealer_id] = {"X-API-Key": issued["key"]}
             run.issued_keys.append(issued["id"])
             return
+        if response.json().get("code") == TOO_MANY_KEYS and not await _revoke_stale(
+            run, dealer_id, admin
+        ):
+            raise GatewayError(response)
         if asyncio.get_running_loop().time() > deadline:
             raise GatewayError(response)
         await asyncio.sleep(0.2)
+
+
+async def _revoke_stale(run: Run, dealer_id: str, admin: dict[str, str]) -> bool:
+    """Revokes the active keys an earlier simulation issued; whether there were any."""
+    listing = await run.gateway.get(f"/v1/gateway/dealers/{dealer_id}/keys", headers=admin)
+    stale = [
+        key["id"]
+        for key in listing.json()["items"]
+        if key["created_by"] == ADMIN_SUBJECT and key.get("revoked_at") is None
+    ]
+    for key_id in stale:
+        await run.gateway.post(f"/v1/gateway/keys/{key_id}/revoke", headers=admin)
+    return bool(stale)
 
 
 async def revoke_keys(run: Run) -> None:

@@ -4,6 +4,7 @@ a small seeded fleet loads, a second run changes nothing, and the data is there 
 The platform may hold other tests' data too, so what is checked is this fleet's own records,
 found by the ids the simulator gave them."""
 
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 import httpx
@@ -58,16 +59,22 @@ async def items(gateway: httpx.AsyncClient, path: str, headers: dict, **params) 
             return found
 
 
-async def dealer_keys(gateway: httpx.AsyncClient, world: World) -> list[dict[str, str]]:
-    """A key of the test's own for each of the fleet's dealers (the run revoked its keys)."""
+@asynccontextmanager
+async def dealer_keys(gateway: httpx.AsyncClient, world: World):
+    """A key of the test's own for each of the fleet's dealers (the run revoked its keys),
+    revoked afterwards (a dealer holds two active keys at most)."""
     codes = {dealer.code for dealer in world.dealers}
     dealers = [d for d in await items(gateway, "/v1/profile/dealers", ADMIN) if d["code"] in codes]
-    keys = []
+    issued = []
     for dealer in dealers:
-        issued = await gateway.post(f"/v1/gateway/dealers/{dealer['id']}/keys", headers=ADMIN)
-        assert issued.status_code == 201, issued.text
-        keys.append({"X-API-Key": issued.json()["key"]})
-    return keys
+        response = await gateway.post(f"/v1/gateway/dealers/{dealer['id']}/keys", headers=ADMIN)
+        assert response.status_code == 201, response.text
+        issued.append(response.json())
+    try:
+        yield [{"X-API-Key": key["key"]} for key in issued]
+    finally:
+        for key in issued:
+            await gateway.post(f"/v1/gateway/keys/{key['id']}/revoke", headers=ADMIN)
 
 
 async def visible(gateway: httpx.AsyncClient, world: World) -> dict[str, set]:
@@ -75,25 +82,9 @@ async def visible(gateway: httpx.AsyncClient, world: World) -> dict[str, set]:
     seen: dict[str, set] = {"owners": set(), "vehicles": set(), "orders": set(), "visits": set()}
     owner_ids: set[str] = set()
     emails = {owner.email for owner in world.owners}
-    for headers in await dealer_keys(gateway, world):
-        for owner in await items(gateway, "/v1/profile/owners", headers):
-            if owner["email"] in emails:
-                seen["owners"].add(
-                    (owner["email"], owner["full_name"], owner["preferred_language"])
-                )
-                owner_ids.add(owner["id"])
-        for vehicle in await items(gateway, "/v1/profile/vehicles", headers):
-            parts = frozenset((p["component"], p["batch_code"]) for p in vehicle["components"])
-            seen["vehicles"].add((vehicle["vin"], parts))
-        for order in await items(gateway, "/v1/profile/orders", headers):
-            seen["orders"].add((order["external_id"], order["status"]))
-        for visit in await items(gateway, "/v1/profile/service-visits", headers):
-            parts = frozenset(p["batch_code"] for p in visit["parts"])
-            seen["visits"].add((visit["external_id"], visit["visit_type"], parts))
-        leads = await items(gateway, "/v1/profile/leads", headers)
-        seen.setdefault("leads", set()).update(
-            (lead["owner_id"], lead["kind"]) for lead in leads if lead["owner_id"] in owner_ids
-        )
+    async with dealer_keys(gateway, world) as keys:
+        for headers in keys:
+            await _dealer_view(gateway, headers, emails, seen, owner_ids)
     posts = await items(gateway, "/v1/feedback/posts", ADMIN)
     seen["posts"] = {(p["source_id"], p["language"], p["flag"], tuple(p["topics"])) for p in posts}
     responses = await items(gateway, "/v1/feedback/responses", ADMIN)
@@ -102,6 +93,25 @@ async def visible(gateway: httpx.AsyncClient, world: World) -> dict[str, set]:
     states = await items(gateway, "/v1/telematics/vehicles", ADMIN)
     seen["telematics"] = {(s["vin"], s["mileage_km"]) for s in states if s["vin"] in vins}
     return seen
+
+
+async def _dealer_view(gateway, headers, emails, seen, owner_ids) -> None:
+    for owner in await items(gateway, "/v1/profile/owners", headers):
+        if owner["email"] in emails:
+            seen["owners"].add((owner["email"], owner["full_name"], owner["preferred_language"]))
+            owner_ids.add(owner["id"])
+    for vehicle in await items(gateway, "/v1/profile/vehicles", headers):
+        parts = frozenset((p["component"], p["batch_code"]) for p in vehicle["components"])
+        seen["vehicles"].add((vehicle["vin"], parts))
+    for order in await items(gateway, "/v1/profile/orders", headers):
+        seen["orders"].add((order["external_id"], order["status"]))
+    for visit in await items(gateway, "/v1/profile/service-visits", headers):
+        parts = frozenset(p["batch_code"] for p in visit["parts"])
+        seen["visits"].add((visit["external_id"], visit["visit_type"], parts))
+    leads = await items(gateway, "/v1/profile/leads", headers)
+    seen.setdefault("leads", set()).update(
+        (lead["owner_id"], lead["kind"]) for lead in leads if lead["owner_id"] in owner_ids
+    )
 
 
 @pytest.fixture(scope="module")
