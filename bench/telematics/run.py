@@ -34,8 +34,8 @@ from cli.embedded import free_port
 from cli.launcher import Platform, components
 from gateway.config import GatewaySettings
 from gateway.tokens import mint_development_token
+from services.telematics.catalogue import ROW_COLUMNS
 from services.telematics.codec import KnownVehicle, decode_batch, time_window, to_rows
-from services.telematics.domain import ROW_COLUMNS
 from shared.auth import CallerKind, StaffRole
 
 BATCH = 1_000

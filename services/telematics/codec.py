@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import msgspec
 
-from services.telematics.domain import (
+from services.telematics.catalogue import (
     BOOLEAN,
     INTEGER,
     LOCATION_COLUMNS,

@@ -12,8 +12,9 @@ import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.telematics.catalogue import ROW_COLUMNS, SIGNALS
 from services.telematics.codec import KnownVehicle
-from services.telematics.domain import ROW_COLUMNS, SIGNALS, Point
+from services.telematics.domain import Point
 
 STAGING = "signals_staging"
 _SIGNAL_COLUMNS = ", ".join(ROW_COLUMNS)
