@@ -178,14 +178,19 @@ def token(
     ] = [],  # noqa: B006
     region: Annotated[str | None, typer.Option(help="Limit a staff token to a region")] = None,
     subject: Annotated[str, typer.Option(help="Staff subject (e-mail or id)")] = "dev@cem.local",
+    service: Annotated[
+        str | None, typer.Option(help="Mint a service token, e.g. vehicle-gateway")
+    ] = None,
 ):
     """Print a development token (refused outside the local and test environments)."""
-    if (owner is None) == (not staff):
-        raise typer.BadParameter("give exactly one of --owner or --staff")
+    if sum((owner is not None, staff, service is not None)) != 1:
+        raise typer.BadParameter("give exactly one of --owner, --staff or --service")
     with readable_errors():
         settings = GatewaySettings()
         if owner is not None:
             minted = mint_development_token(settings, kind=CallerKind.OWNER, subject=str(owner))
+        elif service is not None:
+            minted = mint_development_token(settings, kind=CallerKind.SERVICE, subject=service)
         else:
             minted = mint_development_token(
                 settings,

@@ -46,6 +46,17 @@ def test_token_mints_an_owner_token():
     assert (claims["cem_kind"], claims["sub"]) == ("owner", owner)
 
 
+def test_token_mints_a_service_token_for_the_vehicle_gateway():
+    result = cem("token", "--service", "vehicle-gateway")
+    claims = jwt.decode(result.stdout.strip(), DEV_JWT_SECRET, algorithms=["HS256"], audience="cem")
+    assert (claims["cem_kind"], claims["sub"]) == ("service", "vehicle-gateway")
+
+
+def test_token_needs_exactly_one_kind():
+    result = cem("token", "--staff", "--service", "vehicle-gateway")
+    assert result.returncode == 2 and "exactly one of" in result.stderr
+
+
 def test_token_is_refused_outside_development():
     result = cem(
         "token",
