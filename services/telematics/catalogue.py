@@ -52,7 +52,7 @@ def value_problem(kind: str, value: object) -> str | None:
             return None if ok else "must be a number"
         case "integer":
             ok = isinstance(value, int) and not isinstance(value, bool)
-            return None if ok else "must be an integer"
+            return None if ok and -(2**31) <= value < 2**31 else "must be a 32-bit integer"
         case "boolean":
             return None if isinstance(value, bool) else "must be true or false"
         case "text":

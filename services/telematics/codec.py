@@ -142,7 +142,8 @@ def to_rows(
 
 # Per catalogued signal: its position in the row, the Python types that pass without a closer
 # look, and whether it is location. Built once; the loop below is the hot path.
-_FAST_TYPES = {NUMBER: (float, int), INTEGER: (int,), BOOLEAN: (bool,), TEXT: (), TEXT_LIST: ()}
+# Integers are range-checked, so they take the closer look.
+_FAST_TYPES = {NUMBER: (float, int), INTEGER: (), BOOLEAN: (bool,), TEXT: (), TEXT_LIST: ()}
 _PLAN = {
     signal.name: (
         2 + index,

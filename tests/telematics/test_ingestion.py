@@ -213,7 +213,8 @@ async def test_location_tracks_expire_after_the_retention(
     ("signal", "raw", "message"),
     [
         ("Vehicle.Speed", "true", "must be a number"),
-        ("Vehicle.Powertrain.Transmission.SelectedGear", "1.5", "must be an integer"),
+        ("Vehicle.Powertrain.Transmission.SelectedGear", "1.5", "must be a 32-bit integer"),
+        ("Vehicle.Powertrain.Transmission.SelectedGear", "99999999999", "must be a 32-bit integer"),
         ("Vehicle.ADAS.CruiseControl.IsActive", "1", "must be true or false"),
         ("Vehicle.Diagnostics.DTCList", '["P0480", 7]', "must be a list of strings"),
     ],
