@@ -1,0 +1,167 @@
+"""The platform as `make run` starts it, seen through the gateway by strangers.
+
+Dealer B (with an owner) holds data created through the public API; dealer A and an owner of
+A's are the strangers who must never see it. Routes come from the merged OpenAPI, so every
+service that lands is covered without touching these tests.
+"""
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from shared.auth import CallerKind, StaffRole
+from shared.config import SERVICE_PORTS
+from tests.e2e.conftest import Dealer, bearer, onboard_dealer
+from tests.helpers import eventually
+from tests.profile.conftest import dms_batch, make_vin
+
+PARAMETER = re.compile(r"{([^}]+)}")
+ROLES = ("owner", "dealer", *(role.value for role in StaffRole))
+# Routes whose caller is not a platform identity at all (a survey link's token).
+PUBLIC_PREFIXES = ("/v1/feedback/public/",)
+EMAIL, PHONE = "matrix.owner@example.com", "+86 139 1234 5678"
+
+
+@dataclass
+class Tenant:
+    dealer: Dealer
+    owner_headers: dict[str, str]
+    owner_id: str
+    vin: str
+    listings: dict[str, list[dict]] = field(default_factory=dict)
+
+
+@pytest.fixture(scope="session")
+async def edge(platform):
+    async with httpx.AsyncClient(base_url=platform.gateway_url, timeout=60) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+async def openapi(edge) -> dict:
+    """The merged document, once every service's paths are in it."""
+    document: dict = {}
+
+    async def complete() -> bool:
+        document.update((await edge.get("/openapi.json")).json())
+        services = {path.split("/")[2] for path in document["paths"]}
+        return services >= {*SERVICE_PORTS, "gateway"}
+
+    await eventually(complete, within_seconds=60)
+    return document
+
+
+def operations(document: dict, method: str | None = None) -> list[tuple[str, str]]:
+    """(METHOD, path) of every operation, public survey-link routes left out."""
+    return sorted(
+        (verb.upper(), path)
+        for path, item in document["paths"].items()
+        for verb in item
+        if verb in {"get", "post", "put", "patch", "delete"}
+        and (method is None or verb.upper() == method)
+        and not path.startswith(PUBLIC_PREFIXES)
+    )
+
+
+def role_headers(role: str, tenant: Tenant) -> dict[str, str]:
+    if role == "owner":
+        return tenant.owner_headers
+    if role == "dealer":
+        return tenant.dealer.headers
+    return bearer(CallerKind.STAFF, f"{role}@cem.test", StaffRole(role))
+
+
+async def seed(edge: httpx.AsyncClient, dealer: Dealer) -> Tenant:
+    """A dealer's owner, vehicle, order and service visit (one DMS import), a case, signals."""
+    vin = make_vin()
+    batch = dms_batch(vin=vin)
+    batch["owners"][0].update(email=EMAIL, phone=PHONE)
+    imported = await edge.post("/v1/profile/imports", json=batch, headers=dealer.headers)
+    assert imported.status_code == 200, imported.text
+    owners = (await edge.get("/v1/profile/owners", headers=dealer.headers)).json()["items"]
+    owner_id = owners[0]["id"]
+    owner_headers = bearer(CallerKind.OWNER, owner_id)
+    case = {"kind": "inquiry", "subject": "Key fob", "description": "Intermittent"}
+    for headers in (dealer.headers, owner_headers):
+        opened = await edge.post("/v1/tickets/tickets", json=case, headers=headers)
+        assert opened.status_code == 201, opened.text
+    await _send_signals(edge, dealer, vin)
+    return Tenant(dealer=dealer, owner_headers=owner_headers, owner_id=owner_id, vin=vin)
+
+
+async def _send_signals(edge: httpx.AsyncClient, dealer: Dealer, vin: str) -> None:
+    start = datetime.now(UTC) - timedelta(minutes=5)
+    samples = [
+        {"vin": vin, "ts": (start + timedelta(seconds=i)).isoformat(),
+         "signals": {"Vehicle.Speed": 40.0, "Vehicle.TraveledDistance": 9000.0 + 10 * i}}
+        for i in range(5)
+    ]  # fmt: skip
+
+    async def accepted() -> bool:
+        response = await edge.post("/v1/telematics/signals", json=samples, headers=dealer.headers)
+        return response.status_code == 200 and response.json()["accepted"] > 0
+
+    await eventually(accepted, within_seconds=60)
+
+
+@pytest.fixture(scope="session")
+async def tenants(edge) -> tuple[Tenant, Tenant]:
+    """(stranger A, victim B), each with its own dealer, owner, vehicle and case."""
+    a = await seed(edge, await onboard_dealer(edge))
+    b = await seed(edge, await onboard_dealer(edge))
+    return a, b
+
+
+class Resolver:
+    """Fills a route's path parameters with a tenant's own records.
+
+    `/v1/x/things/{thing_id}/parts` takes `thing_id` from the tenant's listing of
+    `/v1/x/things` (an item's field of the parameter's name, else its `id`); parameters with
+    no listing above them fall back to the tenant's well-known ids. A value the other tenant
+    lists too is shared configuration, not the tenant's own, and is never used.
+    """
+
+    def __init__(self, edge: httpx.AsyncClient, owner: Tenant, other: Tenant) -> None:
+        self.edge = edge
+        self.owner = owner
+        self.other = other
+        self.known = {"dealer_id": owner.dealer.id, "owner_id": owner.owner_id, "vin": owner.vin}
+
+    async def fill(self, path: str) -> str | None:
+        filled = path
+        for name in PARAMETER.findall(path):
+            collection = filled[: filled.index("{" + name + "}")].rstrip("/")
+            value = await self._own_value(collection, name) or self.known.get(name)
+            if value is None:
+                return None
+            filled = filled.replace("{" + name + "}", str(value), 1)
+        return filled
+
+    async def _own_value(self, collection: str, name: str) -> str | None:
+        mine = await self._values(self.owner, collection, name)
+        theirs = await self._values(self.other, collection, name)
+        own = [value for value in mine if value not in theirs]
+        return own[0] if own else None
+
+    async def _values(self, tenant: Tenant, collection: str, name: str) -> list[str]:
+        if collection not in tenant.listings:
+            response = await self.edge.get(collection, headers=tenant.dealer.headers)
+            body = response.json() if response.status_code == 200 else {}
+            items = body.get("items", []) if isinstance(body, dict) else body
+            tenant.listings[collection] = [item for item in items if isinstance(item, dict)]
+        return [
+            str(item.get(name, item.get("id")))
+            for item in tenant.listings[collection]
+            if item.get(name, item.get("id")) is not None
+        ]
+
+
+def random_path(path: str, parameters: list[dict] = ()) -> str:
+    """The route with made-up ids of the declared types: what a caller guessing at records
+    would send."""
+    integers = {p["name"] for p in parameters if p.get("schema", {}).get("type") == "integer"}
+    return PARAMETER.sub(lambda name: "987654" if name[1] in integers else str(uuid.uuid4()), path)
