@@ -1,6 +1,9 @@
 """Composition root of the gateway."""
 
+from pathlib import Path
+
 from starlette.middleware.cors import CORSMiddleware
+from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
 from gateway import auth
@@ -11,6 +14,8 @@ from gateway.openapi import MergedOpenApi, docs_router
 from gateway.proxy import Upstreams
 from gateway.routes import router
 from shared.runtime import build_service_app
+
+DASHBOARD_DIR = Path(__file__).parent / "dashboard"
 
 
 def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
@@ -31,6 +36,8 @@ def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
     inner.state.api_key_pepper = settings.api_key_pepper.get_secret_value()
     inner.state.authenticator = authenticator
     inner.state.merged_openapi = MergedOpenApi(inner, settings.upstreams)
+    # Static files only: the dashboard signs in and reads through the public API like any client.
+    inner.mount("/dashboard", StaticFiles(directory=DASHBOARD_DIR, html=True), name="dashboard")
     upstreams = Upstreams(
         settings.upstreams,
         connections=settings.upstream_connections,
