@@ -5,6 +5,7 @@ platform does on its own (events between services) to show in the API."""
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -211,3 +212,95 @@ async def dealer_manager(gateway: httpx.AsyncClient, dealer: Dealer, manager: st
     week = {day: [["00:00", "23:59"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
     body = {"time_zone": "Asia/Shanghai", "weekly_hours": week, "manager": manager}
     ok(await gateway.put(f"/v1/tickets/dealers/{dealer.id}/settings", json=body, headers=ADMIN))
+
+
+async def consent(
+    gateway: httpx.AsyncClient, owner: Owner, purpose: str, channel: str, granted: bool = True
+) -> dict:
+    """The owner's answer in the app to one consent question."""
+    body = {"purpose": purpose, "channel": channel, "granted": granted,
+            "notice_version": "2026-01", "source": "app"}  # fmt: skip
+    path = f"/v1/profile/owners/{owner.id}/consents"
+    return ok(await gateway.put(path, json=body, headers=owner.headers))
+
+
+DRIVE_GEAR, PARK_GEAR = 127, 126
+
+
+def trip(
+    vin: str,
+    start: datetime,
+    odometer_km: float,
+    distance_km: float,
+    *,
+    assisted: bool = False,
+    app: str | None = None,
+    destination: str | None = None,
+    dtcs: list[str] | None = None,
+    minutes: int = 20,
+) -> list[dict]:
+    """What a vehicle gateway forwards of one drive, a sample a minute, then the car parked
+    long enough for telematics to close the trip."""
+    samples = []
+    for minute in range(minutes + 1):
+        moving = 0 < minute < minutes
+        signals = {
+            "Vehicle.Speed": 45.0 if moving else 0.0,
+            "Vehicle.TraveledDistance": (odometer_km + distance_km * minute / minutes) * 1000,
+            "Vehicle.Powertrain.Transmission.SelectedGear": DRIVE_GEAR if moving else PARK_GEAR,
+            "Vehicle.ADAS.CruiseControl.IsActive": assisted and moving,
+            "Vehicle.Cabin.Infotainment.ActiveApp": app,
+            "Vehicle.Cabin.Infotainment.Navigation.DestinationSet.Category": destination,
+        }
+        if dtcs is not None and minute == 0:
+            signals["Vehicle.Diagnostics.DTCList"] = dtcs
+        at = start + timedelta(minutes=minute)
+        samples.append({"vin": vin, "ts": at.isoformat(), "signals": signals})
+    parked = dict(samples[-1]["signals"])
+    at = start + timedelta(minutes=minutes, seconds=360)
+    samples.append({"vin": vin, "ts": at.isoformat(), "signals": parked})
+    return samples
+
+
+async def send_signals(gateway: httpx.AsyncClient, samples: list[dict]) -> None:
+    """Sends the samples as the vehicle gateway, once telematics knows every vehicle."""
+
+    async def sent() -> dict:
+        response = await gateway.post("/v1/telematics/signals", json=samples,
+                                      headers=VEHICLE_GATEWAY)  # fmt: skip
+        return ok(response)
+
+    await wait_for(sent, lambda result: result["rejected"] == 0)
+
+
+async def segments_of(gateway: httpx.AsyncClient, owner: Owner) -> set[str]:
+    path = f"/v1/profile/owners/{owner.id}/segments"
+    return {m["segment_key"] for m in ok(await gateway.get(path, headers=ADMIN))}
+
+
+async def inbox(gateway: httpx.AsyncClient, owner: Owner) -> list[dict]:
+    page = ok(await gateway.get("/v1/journeys/messages", params={"limit": 100},
+                                headers=owner.headers))  # fmt: skip
+    return page["items"]
+
+
+async def decisions(gateway: httpx.AsyncClient, owner: Owner, journey: str) -> list[dict]:
+    path = f"/v1/journeys/owners/{owner.id}/decisions"
+    page = ok(await gateway.get(path, params={"journey_key": journey, "limit": 100},
+                                headers=ADMIN))  # fmt: skip
+    return page["items"]
+
+
+async def install_journey(gateway: httpx.AsyncClient, template: str, *, activate=True) -> str:
+    """Installs a shipped journey template under a key of its own; returns the key."""
+    key = unique(template[:24])
+    body = {"template": template, "key": key}
+    ok(await gateway.post("/v1/journeys/definitions/from-template", json=body, headers=ADMIN), 201)
+    if activate:
+        await activate_journey(gateway, key)
+    return key
+
+
+async def activate_journey(gateway: httpx.AsyncClient, key: str) -> None:
+    path = f"/v1/journeys/definitions/{key}/versions/1/transitions"
+    ok(await gateway.post(path, json={"to": "active"}, headers=ADMIN))
