@@ -202,5 +202,12 @@ async def test_bad_queries_name_the_parameter(client_as):
     )
     assert too_long.status_code == 422
     assert too_long.json()["errors"][0]["field"] == "query.period"
+    for start, end, field in [("0001-01-02", "0001-02-01", "query.start"),
+                              ("2016-01-01", "2026-12-31", "query.start"),
+                              ("9999-12-01", "9999-12-31", "query.end")]:  # fmt: skip
+        for path in ("/analytics/scores", "/analytics/topics", "/analytics/verbatims"):
+            extreme = await dealer.get(path, params={"start": start, "end": end})
+            assert extreme.status_code == 422, (path, start, end)
+            assert extreme.json()["errors"][0]["field"] == field
     unknown = await dealer.get("/analytics/scores", params={"by": "colour"})
     assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "query.by"

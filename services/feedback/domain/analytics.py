@@ -18,6 +18,23 @@ class Period(StrEnum):
 
 # A dashboard series longer than this is refused (a year of days fits).
 MAX_PERIODS = 400
+# The longest window a figure covers; the same length before it must exist for a baseline,
+# and a period after it for the series' ends.
+MAX_WINDOW = timedelta(days=3660)
+LAST_DAY = date.max - timedelta(days=366)
+
+
+def window_problem(first: date, last: date) -> tuple[str, str] | None:
+    """What is wrong with a first..last window: (the query field, why), or None."""
+    if first > last:
+        return "query.start", "must not be after end"
+    if last - first > MAX_WINDOW:
+        return "query.start", f"a window spans at most {MAX_WINDOW.days} days"
+    if first - date.min <= MAX_WINDOW:
+        return "query.start", "too early for a baseline window before it"
+    if last > LAST_DAY:
+        return "query.end", f"must be on or before {LAST_DAY.isoformat()}"
+    return None
 
 
 @dataclass(frozen=True)

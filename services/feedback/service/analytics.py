@@ -15,6 +15,7 @@ from services.feedback.domain.analytics import (
     Period,
     Slice,
     period_starts,
+    window_problem,
 )
 from services.feedback.errors import DealerNotFound
 from services.feedback.models import KnownDealer
@@ -53,10 +54,8 @@ async def scoped_slice(
     require_analytics_reader(caller)
     end = end or today
     start = start or end - timedelta(days=DEFAULT_DAYS - 1)
-    if start > end:
-        raise InvalidInput.for_field("query.start", "must not be after end")
-    if start - date.min <= end - start:  # its baseline, as long and just before, needs dates
-        raise InvalidInput.for_field("query.start", "the window is too long for a baseline")
+    if problem := window_problem(start, end):
+        raise InvalidInput.for_field(*problem)
     if caller.kind is CallerKind.DEALER:
         if dealer_id not in (None, caller.dealer_id):
             raise DealerNotFound(f"Dealer {dealer_id} not found")
