@@ -12,8 +12,9 @@ from simulator.world import Order, Owner, Vehicle, Visit, World, sim_id
 
 # A DMS import is one transaction, and profile takes one import per dealer at a time: dealers
 # import side by side, each its own batches in turn, small enough to answer well within the
-# gateway's timeout (a resent batch would only queue behind the first).
-OWNERS_PER_IMPORT = 40
+# gateway's 30 s timeout (a resent batch would only queue behind the first). Profile took up
+# to half a second a record on a busy two-core machine: 40 owners' batches timed out there.
+OWNERS_PER_IMPORT = 10
 DEALERS_IMPORTING = 4
 EVENTS_PER_BATCH = 500
 NOTICE_VERSION = "2026-01"
