@@ -16,10 +16,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.auth import Authenticator
 from gateway.config import GatewaySettings
-from gateway.proxy import BodyTooLarge, Upstreams, UpstreamTimeout, UpstreamUnavailable
+from gateway.proxy import (
+    BodyTooLarge,
+    NulInBody,
+    Upstreams,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
 from gateway.ratelimit import TokenBuckets, retry_after_header
 from shared.auth import CALLER_HEADER
-from shared.errors import CEMError
+from shared.errors import CEMError, FieldError, InvalidInput
 from shared.http import PROBLEM_MEDIA_TYPE, problem_body
 from shared.observability import accept_request_id, request_id_var
 
@@ -97,7 +103,13 @@ class GatewayEdge:
         except CEMError as error:
             status = error.status
             await send_problem(
-                send, error.status, error.code, error.detail, request_id, _error_headers(error)
+                send,
+                error.status,
+                error.code,
+                error.detail,
+                request_id,
+                _error_headers(error),
+                error.errors,
             )
         finally:
             if service in self.upstreams.urls:
@@ -120,6 +132,7 @@ class GatewayEdge:
         if content_length is not None and content_length > self.settings.max_body_bytes:
             await send_problem(send, 413, "payload_too_large", self._too_large(), request_id)
             return 413
+        _refuse_nul_in_target(scope)
         forwarded = [(b"x-request-id", request_id.encode())]
         if scope["path"].startswith(self.public_prefixes):
             # No caller to charge: an anonymous link is limited per client address instead.
@@ -180,6 +193,8 @@ class GatewayEdge:
         except BodyTooLarge:
             await send_problem(send, 413, "payload_too_large", self._too_large(), request_id)
             return 413
+        except NulInBody as error:
+            raise InvalidInput.for_field("body", "must not contain NUL characters") from error
         except UpstreamTimeout:
             await send_problem(
                 send,
@@ -210,9 +225,11 @@ async def send_problem(
     detail: str,
     request_id: str,
     extra_headers: list[tuple[bytes, bytes]] | None = None,
+    errors: list[FieldError] | None = None,
 ) -> None:
+    title = HTTPStatus(status).phrase
     body = json.dumps(
-        problem_body(status=status, code=code, title=HTTPStatus(status).phrase, detail=detail)
+        problem_body(status=status, code=code, title=title, detail=detail, errors=errors)
     ).encode()
     await send(
         {
@@ -227,6 +244,13 @@ async def send_problem(
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+def _refuse_nul_in_target(scope: Scope) -> None:
+    """A NUL character reaches no database column: refused here, not as a service's 500."""
+    for part, value in (("path", scope.get("raw_path") or b""), ("query", scope["query_string"])):
+        if b"%00" in value or b"\x00" in value:
+            raise InvalidInput.for_field(part, "must not contain NUL characters")
 
 
 def _error_headers(error: CEMError) -> list[tuple[bytes, bytes]]:

@@ -5,6 +5,7 @@ of aiohttp's throughput behind an ASGI proxy at 32 connections.
 """
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -36,6 +37,15 @@ BUFFER_BODIES_UP_TO = 64 * 1024
 
 class BodyTooLarge(Exception):
     pass
+
+
+class NulInBody(Exception):
+    """The body spells a NUL character (`\\u0000`), which no PostgreSQL text or jsonb holds."""
+
+
+# An unescaped `\u0000`: preceded by an even number of backslashes (`\\u0000` is text).
+NUL_ESCAPE = re.compile(rb"(?:^|[^\\])(?:\\\\)*\\u0000")
+NUL_WINDOW_BYTES = 64  # carried across chunks so an escape split between two is still seen
 
 
 class UpstreamUnavailable(Exception):
@@ -125,8 +135,8 @@ class Upstreams:
         except TimeoutError as error:
             raise UpstreamTimeout(service) from error
         except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as error:
-            if isinstance(error.__cause__, BodyTooLarge):  # raised while streaming the body
-                raise BodyTooLarge() from error
+            if isinstance(error.__cause__, BodyTooLarge | NulInBody):  # raised while streaming
+                raise error.__cause__ from error
             raise UpstreamUnavailable(service) from error
 
 
@@ -153,6 +163,7 @@ async def _read_all(receive: Receive, max_body_bytes: int) -> bytes:
 
 async def _stream(receive: Receive, max_body_bytes: int) -> AsyncIterator[bytes]:
     size = 0
+    tail = b""
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
@@ -161,6 +172,10 @@ async def _stream(receive: Receive, max_body_bytes: int) -> AsyncIterator[bytes]
         size += len(chunk)
         if size > max_body_bytes:
             raise BodyTooLarge()
+        window = tail + chunk
+        if NUL_ESCAPE.search(window):
+            raise NulInBody()
+        tail = window[-NUL_WINDOW_BYTES:]
         if chunk:
             yield chunk
         if not message.get("more_body", False):

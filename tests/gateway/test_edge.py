@@ -86,3 +86,19 @@ async def test_a_down_service_is_503_and_a_slow_one_504(gateway):
 async def test_query_strings_reach_the_service(gateway):
     response = await gateway.http.get("/v1/echo/owners?limit=5&city=Shanghai", headers=OWNER)
     assert response.json()["query"] == "limit=5&city=Shanghai"
+
+
+async def test_a_nul_character_is_refused_before_any_service(gateway):
+    """PostgreSQL holds no NUL in text or jsonb: each service answered one with a 500."""
+    big = b'{"pad": "' + b"x" * 200_000 + b'", "name": "a\\u0000b"}'  # streamed, not buffered
+    for body in (b'{"name": "a\\u0000b"}', big):
+        refused = await gateway.http.post(
+            "/v1/echo/x", content=body, headers={**OWNER, "content-type": "application/json"}
+        )
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["errors"][0]["field"] == "body"
+    for query in ("?name=a%00b", "/a%00b"):
+        refused = await gateway.http.get(f"/v1/echo/x{query}", headers=OWNER)
+        assert refused.status_code == 422, query
+    text = await gateway.http.post("/v1/echo/x", content=b'{"name": "a\\\\u0000b"}', headers=OWNER)
+    assert text.status_code == 200  # a backslash followed by "u0000" is ordinary text
