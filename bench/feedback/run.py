@@ -28,6 +28,7 @@ import asyncpg
 import httpx
 from sqlalchemy import text
 
+from bench import summary
 from cli.embedded import EmbeddedPostgres
 from services.feedback.config import MIGRATIONS_DIR, FeedbackSettings
 from services.feedback.domain import SurveyKind, score_band
@@ -64,6 +65,7 @@ def main() -> None:
             asyncio.run(_run(postgres.url, arguments))
         finally:
             postgres.stop()
+    summary.write(arguments.json)
 
 
 def _arguments() -> argparse.Namespace:
@@ -71,6 +73,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--responses", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=40, help="timed runs per counted query")
     parser.add_argument("--naive-runs", type=int, default=8, help="timed runs per naive query")
+    summary.add_option(parser)
     return parser.parse_args()
 
 
@@ -87,6 +90,7 @@ async def _run(server_url: str, arguments: argparse.Namespace) -> None:
     try:
         started = time.perf_counter()
         loaded = await _load(connection, arguments.responses)
+        summary.record(responses=loaded)
         print(f"loaded {loaded:,} answers and their invitations with COPY in "
               f"{time.perf_counter() - started:.1f} s")  # fmt: skip
     finally:
@@ -249,6 +253,7 @@ async def _measure(
                 if naive:
                     slow = await _timings(_in_transaction(database, naive), arguments.naive_runs)
                 print(_line(name, fast, slow))
+                summary.FIGURES.setdefault("queries", []).append(_figures(name, fast, slow))
     finally:
         await app.state.database.dispose()
     print("\nratio: naive p50 / counted p50, both measured in this run on the same data")
@@ -307,6 +312,12 @@ async def _timings(run: Callable[[], Awaitable[None]], runs: int) -> list[float]
 def _percentile(samples: list[float], share: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def _figures(name: str, fast: list[float], slow: list[float] | None) -> dict:
+    naive = statistics.median(slow) if slow else None
+    return {"name": name, "p50_ms": _percentile(fast, 0.5), "p99_ms": _percentile(fast, 0.99),
+            "naive_p50_ms": naive}  # fmt: skip
 
 
 def _line(name: str, fast: list[float], slow: list[float] | None) -> str:

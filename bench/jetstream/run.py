@@ -19,6 +19,7 @@ from pathlib import Path
 
 import nats
 
+from bench import summary
 from cli.embedded import free_port, nats_server_binary
 from shared.messaging.outbox import OutboxRelay
 
@@ -108,6 +109,7 @@ def _measure(sync_always: bool, messages: int, *, pipelined: bool) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=20_000)
+    summary.add_option(parser)
     arguments = parser.parse_args()
     assert OutboxRelay.__init__.__kwdefaults__["batch_size"] == RELAY_BATCH
     print(subprocess.check_output([nats_server_binary(), "--version"], text=True).strip())
@@ -120,6 +122,8 @@ def main() -> None:
             f"sync_interval always {always:>9,.0f} publishes/s, "
             f"ratio {always / default:.3f} (median of {ROUNDS}, {count} messages each)"
         )
+        summary.record(**{how: {"default": default, "always": always, "messages": count}})
+    summary.write(arguments.json)
 
 
 if __name__ == "__main__":

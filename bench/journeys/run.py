@@ -26,6 +26,7 @@ from pathlib import Path
 
 from sqlalchemy import insert, text
 
+from bench import summary
 from cli.embedded import EmbeddedPostgres
 from services.journeys.config import MIGRATIONS_DIR, JourneysSettings
 from services.journeys.domain import DefinitionStatus
@@ -60,12 +61,14 @@ def main() -> None:
             )
             upgrade("journeys", MIGRATIONS_DIR, settings)
             asyncio.run(_bench(service_url(settings, "journeys"), arguments))
+    summary.write(arguments.json)
 
 
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--owners", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=2, help="step workers side by side")
+    summary.add_option(parser)
     return parser.parse_args()
 
 
@@ -166,3 +169,4 @@ def _report(owners: int, release: dict[str, float], baseline: float, written: di
           f"({rows / baseline:,.0f} rows/s)")  # fmt: skip
     print(f"ratio release / baseline: {release['total'] / baseline:.2f}x; "
           f"target under 60 s: {'met' if release['total'] < 60 else 'missed'}")  # fmt: skip
+    summary.record(owners=owners, release=release, baseline_seconds=baseline, rows=rows)

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import asyncpg
 
+from bench import summary
 from cli.embedded import EmbeddedPostgres
 from services.profile.conditions import (
     OwnerSnapshot,
@@ -65,18 +66,21 @@ def main() -> None:
             )
             upgrade("profile", MIGRATIONS_DIR, settings)
             asyncio.run(_bench(service_url(settings, "profile"), arguments))
+    summary.write(arguments.json)
 
 
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--owners", type=int, default=200_000)
     parser.add_argument("--rounds", type=int, default=3)
+    summary.add_option(parser)
     return parser.parse_args()
 
 
 async def _bench(url, arguments: argparse.Namespace) -> None:
     started = time.perf_counter()
     await _seed(url, arguments.owners, random.Random(11))
+    summary.record(owners=arguments.owners)
     print(f"seeded {arguments.owners} owners in {time.perf_counter() - started:.1f} s")
     database = Database(url)
     try:
@@ -107,6 +111,8 @@ async def _bench_segment(database: Database, segment: dict, rounds: int) -> None
         f"{segment['key']:<16} {in_sql:>8} {sql * 1000:>9.1f} {memory * 1000:>10.1f} "
         f"{memory / sql:>6.1f}x"
     )
+    segments = summary.FIGURES.setdefault("segments", {})
+    segments[segment["key"]] = {"members": in_sql, "sql_seconds": sql, "memory_seconds": memory}
 
 
 async def _count_in_memory(database: Database, condition) -> int:

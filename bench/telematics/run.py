@@ -29,6 +29,7 @@ from pathlib import Path
 import aiohttp
 import asyncpg
 
+from bench import summary
 from bench.telematics import fleet
 from cli.embedded import free_port
 from cli.launcher import Platform, components
@@ -54,6 +55,7 @@ def main() -> None:
         )
         with platform:
             asyncio.run(_bench(platform, arguments))
+    summary.write(arguments.json)
 
 
 def _arguments() -> argparse.Namespace:
@@ -62,6 +64,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[4, 16])
     parser.add_argument("--senders", type=int, default=200, help="vehicles sending signals")
     parser.add_argument("--vehicles", type=int, default=100_000, help="fleet for the analysis")
+    summary.add_option(parser)
     return parser.parse_args()
 
 
@@ -97,6 +100,10 @@ async def _bench(platform: Platform, arguments) -> None:
         _print_round(connections, rounds[connections], arguments.batches)
     raw = await _raw_copy(environment["CEM_DATABASE_URL"], vehicles, start, arguments.batches)
     _print_comparison(rounds, raw)
+    summary.record(
+        ingest={c: {"samples_per_second": m["samples"] / m["seconds"]} for c, m in rounds.items()},
+        raw_copy_rows_per_second=raw,
+    )
     await _quality(platform, database, arguments.vehicles)
     print(f"at the end: {_load()}")
 
@@ -225,6 +232,8 @@ async def _quality(platform: Platform, database: str, vehicles: int) -> None:
                 f"(status {response.status}; {report.get('batches_tested')} batches tested; "
                 f"alerts {alerts}; target < 10 s)"
             )
+            summary.FIGURES.setdefault("quality", {"vehicles": vehicles, "seconds": []})
+            summary.FIGURES["quality"]["seconds"].append(elapsed)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from sqlalchemy import insert, select, text
 
+from bench import summary
 from cli.embedded import EmbeddedPostgres
 from services.tickets.config import MIGRATIONS_DIR, TicketsSettings
 from services.tickets.domain import OPEN_STATUSES, PauseReason, TicketKind, TicketStatus
@@ -58,6 +59,7 @@ def main() -> None:
             )
             upgrade("tickets", MIGRATIONS_DIR, settings)
             asyncio.run(_bench(service_url(settings, "tickets"), arguments))
+    summary.write(arguments.json)
 
 
 def _arguments() -> argparse.Namespace:
@@ -65,6 +67,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--cases", type=int, default=20_000)
     parser.add_argument("--due", type=int, default=1_000, help="timers each worker run fires")
     parser.add_argument("--rounds", type=int, default=5)
+    summary.add_option(parser)
     return parser.parse_args()
 
 
@@ -73,6 +76,7 @@ async def _bench(url, arguments: argparse.Namespace) -> None:
     try:
         started = time.perf_counter()
         await _seed(database, arguments.cases, random.Random(7))
+        summary.record(cases=arguments.cases)
         print(f"seeded {arguments.cases} cases in {time.perf_counter() - started:.1f} s")
         await _bench_report(database, arguments.rounds)
         await _bench_worker(database, arguments.due, arguments.rounds)
@@ -213,6 +217,7 @@ async def _bench_report(database: Database, rounds: int) -> None:
         print(f"  {name:<16} {timings[name] * 1000:8.1f} ms")
     ratio = timings["python baseline"] / timings["grouped in sql"]
     print(f"  the service's report is {ratio:.1f}x faster than the baseline")
+    summary.record(report_seconds=timings, report_rows=len(service), report_same=same)
 
 
 async def _median(rounds: int, action) -> float:
@@ -256,3 +261,4 @@ async def _bench_worker(database: Database, due: int, rounds: int) -> None:
         rates[batch] = due / statistics.median(durations)
         print(f"  batch {batch:>3}: {rates[batch]:8.0f} timers/s")
     print(f"  batches of 100 fire {rates[100] / rates[1]:.1f}x as many per second as batches of 1")
+    summary.record(worker_timers_per_second=rates, due=due)

@@ -1,0 +1,3 @@
+from bench.closed_loop.run import main
+
+main()
