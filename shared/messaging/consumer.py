@@ -228,6 +228,7 @@ class EventConsumer:
     async def _wait_for_database(self) -> None:
         """While the database is down, fetching would only bounce events back and forth."""
         while self._database_down:
+            _raise_if_cancelled()
             await asyncio.sleep(DATABASE_POLL_SECONDS)
             self._database_down = not await self.database.is_ready()
 
@@ -270,6 +271,7 @@ class EventConsumer:
                 CONSUMER_ACK_PENDING.labels(durable).set(info.num_ack_pending or 0)
                 CONSUMER_ACK_PENDING_LIMIT.labels(durable).set(info.config.max_ack_pending or 0)
                 CONSUMER_REDELIVERED.labels(durable).set(info.num_redelivered or 0)
+            _raise_if_cancelled()
             await asyncio.sleep(self.settings.metrics_interval_seconds)
 
     async def _dead_letter(self, consumer: str, message: Msg, reason: str, deliveries: int) -> None:
@@ -292,8 +294,9 @@ class EventConsumer:
 
 
 def _raise_if_cancelled() -> None:
-    """nats-py's fetch can swallow a cancellation (Python 3.11's wait_for race with a
-    message arriving at the same moment); without this check shutdown would hang."""
+    """nats-py's requests (fetch, consumer_info) can swallow a cancellation (Python 3.11's
+    wait_for race with a reply arriving at the same moment); every loop checks, or shutdown
+    would hang."""
     task = asyncio.current_task()
     if task is not None and task.cancelling():
         raise asyncio.CancelledError
