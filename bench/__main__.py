@@ -103,13 +103,17 @@ def _run(name: str, arguments: argparse.Namespace) -> Outcome:
             outcome.status = "failed"
             outcome.reason = _failure(returncode, arguments.timeout)
             return outcome
-        outcome.rows = targets.ROWS[name](_json(summary))
+        try:
+            outcome.rows = targets.ROWS[name](_json(summary))
+        except (KeyError, TypeError, ValueError, ZeroDivisionError) as error:
+            outcome.status = "failed"
+            outcome.reason = f"its figures could not be tabulated ({error!r}): {_json(summary)}"
     return outcome
 
 
 def _stream(command: list[str], timeout: int) -> tuple[int | None, str]:
     """Runs `command`, echoing its output; None as the code when it ran out of time (it is
-    stopped with its whole process group: the platform's servers and services with it)."""
+    interrupted, as Ctrl-C would, so that it stops the platform it started)."""
     process = subprocess.Popen(
         command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True,
@@ -123,8 +127,12 @@ def _stream(command: list[str], timeout: int) -> tuple[int | None, str]:
         if time.monotonic() > deadline:
             break
     if time.monotonic() > deadline and process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=60)
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
         return None, "".join(lines)
     return process.wait(), "".join(lines)
 

@@ -17,17 +17,14 @@ import argparse
 import asyncio
 import os
 import statistics
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 
 from bench import summary
-from cli.embedded import free_port
-from cli.launcher import Platform, components
+from bench.launch import started_platform
 from gateway.config import GatewaySettings
 from gateway.tokens import mint_development_token
 from shared.auth import CallerKind
@@ -35,21 +32,12 @@ from shared.auth import CallerKind
 COMPLAINT = "My smart key keeps failing, the car would not unlock again this morning. Terrible!"
 # A case must show within this, or the run stops: something is broken, not slow.
 GIVE_UP_SECONDS = 120
-UNBINDING_RATE_LIMIT = "1000000"
 
 
 def main() -> None:
     arguments = _arguments()
-    with tempfile.TemporaryDirectory(prefix="cem-bench-") as folder:
-        platform = Platform(
-            Path(folder),
-            ports={component.name: free_port() for component in components()},
-            environment=_environment(),
-            echo=False,
-            durable=False,
-        )
-        with platform:
-            asyncio.run(_bench(platform.gateway_url, arguments))
+    with started_platform() as platform:
+        asyncio.run(_bench(platform.gateway_url, arguments))
     summary.write(arguments.json)
 
 
@@ -59,16 +47,6 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--poll-ms", type=int, default=20, help="pause between reads")
     summary.add_option(parser)
     return parser.parse_args()
-
-
-def _environment() -> dict[str, str]:
-    return {
-        "CEM_ENVIRONMENT": "local",
-        "CEM_DATABASE_PREFIX": f"cembench_{uuid.uuid4().hex[:8]}",
-        "CEM_LOG_LEVEL": "WARNING",
-        "CEM_RATE_LIMIT_PER_SECOND": UNBINDING_RATE_LIMIT,
-        "CEM_RATE_LIMIT_BURST": UNBINDING_RATE_LIMIT,
-    }
 
 
 def _bearer(kind: CallerKind, subject: str) -> dict[str, str]:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 
-from bench import summary
+from bench import summary as figures
 from bench.gateway import wrk
 from cli.embedded import free_port
 from cli.launcher import Platform, components
@@ -49,7 +49,7 @@ def main() -> None:
             for connections in arguments.concurrency:
                 results = _measure(platform, reads, connections, arguments)
                 _print_results(connections, results)
-    summary.write(arguments.json)
+    figures.write(arguments.json)
 
 
 def _arguments() -> argparse.Namespace:
@@ -57,7 +57,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--seconds", type=int, default=5, help="length of one round")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per target")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 32])
-    summary.add_option(parser)
+    figures.add_option(parser)
     return parser.parse_args()
 
 
@@ -150,7 +150,7 @@ def _print_results(connections: int, results: dict[str, list]) -> None:
         f"{connections:>4}  through/direct throughput {gateway['rps'] / direct['rps']:.2f}x, "
         f"added at the median {(gateway['p50'] - direct['p50']) * 1e3:.3f} ms"
     )
-    summary.record(**{f"c{connections}": _summary_row(direct, gateway)})
+    figures.record(**{f"c{connections}": _summary_row(direct, gateway)})
 
 
 def _summary_row(direct: dict, gateway: dict) -> dict:
