@@ -61,9 +61,18 @@ function chart(options) {
   return holder;
 }
 
+// Dealer ids become "code name" wherever a dealer is shown (one lookup per page load).
+let dealerNames;
+async function dealerLabel() {
+  if (!dealerNames) {
+    const dealers = await api("/v1/profile/dealers", { limit: 100 }).catch(() => ({ items: [] }));
+    dealerNames = new Map(dealers.items.map((d) => [d.id, `${d.code} ${d.name}`]));
+  }
+  return (id) => dealerNames.get(id) ?? id;
+}
+
 const percent = (rate) => (rate == null ? null : `${(rate * 100).toFixed(1)}%`);
 const fixed = (value, digits = 1) => (value == null ? null : Number(value).toFixed(digits));
-const shortId = (id) => (id ? String(id).slice(0, 8) : null);
 
 function showError(error) {
   const box = document.getElementById("error");
@@ -89,10 +98,12 @@ function filtersForm(fields, onChange) {
 // --- pages ------------------------------------------------------------------------------
 
 async function feedback(filters = { kind: "nps", by: "dealer_id", period: "month" }) {
-  const [scores, topics] = await Promise.all([
+  const [scores, topics, dealer] = await Promise.all([
     api("/v1/feedback/analytics/scores", filters),
     api("/v1/feedback/analytics/topics", { kind: filters.kind }),
+    dealerLabel(),
   ]);
+  const groupName = (key) => (filters.by === "dealer_id" ? dealer(key) : key) ?? "—";
   const periods = [...new Set(scores.groups.flatMap((g) => g.series.map((p) => p.period_start)))].sort();
   render(
     el("h1", {}, `${filters.kind.toUpperCase()} by ${filters.by.replace("_id", "")}`),
@@ -106,12 +117,12 @@ async function feedback(filters = { kind: "nps", by: "dealer_id", period: "month
       tooltip: { trigger: "axis" }, legend: { type: "scroll" },
       xAxis: { type: "category", data: periods }, yAxis: { type: "value" },
       series: scores.groups.map((group) => ({
-        name: shortId(group.key) && group.key.length === 36 ? shortId(group.key) : group.key ?? "—",
+        name: groupName(group.key),
         type: "line",
         data: periods.map((period) => group.series.find((p) => p.period_start === period)?.score ?? null),
       })),
     }),
-    table([["group", (g) => g.key], ["score", (g) => fixed(g.total.score)],
+    table([["group", (g) => groupName(g.key)], ["score", (g) => fixed(g.total.score)],
            ["responses", (g) => g.total.responses], ["invited", (g) => g.total.invited],
            ["response rate", (g) => percent(g.total.response_rate)],
            ["detractors", (g) => g.total.detractors], ["promoters", (g) => g.total.promoters]],
@@ -126,9 +137,10 @@ async function feedback(filters = { kind: "nps", by: "dealer_id", period: "month
 }
 
 async function cases(filters = { group_by: "dealer", period: "week" }) {
-  const report = await api("/v1/tickets/reports/sla", filters);
+  const [report, dealer] = await Promise.all([api("/v1/tickets/reports/sla", filters), dealerLabel()]);
   const rows = report.rows;
-  const label = (row) => `${row.group ?? "—"} ${row.period_start ?? ""}`;
+  const groupName = (row) => (filters.group_by === "dealer" ? dealer(row.group) : row.group) ?? "—";
+  const label = (row) => `${groupName(row)} ${row.period_start ?? ""}`;
   render(
     el("h1", {}, "Case backlog and SLA compliance"),
     filtersForm([
@@ -155,7 +167,7 @@ async function cases(filters = { group_by: "dealer", period: "week" }) {
         { name: "resolution breaches", type: "bar", data: rows.map((r) => r.resolution.breached) },
       ],
     }),
-    table([["group", (r) => r.group], ["period", (r) => r.period_start], ["opened", (r) => r.opened],
+    table([["group", groupName], ["period", (r) => r.period_start], ["opened", (r) => r.opened],
            ["resolved", (r) => r.resolved], ["backlog", (r) => r.backlog],
            ["first response met", (r) => percent(r.first_response.rate)],
            ["resolution met", (r) => percent(r.resolution.rate)],
@@ -164,7 +176,8 @@ async function cases(filters = { group_by: "dealer", period: "week" }) {
 }
 
 async function quality() {
-  const alerts = await api("/v1/telematics/quality/alerts", { limit: 100 });
+  const [alerts, dealer] = await Promise.all([
+    api("/v1/telematics/quality/alerts", { limit: 100 }), dealerLabel()]);
   const detail = el("div", {});
   render(
     el("h1", {}, "Quality alerts"),
@@ -173,13 +186,13 @@ async function quality() {
            ["95% lower bound", (a) => fixed(a.rate_ratio_lower_bound)],
            ["corrected p", (a) => Number(a.corrected_p_value).toExponential(2)],
            ["threshold km", (a) => a.threshold_km], ["raised", (a) => a.raised_at]],
-          alerts.items, (alert) => qualityAlert(alert.id, detail).catch(showError)),
+          alerts.items, (alert) => qualityAlert(alert.id, detail, dealer).catch(showError)),
     alerts.items.length ? detail : el("p", { class: "muted" }, "No alert has been raised."),
   );
-  if (alerts.items.length) await qualityAlert(alerts.items[0].id, detail);
+  if (alerts.items.length) await qualityAlert(alerts.items[0].id, detail, dealer);
 }
 
-async function qualityAlert(alertId, holder) {
+async function qualityAlert(alertId, holder, dealer) {
   const alert = await api(`/v1/telematics/quality/alerts/${alertId}`);
   const bands = alert.bands.map((b) => `${b.from_km / 1000}–${b.to_km / 1000}k km`);
   const line = (name, values, style = {}) => ({ name, type: "line", data: values, ...style });
@@ -198,7 +211,7 @@ async function qualityAlert(alertId, holder) {
     el("h2", {}, `Campaign: ${alert.targets.length} vehicles, most urgent first`),
     table([["VIN", (t) => t.vin], ["mileage km", (t) => fixed(t.mileage_km, 0)],
            ["days to threshold", (t) => fixed(t.days_to_threshold)],
-           ["dealer", (t) => shortId(t.servicing_dealer_id)]], alert.targets),
+           ["dealer", (t) => dealer(t.servicing_dealer_id)]], alert.targets),
   );
 }
 
@@ -207,8 +220,11 @@ async function journeys(selected) {
   const detail = el("div", {});
   render(
     el("h1", {}, "Journeys"),
-    table([["journey", (d) => d.key], ["name", (d) => d.name], ["status", (d) => d.status],
-           ["version", (d) => d.version]], definitions.items,
+    definitions.items.length ? "" : el("p", { class: "muted" },
+      "No journey yet: create one from a template (GET /v1/journeys/journey-templates)."),
+    table([["journey", (d) => d.key], ["version", (d) => d.version], ["status", (d) => d.status],
+           ["category", (d) => d.category], ["trigger", (d) => d.trigger_type],
+           ["activated", (d) => d.activated_at]], definitions.items,
           (definition) => journeyMetrics(definition.key, detail).catch(showError)),
     detail,
   );
