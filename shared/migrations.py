@@ -31,12 +31,23 @@ def upgrade(component: str, migrations_dir: Path, settings: CommonSettings) -> N
     command.upgrade(alembic_config(component, migrations_dir, settings), "head")
 
 
+def _only_modelled_tables(obj, name, type_, reflected, compare_to) -> bool:
+    """Autogenerate never proposes dropping a table the models don't declare: such tables
+    (e.g. telematics' partitions, created in SQL) are managed by hand-written migrations."""
+    return not (type_ == "table" and reflected and compare_to is None)
+
+
 def run_env(metadata: MetaData) -> None:
     """The body of every service's migrations/env.py (online mode only)."""
     url = context.config.get_main_option("sqlalchemy.url")
 
     def run(connection: Connection) -> None:
-        context.configure(connection=connection, target_metadata=metadata, compare_type=True)
+        context.configure(
+            connection=connection,
+            target_metadata=metadata,
+            compare_type=True,
+            include_object=_only_modelled_tables,
+        )
         with context.begin_transaction():
             context.run_migrations()
 
