@@ -3,7 +3,7 @@
 from enum import StrEnum
 from typing import Self
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Development defaults: usable on a laptop, refused anywhere else.
@@ -48,6 +48,8 @@ class CommonSettings(BaseSettings):
     database_prefix: str = "cem"
     database_pool_size: int = 10
     nats_url: str = "nats://127.0.0.1:4222"
+    # Copies of each stream: 3 on a JetStream cluster, 1 on a single server (the default).
+    stream_replicas: int = Field(default=1, ge=1, le=5)
     internal_secret: SecretStr = SecretStr(DEV_INTERNAL_SECRET)
     role: Role = Role.ALL
     log_level: str = "INFO"

@@ -59,7 +59,7 @@ class ServiceRuntime:
     async def start(self) -> None:
         self.nats = await connect(self.settings.nats_url, name=self.service)
         if self.produces_events:
-            await ensure_stream(self.nats, self.service)
+            await ensure_stream(self.nats, self.service, replicas=self.settings.stream_replicas)
         if self.settings.role in (Role.ALL, Role.WORKER):
             self._start_workers()
 

@@ -39,7 +39,8 @@ async def connect(url: str, *, name: str) -> Client:
     )
 
 
-def stream_config(service: str) -> StreamConfig:
+def stream_config(service: str, *, replicas: int = 1) -> StreamConfig:
+    """`replicas` is 3 on a JetStream cluster (CEM_STREAM_REPLICAS), 1 on a single server."""
     return StreamConfig(
         name=stream_name(service),
         subjects=stream_subjects(service),
@@ -48,13 +49,14 @@ def stream_config(service: str) -> StreamConfig:
         discard=DiscardPolicy.OLD,
         max_age=STREAM_MAX_AGE_SECONDS,
         duplicate_window=DUPLICATE_WINDOW_SECONDS,
+        num_replicas=replicas,
     )
 
 
-async def ensure_stream(client: Client, service: str) -> None:
+async def ensure_stream(client: Client, service: str, *, replicas: int = 1) -> None:
     """Creates the service's stream, or brings an existing one to the current config."""
     jetstream = client.jetstream()
-    config = stream_config(service)
+    config = stream_config(service, replicas=replicas)
     try:
         await jetstream.stream_info(config.name)
     except NotFoundError:
