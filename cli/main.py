@@ -140,16 +140,18 @@ def _print_welcome(platform: Platform, seconds: float) -> None:
     gateway = platform.gateway_url
     services = [c.name for c in platform.components if c.name != "gateway"]
     lines = [
-        f"Gateway   {gateway}",
-        f"API docs  {gateway}/docs",
-        *(f"{name:<9} {platform.url(name)} (internal)" for name in services),
-        f"Logs      {platform.data_dir / 'logs'}",
+        f"Gateway    {gateway}",
+        f"API docs   {gateway}/docs",
+        f"Dashboard  {gateway}/dashboard/",
+        *(f"{name:<10} {platform.url(name)} (internal)" for name in services),
+        f"Logs       {platform.data_dir / 'logs'}",
         "",
         "Staff token:  .venv/bin/cem token --staff --role admin",
         "Owner token:  .venv/bin/cem token --owner <owner id>",
         "A dealer:     .venv/bin/cem dealer create --code SH001 --name Pudong",
         "                --city Shanghai --region East",
         "Its API key:  .venv/bin/cem key create --dealer <dealer id>",
+        "A fleet:      make demo",
         "",
         "Ctrl-C stops everything; data is kept for the next start.",
     ]
