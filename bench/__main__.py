@@ -5,7 +5,8 @@ after another so that they do not skew each other; its printed output is shown a
 kept in RESULTS.md, its JSON figures become rows: figure, baseline measured in the same run,
 ratio, the target from the issue that introduced the feature, and whether it is met.
 
-    python -m bench [--quick] [--only NAME ...] [--timeout SECONDS] [--output PATH]
+    python -m bench [--quick [--full-size NAME ...]] [--only NAME ...] [--timeout SECONDS]
+                    [--output PATH]
 """
 
 import argparse
@@ -77,6 +78,8 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a busy machine")
     parser.add_argument("--only", nargs="+", choices=list(SIZES), metavar="NAME",
                         help=f"run only these: {', '.join(SIZES)}")  # fmt: skip
+    parser.add_argument("--full-size", nargs="+", choices=list(SIZES), default=[], metavar="NAME",
+                        help="with --quick, still run these at full size")  # fmt: skip
     parser.add_argument("--timeout", type=int, default=1800, help="seconds per benchmark")
     parser.add_argument("--output", type=Path, default=HERE / "RESULTS.md")
     return parser.parse_args()
@@ -87,7 +90,8 @@ def _arguments() -> argparse.Namespace:
 
 def _run(name: str, arguments: argparse.Namespace) -> Outcome:
     full, quick = SIZES[name]
-    command = [sys.executable, "-m", f"bench.{name}", *(quick if arguments.quick else full)]
+    small = arguments.quick and name not in arguments.full_size
+    command = [sys.executable, "-m", f"bench.{name}", *(quick if small else full)]
     outcome = Outcome(name, command)
     print(f"\n=== {name}: {' '.join(command[1:])}", flush=True)
     if name == "gateway" and shutil.which("wrk") is None:
@@ -198,8 +202,8 @@ def _commit() -> str:
 
 def _markdown(machine: dict, outcomes: list[Outcome], arguments: argparse.Namespace) -> str:
     how = "python -m bench" + (" --quick" if arguments.quick else "")
-    if arguments.only:
-        how += " --only " + " ".join(arguments.only)
+    for option, names in (("--only", arguments.only), ("--full-size", arguments.full_size)):
+        how += f" {option} {' '.join(names)}" if names else ""
     lines = [
         "# Benchmark results",
         "",

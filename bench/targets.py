@@ -39,7 +39,7 @@ def _time_limit(seconds: float, limit: float, size: int, target_size: int, unit:
         return _met(seconds < limit, f"{seconds:.1f} s ≥ {limit:g} s")
     if seconds >= limit:
         return f"missed already at {size:,} of {target_size:,} {unit}"
-    return f"not judged: ran {size:,} of {target_size:,} {unit} (--quick)"
+    return f"not judged: ran {size:,} of {target_size:,} {unit}"
 
 
 def gateway(figures: dict) -> list[Row]:

@@ -12,7 +12,6 @@ concurrency. Prints medians over the rounds; asserts nothing.
 import argparse
 import os
 import statistics
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -21,34 +20,24 @@ import httpx
 
 from bench import summary as figures
 from bench.gateway import wrk
-from cli.embedded import free_port
-from cli.launcher import Platform, components
+from bench.launch import started_platform
+from cli.launcher import Platform
 from gateway.config import GatewaySettings
 from gateway.tokens import mint_development_token
 from shared.auth import CALLER_HEADER, Caller, CallerKind, StaffRole, sign_caller
 
 TARGETS = ("direct", "gateway")
-# Rate limiting stays on (every request takes a token) but never binds during the run.
-UNBINDING_RATE_LIMIT = "1000000"
 
 
 def main() -> None:
     arguments = _arguments()
     wrk.require_wrk()
-    with tempfile.TemporaryDirectory(prefix="cem-bench-") as folder:
-        platform = Platform(
-            Path(folder),
-            ports={component.name: free_port() for component in components()},
-            environment=_environment(),
-            echo=False,
-            durable=False,
-        )
-        with platform:
-            reads = _prepare_reads(platform)
-            _print_header(arguments)
-            for connections in arguments.concurrency:
-                results = _measure(platform, reads, connections, arguments)
-                _print_results(connections, results)
+    with started_platform() as platform:
+        reads = _prepare_reads(platform)
+        _print_header(arguments)
+        for connections in arguments.concurrency:
+            results = _measure(platform, reads, connections, arguments)
+            _print_results(connections, results)
     figures.write(arguments.json)
 
 
@@ -59,16 +48,6 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 32])
     figures.add_option(parser)
     return parser.parse_args()
-
-
-def _environment() -> dict[str, str]:
-    return {
-        "CEM_ENVIRONMENT": "local",
-        "CEM_DATABASE_PREFIX": f"cembench_{uuid.uuid4().hex[:8]}",
-        "CEM_LOG_LEVEL": "WARNING",
-        "CEM_RATE_LIMIT_PER_SECOND": UNBINDING_RATE_LIMIT,
-        "CEM_RATE_LIMIT_BURST": UNBINDING_RATE_LIMIT,
-    }
 
 
 def _prepare_reads(platform: Platform) -> dict[str, tuple[str, dict[str, str]]]:

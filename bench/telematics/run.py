@@ -20,19 +20,16 @@ Prints its figures; asserts nothing.
 import argparse
 import asyncio
 import os
-import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import aiohttp
 import asyncpg
 
 from bench import summary
+from bench.launch import started_platform
 from bench.telematics import fleet
-from cli.embedded import free_port
-from cli.launcher import Platform, components
+from cli.launcher import Platform
 from gateway.config import GatewaySettings
 from gateway.tokens import mint_development_token
 from services.telematics.catalogue import ROW_COLUMNS
@@ -40,21 +37,12 @@ from services.telematics.codec import KnownVehicle, decode_batch, time_window, t
 from shared.auth import CallerKind, StaffRole
 
 BATCH = 1_000
-UNBINDING_RATE_LIMIT = "1000000"
 
 
 def main() -> None:
     arguments = _arguments()
-    with tempfile.TemporaryDirectory(prefix="cem-bench-") as folder:
-        platform = Platform(
-            Path(folder),
-            ports={component.name: free_port() for component in components()},
-            environment=_environment(),
-            echo=False,
-            durable=False,
-        )
-        with platform:
-            asyncio.run(_bench(platform, arguments))
+    with started_platform() as platform:
+        asyncio.run(_bench(platform, arguments))
     summary.write(arguments.json)
 
 
@@ -66,16 +54,6 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--vehicles", type=int, default=100_000, help="fleet for the analysis")
     summary.add_option(parser)
     return parser.parse_args()
-
-
-def _environment() -> dict[str, str]:
-    return {
-        "CEM_ENVIRONMENT": "local",
-        "CEM_DATABASE_PREFIX": f"cembench_{uuid.uuid4().hex[:8]}",
-        "CEM_LOG_LEVEL": "WARNING",
-        "CEM_RATE_LIMIT_PER_SECOND": UNBINDING_RATE_LIMIT,
-        "CEM_RATE_LIMIT_BURST": UNBINDING_RATE_LIMIT,
-    }
 
 
 def _token(kind: CallerKind, *roles: StaffRole) -> str:
