@@ -7,6 +7,8 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -78,7 +80,30 @@ async def _on_http_error(request: Request, error: StarletteHTTPException) -> JSO
     return problem_response(error.status_code, code, detail, headers=error.headers)
 
 
+async def _on_pool_timeout(request: Request, error: PoolTimeout) -> JSONResponse:
+    return _database_unavailable("All database connections are busy; retry shortly")
+
+
+async def _on_database_error(request: Request, error: DBAPIError) -> JSONResponse:
+    """A lost connection is the database's outage, not the caller's fault: 503, retryable.
+    Any other database error is a bug and stays a 500."""
+    if not error.connection_invalidated and not isinstance(error.orig, OSError):
+        raise error
+    return _database_unavailable("The database is unavailable; retry shortly")
+
+
+def _database_unavailable(detail: str) -> JSONResponse:
+    return problem_response(
+        503, "database_unavailable", detail, headers={"Retry-After": DATABASE_RETRY_AFTER}
+    )
+
+
+DATABASE_RETRY_AFTER = "1"
+
+
 def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(PoolTimeout, _on_pool_timeout)
+    app.add_exception_handler(DBAPIError, _on_database_error)
     app.add_exception_handler(CEMError, _on_cem_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
