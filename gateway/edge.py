@@ -133,10 +133,15 @@ class GatewayEdge:
             await send_problem(send, 413, "payload_too_large", self._too_large(), request_id)
             return 413
         _refuse_nul_in_target(scope)
-        forwarded = [(b"x-request-id", request_id.encode())]
+        client_address = (scope.get("client") or ("unknown",))[0]
+        # The caller's own address, never one it claims: services fingerprint networks by it.
+        forwarded = [
+            (b"x-request-id", request_id.encode()),
+            (b"x-forwarded-for", client_address.encode()),
+        ]
         if scope["path"].startswith(self.public_prefixes):
             # No caller to charge: an anonymous link is limited per client address instead.
-            limited_as = "ip:" + (scope.get("client") or ("unknown",))[0]
+            limited_as = "ip:" + client_address
         else:
             authenticated = await self._authenticate(headers)
             forwarded.append((CALLER_HEADER_BYTES, authenticated.internal_token.encode()))

@@ -20,6 +20,14 @@ async def test_client_supplied_internal_headers_never_reach_a_service(gateway):
     assert forwarded_caller(response)["kind"] == "owner"
 
 
+async def test_the_client_address_is_forwarded_and_never_a_claimed_one(gateway):
+    response = await gateway.http.get(
+        "/v1/echo/x", headers={**OWNER, "x-forwarded-for": "10.9.9.9"}
+    )
+    forwarded_for = response.json()["headers"]["x-forwarded-for"]
+    assert forwarded_for == "127.0.0.1" and "10.9.9.9" not in forwarded_for
+
+
 async def test_every_response_carries_a_request_id(gateway):
     kept = await gateway.http.get("/v1/echo/x", headers={**OWNER, "x-request-id": "req-12345678"})
     assert kept.headers["x-request-id"] == "req-12345678"
