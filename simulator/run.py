@@ -12,7 +12,7 @@ from rich.table import Table
 from gateway.config import GatewaySettings
 from simulator.context import Run, Tally
 from simulator.gateway import Credentials, Gateway
-from simulator.stages import dms, setup, signals, voice
+from simulator.stages import dms, journeys, setup, signals, voice
 from simulator.world import build_world
 
 
@@ -75,6 +75,7 @@ async def _stages(run: Run, options: Options) -> None:
     stages = [
         setup.dealers,
         setup.surveys,  # before the import, so that deliveries and visits invite
+        journeys.install,
         dms.import_fleet,
         dms.learn_owner_ids,
         dms.consents,
@@ -84,6 +85,7 @@ async def _stages(run: Run, options: Options) -> None:
         partial(signals.send_signals, lanes=options.lanes) if options.telemetry else None,
         voice.survey_answers,
         signals.quality_analysis if options.telemetry else None,
+        journeys.release_ota,
     ]
     if not options.telemetry:
         run.skip("Vehicle signals and the quality analysis", "left out (--no-telemetry)")

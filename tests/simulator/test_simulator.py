@@ -15,6 +15,7 @@ from simulator.context import Run
 from simulator.gateway import Credentials, Gateway
 from simulator.run import Options, progress_bar, simulate
 from simulator.stages import voice
+from simulator.stages.journeys import SCENARIO_JOURNEYS
 from simulator.world import World, build_world
 from tests.e2e.conftest import ADMIN
 
@@ -139,6 +140,8 @@ async def test_the_fleet_loads_through_the_gateway(runs, world):
     assert {email for email, _, _ in seen["owners"]} == {o.email for o in world.owners}
     assert {vin for vin, _ in seen["telematics"]} == {v.vin for v in world.vehicles}
     assert len(seen["leads"]) == len(world.leads)
+    assert first.counts["journeys"]["activated"] == len(SCENARIO_JOURNEYS)
+    assert "entered" in first.counts["OTA release"]
 
 
 async def test_a_second_run_changes_nothing(runs):
@@ -153,6 +156,8 @@ async def test_a_second_run_changes_nothing(runs):
     assert second.counts["signals"]["accepted"] == 0
     assert second.counts["interaction events"]["accepted"] == 0
     assert second.counts["survey invitations"]["answered"] == 0
+    assert second.counts["journeys"] == {"unchanged": len(SCENARIO_JOURNEYS)}
+    assert second.counts["OTA release"] == {"unchanged": 1}
 
 
 async def test_orders_at_their_statuses_and_vehicles_with_their_batches(runs, world):
