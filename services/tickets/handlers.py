@@ -16,6 +16,7 @@ from shared.contracts.profile import (
     VehicleOwnershipChanged,
     VehicleRegistered,
 )
+from shared.contracts.telematics import DtcCleared, DtcRaised
 from shared.messaging.consumer import Subscription
 from shared.messaging.envelope import Envelope
 
@@ -60,6 +61,8 @@ def subscriptions(settings: TicketsSettings, clock: Clock) -> list[Subscription]
             VehicleOwnershipChanged,
             projection(projections.vehicle_ownership_changed),
         ),
+        Subscription("dtc_raised", DtcRaised, projection(projections.dtc_raised)),
+        Subscription("dtc_cleared", DtcCleared, projection(projections.dtc_cleared)),
         Subscription(
             "service_visit_completed",
             ServiceVisitCompleted,

@@ -261,3 +261,16 @@ class KnownVehicle(TicketsModel, table=True):
     model: str = Field(max_length=100)
     owner_id: uuid.UUID | None = Field(default=None, index=True)
     servicing_dealer_id: uuid.UUID | None = None
+
+
+class KnownFault(TicketsModel, table=True):
+    """A vehicle's active fault codes (telematics' DTC events): a service booking carries them
+    so the dealer can prepare parts."""
+
+    __tablename__ = "known_faults"
+
+    vehicle_id: uuid.UUID = Field(primary_key=True)
+    code: str = Field(primary_key=True, max_length=16)
+    component: str | None = Field(default=None, max_length=100)
+    mileage_km: float | None = None
+    raised_at: datetime = _timestamp(nullable=False)

@@ -168,7 +168,7 @@ async def last_seq(app) -> int:
 async def publisher(infrastructure, tickets_app) -> AsyncIterator:
     """Publishes other services' events to real NATS, as their outbox relays would."""
     client = await connect(infrastructure.nats_url, name="tickets-test-publisher")
-    for service in ("profile", "feedback", "journeys"):
+    for service in ("profile", "feedback", "journeys", "telematics"):
         await ensure_stream(client, service)
 
     async def publish(event: Event, *, envelope: Envelope | None = None, msg_id=None) -> Envelope:

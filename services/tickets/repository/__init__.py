@@ -12,6 +12,7 @@ from sqlmodel import SQLModel
 from services.tickets.models import (
     DealerSettings,
     KnownDealer,
+    KnownFault,
     KnownOwner,
     KnownVehicle,
     Queue,
@@ -214,6 +215,15 @@ class TicketsRepository(ReportQueries, PrivacyQueries):
 
     async def known_vehicle(self, vehicle_id: uuid.UUID | None) -> KnownVehicle | None:
         return await self.session.get(KnownVehicle, vehicle_id) if vehicle_id else None
+
+    async def active_faults(self, vehicle_id: uuid.UUID) -> Sequence[KnownFault]:
+        return (
+            await self.session.scalars(
+                select(KnownFault)
+                .where(KnownFault.vehicle_id == vehicle_id)
+                .order_by(KnownFault.raised_at.desc())
+            )
+        ).all()
 
     async def known_dealer(self, dealer_id: uuid.UUID | None) -> KnownDealer | None:
         return await self.session.get(KnownDealer, dealer_id) if dealer_id else None

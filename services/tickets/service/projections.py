@@ -10,7 +10,7 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.tickets.models import KnownDealer, KnownOwner, KnownVehicle
+from services.tickets.models import KnownDealer, KnownFault, KnownOwner, KnownVehicle
 from services.tickets.repository import TicketsRepository
 from shared.contracts.profile import (
     DealerRegistered,
@@ -19,6 +19,7 @@ from shared.contracts.profile import (
     VehicleOwnershipChanged,
     VehicleRegistered,
 )
+from shared.contracts.telematics import DtcCleared, DtcRaised
 
 
 async def dealer_registered(session: AsyncSession, event: DealerRegistered) -> None:
@@ -101,3 +102,22 @@ async def vehicle_ownership_changed(session: AsyncSession, event: VehicleOwnersh
     if event.servicing_dealer_id:
         values["servicing_dealer_id"] = event.servicing_dealer_id
     await TicketsRepository(session).upsert(KnownVehicle, values, insert_only={"model"})
+
+
+async def dtc_raised(session: AsyncSession, event: DtcRaised) -> None:
+    await TicketsRepository(session).upsert(
+        KnownFault,
+        {
+            "vehicle_id": event.vehicle_id,
+            "code": event.code,
+            "component": event.component,
+            "mileage_km": event.mileage_km,
+            "raised_at": event.raised_at,
+        },
+    )
+
+
+async def dtc_cleared(session: AsyncSession, event: DtcCleared) -> None:
+    fault = await session.get(KnownFault, (event.vehicle_id, event.code))
+    if fault is not None and fault.raised_at <= event.cleared_at:  # not a later raise
+        await TicketsRepository(session).delete(fault)
