@@ -36,10 +36,14 @@ def _met(holds: bool, why_not: str = "") -> str:
 
 def _time_limit(seconds: float, limit: float, size: int, target_size: int, unit: str) -> str:
     if size >= target_size:
-        return _met(seconds < limit, f"{seconds:.1f} s ≥ {limit:g} s")
+        return _met(seconds < limit, f"{_duration(seconds)} ≥ {_duration(limit)}")
     if seconds >= limit:
         return f"missed already at {size:,} of {target_size:,} {unit}"
     return f"not judged: ran {size:,} of {target_size:,} {unit}"
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds * 1e3:.1f} ms" if seconds < 1 else f"{seconds:.1f} s"
 
 
 def gateway(figures: dict) -> list[Row]:
