@@ -115,6 +115,13 @@ class OwnerTicketRead(Read):
     reopen_until: datetime | None
 
 
+class FaultRead(BaseModel):
+    code: str
+    component: str | None
+    mileage_km: float | None
+    raised_at: datetime
+
+
 class TicketRead(OwnerTicketRead):
     priority: Priority
     channel: Channel
@@ -127,6 +134,8 @@ class TicketRead(OwnerTicketRead):
     source_type: str | None
     source_id: str | None
     source_context: dict
+    # An open service booking shows its vehicle's active fault codes, so parts can be ready.
+    vehicle_faults: list[FaultRead] = []
     related_ticket_id: uuid.UUID | None
     watchers: list[str]
     sla: list[SlaClockRead]

@@ -1,5 +1,5 @@
-"""A service booking carries the vehicle's active fault codes (from telematics' events), so the
-dealer can prepare parts; a cleared code is no longer attached."""
+"""An open service booking shows its vehicle's active fault codes (from telematics' events), so
+the dealer can prepare parts; a cleared code no longer shows."""
 
 import uuid
 from datetime import UTC, datetime
@@ -43,7 +43,7 @@ async def test_a_booking_carries_the_active_fault_codes_and_not_cleared_ones(
     await eventually(lambda: handled(tickets_app, "dtc_raised", *events[1:]))
 
     first = await booking(client_as, owner, dealer, vehicle_id)
-    faults = {f["code"]: f for f in first["source_context"]["fault_codes"]}
+    faults = {f["code"]: f for f in first["vehicle_faults"]}
     assert set(faults) == {"P0480", "B1234"}
     assert faults["P0480"]["component"] == "cooling_fan_controller"
     assert faults["P0480"]["mileage_km"] == 20512.0
@@ -52,9 +52,11 @@ async def test_a_booking_carries_the_active_fault_codes_and_not_cleared_ones(
                                          cleared_at=at.replace(hour=9)))  # fmt: skip
     await eventually(lambda: handled(tickets_app, "dtc_cleared", cleared))
     second = await booking(client_as, owner, dealer, vehicle_id)
-    assert [f["code"] for f in second["source_context"]["fault_codes"]] == ["P0480"]
+    assert [f["code"] for f in second["vehicle_faults"]] == ["P0480"]
+    refreshed = await client_as(dealer).get(f"/tickets/{first['id']}")
+    assert [f["code"] for f in refreshed.json()["vehicle_faults"]] == ["P0480"]
 
 
 async def test_other_kinds_of_case_carry_no_fault_codes(tickets_app, agent):
     case = await agent.open(kind="complaint", subject="Noisy fan")
-    assert case["source_context"] == {}
+    assert case["vehicle_faults"] == []

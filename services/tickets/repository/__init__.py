@@ -216,11 +216,11 @@ class TicketsRepository(ReportQueries, PrivacyQueries):
     async def known_vehicle(self, vehicle_id: uuid.UUID | None) -> KnownVehicle | None:
         return await self.session.get(KnownVehicle, vehicle_id) if vehicle_id else None
 
-    async def active_faults(self, vehicle_id: uuid.UUID) -> Sequence[KnownFault]:
+    async def active_faults(self, vehicle_ids: Iterable[uuid.UUID]) -> Sequence[KnownFault]:
         return (
             await self.session.scalars(
                 select(KnownFault)
-                .where(KnownFault.vehicle_id == vehicle_id)
+                .where(KnownFault.vehicle_id.in_(list(vehicle_ids)))
                 .order_by(KnownFault.raised_at.desc())
             )
         ).all()

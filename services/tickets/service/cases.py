@@ -113,28 +113,6 @@ async def _draft_for(session: AsyncSession, caller: Caller, data: TicketCreate) 
     )
 
 
-async def _faults_to_prepare(repository: TicketsRepository, draft: CaseDraft) -> dict:
-    """A service booking carries the vehicle's active fault codes, so parts can be ready."""
-    if draft.kind != TicketKind.SERVICE_BOOKING or draft.vehicle_id is None:
-        return {}
-    faults = await repository.active_faults(draft.vehicle_id)
-    return (
-        {
-            "fault_codes": [
-                {
-                    "code": fault.code,
-                    "component": fault.component,
-                    "mileage_km": fault.mileage_km,
-                    "raised_at": fault.raised_at.isoformat(),
-                }
-                for fault in faults
-            ]
-        }
-        if faults
-        else {}
-    )
-
-
 async def open_case(
     session: AsyncSession, draft: CaseDraft, *, actor: Actor, now: datetime
 ) -> tuple[Ticket, bool]:
@@ -161,10 +139,9 @@ async def open_case(
     )
     dealer_id = draft.dealer_id or await _dealer_for(repository, decision, owner, servicing)
     dealer = await repository.known_dealer(dealer_id)
-    context = draft.source_context | await _faults_to_prepare(repository, draft)
     ticket = await repository.add(
         Ticket(
-            **(asdict(draft) | {"dealer_id": dealer_id, "source_context": context}),
+            **(asdict(draft) | {"dealer_id": dealer_id}),
             status=TicketStatus.NEW,
             region=dealer.region if dealer else None,
             queue=decision.queue,

@@ -1,10 +1,12 @@
 """What each caller sees of a case: owners a plain-words view, dealers and staff all of it."""
 
+import uuid
+from collections import defaultdict
 from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.tickets.domain import STATUS_LABELS, TicketStatus
+from services.tickets.domain import STATUS_LABELS, TicketKind, TicketStatus
 from services.tickets.models import Ticket, TicketEntry
 from services.tickets.repository import TicketsRepository
 from services.tickets.schemas import OwnerTicketRead, TicketRead, TimelineEntryRead
@@ -27,12 +29,35 @@ async def ticket_views(
     clocks: dict = {ticket_id: [] for ticket_id in ids}
     for row in await repository.clocks(ids):
         clocks[row.ticket_id].append(clock_view(row))
+    faults = await _faults_to_prepare(repository, tickets)
     return [
         TicketRead.model_validate(
-            {**values, "watchers": watchers[values["id"]], "sla": clocks[values["id"]]}
+            {
+                **values,
+                "watchers": watchers[values["id"]],
+                "sla": clocks[values["id"]],
+                "vehicle_faults": faults.get(values["vehicle_id"], []),
+            }
         )
         for values in labelled
     ]
+
+
+async def _faults_to_prepare(
+    repository: TicketsRepository, tickets: Sequence[Ticket]
+) -> dict[uuid.UUID, list[dict]]:
+    """Active fault codes of the vehicles booked in for service and not yet seen to."""
+    vehicles = {
+        ticket.vehicle_id
+        for ticket in tickets
+        if ticket.kind == TicketKind.SERVICE_BOOKING
+        and ticket.vehicle_id
+        and ticket.status not in (TicketStatus.RESOLVED, TicketStatus.CLOSED)
+    }
+    faults: dict[uuid.UUID, list[dict]] = defaultdict(list)
+    for fault in await repository.active_faults(vehicles) if vehicles else ():
+        faults[fault.vehicle_id].append(fault.model_dump())
+    return faults
 
 
 async def ticket_view(
