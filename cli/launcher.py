@@ -167,6 +167,12 @@ class Platform:
                 {c.name: self.url(c.name) for c in self.components if c.name != GATEWAY}
             )
             environment["CEM_GATEWAY_PORT"] = str(component.port)
+        else:
+            # Where the other services listen (profile gathers their parts of an export).
+            environment["CEM_PEER_URLS"] = json.dumps(
+                {c.name: self.url(c.name) for c in self.components
+                 if c.name not in (GATEWAY, component.name)}
+            )  # fmt: skip
         command = [
             *(sys.executable, "-m", "uvicorn", "--factory", component.app_factory),
             *("--host", "127.0.0.1", "--port", str(component.port)),
