@@ -15,3 +15,7 @@ class VehicleNotFound(NotFound):
 
 class AlertNotFound(NotFound):
     code = "quality_alert_not_found"
+
+
+class OwnerDataNotFound(NotFound):
+    code = "owner_data_not_found"

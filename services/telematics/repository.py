@@ -413,3 +413,18 @@ class TelematicsRepository:
             changed += 1
         await self.session.flush()
         return changed
+
+    async def owned(self, model: type[M], owner_id: uuid.UUID, *, order_by: Any) -> Sequence[M]:
+        """Every row of `model` that is the owner's (their vehicles, trips, charging)."""
+        return (
+            await self.session.scalars(
+                select(model).where(model.owner_id == owner_id).order_by(order_by)
+            )
+        ).all()
+
+    async def faults_of_vehicles(self, vehicle_ids: list[uuid.UUID]) -> Sequence[Fault]:
+        return (
+            await self.session.scalars(
+                select(Fault).where(Fault.vehicle_id.in_(vehicle_ids)).order_by(Fault.raised_at)
+            )
+        ).all()

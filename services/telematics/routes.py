@@ -11,6 +11,7 @@ from services.telematics.schemas import (
     ChargingSessionPage,
     FaultPage,
     IngestionRead,
+    OwnerExport,
     QualityAlertPage,
     QualityAlertRead,
     QualityAnalysisRead,
@@ -20,7 +21,7 @@ from services.telematics.schemas import (
     VehiclePage,
     VehicleStateRead,
 )
-from services.telematics.service import configuration, ingestion, quality, views
+from services.telematics.service import configuration, ingestion, privacy, quality, views
 from shared.dependencies import CurrentCaller, Paging, Session
 
 router = APIRouter()
@@ -191,3 +192,9 @@ async def get_quality_alert(alert_id: uuid.UUID, session: Session, caller: Curre
     """The alert's evidence (bands, counts, exposure, hazards, ratio and bounds) and the
     campaign's target vehicles, most urgent first."""
     return await views.quality_alert(session, caller, alert_id)
+
+
+@router.get("/privacy/owners/{owner_id}/export", response_model=OwnerExport)
+async def export_owner(owner_id: uuid.UUID, session: Session, caller: CurrentCaller):
+    """Everything telematics holds that is the owner's: for the owner themselves, or CX staff."""
+    return await privacy.export_owner(session, caller=caller, owner_id=owner_id)

@@ -141,3 +141,19 @@ FaultPage = Page[FaultRead]
 QualityAlertPage = Page[QualityAlertSummary]
 AnalysisSettingsBody = AnalysisSettings
 QualitySettingsBody = QualitySettings
+
+
+class VehicleExport(BaseModel):
+    id: uuid.UUID
+    vin: str
+    model: str
+
+
+class OwnerExport(BaseModel):
+    """An owner's copy of what telematics holds that is theirs (profile gathers it)."""
+
+    owner_id: uuid.UUID
+    vehicles: list[VehicleExport]
+    trips: list[TripRead]
+    charging_sessions: list[ChargingSessionRead]
+    faults: list[FaultRead]

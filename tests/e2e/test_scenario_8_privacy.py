@@ -5,8 +5,6 @@ exports show."""
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from tests.e2e.conftest import ADMIN
 from tests.e2e.support import (
     COMMUNITY_CONNECTOR,
@@ -23,8 +21,7 @@ from tests.e2e.support import (
 )
 
 PEERS = {"feedback", "tickets", "telematics", "journeys"}
-# Telematics has no privacy export yet (see the xfail test below).
-EXPORTING = PEERS - {"telematics"}
+EXPORTING = PEERS
 NAME = "Chen Jing"
 
 
@@ -110,12 +107,6 @@ async def test_consents_export_and_erasure_reach_every_service(gateway):
     assert all(p.get("owner_id") != owner.id for p in posts["items"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="telematics has no GET /v1/telematics/privacy/owners/{owner_id}/export, so the "
-    "owner's export lists telematics as missing ('answered 404'): the car's drives, charging "
-    "and faults are not in the owner's copy of their data",
-)
 async def test_the_export_holds_the_cars_telematics(gateway):
     dealer = await dealer_in(gateway, unique("City"))
     owner = await owner_with_car(gateway, dealer)

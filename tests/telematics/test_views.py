@@ -154,3 +154,15 @@ async def test_erasure_removes_locations_and_links_and_is_confirmed(
     assert confirmation.data["service"] == "telematics"
     assert confirmation.data["records_erased"] > 0
     assert (await client_as(owner).get("/vehicles")).json()["total"] == 0
+
+
+async def test_the_owners_export_holds_their_vehicles_drives_charging_and_faults(driven, client_as):
+    vehicle, owner, dealer = driven
+    path = f"/privacy/owners/{owner.owner_id}/export"
+    export = (await client_as(owner).get(path)).json()
+    assert [v["vin"] for v in export["vehicles"]] == [vehicle.vin]
+    assert len(export["trips"]) == 1 and len(export["charging_sessions"]) == 1
+    assert [(f["vin"], f["code"]) for f in export["faults"]] == [(vehicle.vin, "C0035")]
+    assert (await client_as(AGENT).get(path)).json() == export
+    assert (await client_as(new_owner()).get(path)).status_code == 404
+    assert (await client_as(dealer).get(path)).status_code == 403

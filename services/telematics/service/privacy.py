@@ -1,14 +1,25 @@
 """Personal data in telematics: location kept only with consent and only for the retention,
 and an owner's erasure (locations, destinations, apps and the link to them) on request."""
 
+import uuid
 from datetime import UTC, datetime, time
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.telematics.config import SERVICE
+from services.telematics.errors import OwnerDataNotFound
+from services.telematics.models import ChargingSession, Trip, Vehicle
 from services.telematics.repository import TelematicsRepository
+from services.telematics.schemas import (
+    ChargingSessionRead,
+    OwnerExport,
+    TripRead,
+    VehicleExport,
+)
+from services.telematics.service.views import fault_of
 from services.telematics.signal_store import erase_locations
 from services.telematics.signal_store import expire_locations as expire_signal_locations
+from shared.auth import Caller, CallerKind, StaffRole
 from shared.contracts.profile import OwnerErasureRequested
 from shared.contracts.telematics import TelematicsErasureCompleted
 from shared.messaging.outbox import record_event
@@ -46,3 +57,27 @@ async def erase_owner(session: AsyncSession, event: OwnerErasureRequested, *, no
         subject=event.request_id,
         owner_id=event.owner_id,
     )
+
+
+async def export_owner(
+    session: AsyncSession, *, caller: Caller, owner_id: uuid.UUID
+) -> OwnerExport:
+    """Everything telematics holds that is the owner's: their vehicles, drives, charging and
+    faults. For the owner themselves or CX staff; another owner gets a 404."""
+    if caller.kind is CallerKind.OWNER and caller.owner_id != owner_id:
+        raise OwnerDataNotFound(f"No telematics data for owner {owner_id}")
+    if caller.kind is not CallerKind.OWNER:
+        caller.require_staff(StaffRole.CX_AGENT)
+    repository = TelematicsRepository(session)
+    vehicles = await repository.owned(Vehicle, owner_id, order_by=Vehicle.vin)
+    vins = {vehicle.id: vehicle.vin for vehicle in vehicles}
+    faults = await repository.faults_of_vehicles(list(vins)) if vins else []
+    return OwnerExport(
+        owner_id=owner_id,
+        vehicles=[VehicleExport(id=v.id, vin=v.vin, model=v.model) for v in vehicles],
+        trips=[TripRead.model_validate(t) for t in await repository.owned(
+            Trip, owner_id, order_by=Trip.started_at)],
+        charging_sessions=[ChargingSessionRead.model_validate(c) for c in await repository.owned(
+            ChargingSession, owner_id, order_by=ChargingSession.started_at)],
+        faults=[fault_of(fault, vins[fault.vehicle_id]) for fault in faults],
+    )  # fmt: skip
