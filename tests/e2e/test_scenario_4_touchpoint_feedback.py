@@ -13,6 +13,7 @@ from tests.e2e.support import (
     owner_with_car,
     survey_with_trigger,
     unique,
+    wait_for,
 )
 
 UNHAPPY = "The workshop kept my car two extra days and nobody called me back."
@@ -31,8 +32,13 @@ async def report(gateway, headers, **params) -> dict:
     return ok(await gateway.get("/v1/feedback/analytics/scores", params=params, headers=headers))
 
 
-def group(report: dict, key: str) -> dict:
-    return next(g["total"] for g in report["groups"] if g["key"] == key)
+async def figure(gateway, headers, key: str, **params) -> dict:
+    """The figure of one group once the answers are counted in it."""
+    found = await wait_for(
+        lambda: report(gateway, headers, **params),
+        lambda body: any(g["key"] == key and g["total"]["responses"] for g in body["groups"]),
+    )
+    return next(g["total"] for g in found["groups"] if g["key"] == key)
 
 
 async def test_touchpoint_surveys_a_detractor_case_and_the_scores(gateway):
@@ -71,12 +77,12 @@ async def test_touchpoint_surveys_a_detractor_case_and_the_scores(gateway):
     mine = ok(await gateway.get(f"/v1/tickets/tickets/{case['id']}", headers=visitor.headers))
     assert mine["status_label"]["en"] == "Submitted"
 
-    nps = await report(gateway, dealer.headers, kind="nps", by="touchpoint")
-    assert group(nps, "order_delivered")["promoters"] == 1
-    csat = await report(gateway, dealer.headers, kind="csat", by="model")
-    assert group(csat, model)["responses"] == 1 and group(csat, model)["score"] == 0
-    by_dealer = await report(gateway, ADMIN, kind="nps", by="dealer_id", model=model)
-    assert group(by_dealer, dealer.id)["score"] == 100
+    nps = await figure(gateway, dealer.headers, "order_delivered", kind="nps", by="touchpoint")
+    assert nps["promoters"] == 1
+    csat = await figure(gateway, dealer.headers, model, kind="csat", by="model")
+    assert (csat["responses"], csat["score"]) == (1, 0)
+    by_dealer = await figure(gateway, ADMIN, dealer.id, kind="nps", by="dealer_id", model=model)
+    assert by_dealer["score"] == 100
     other = await dealer_in(gateway, unique("City"))
     theirs = await report(gateway, other.headers, kind="nps", by="dealer_id")
     assert dealer.id not in [g["key"] for g in theirs["groups"]]
