@@ -76,6 +76,9 @@ ALLOWED: dict[str, frozenset[str]] = {
     "GET /v1/telematics/faults": frozenset(
         {"admin", "cx_agent", "dealer", "owner", "quality_engineer"}
     ),
+    "GET /v1/telematics/privacy/owners/{owner_id}/export": frozenset(
+        {"admin", "cx_agent", "owner"}
+    ),
     "GET /v1/telematics/quality/alerts": frozenset({"admin", "quality_engineer"}),
     "GET /v1/telematics/quality/alerts/{alert_id}": frozenset({"admin", "quality_engineer"}),
     "GET /v1/telematics/quality/settings": frozenset({"admin", "quality_engineer"}),
