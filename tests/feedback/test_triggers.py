@@ -12,7 +12,15 @@ from shared.contracts.profile import (
     VehicleRegistered,
 )
 from shared.contracts.tickets import TicketResolved
-from tests.feedback.conftest import events, handled, new_dealer, new_owner, scalar
+from tests.feedback.conftest import (
+    FeedbackClient,
+    events,
+    handled,
+    new_dealer,
+    new_owner,
+    scalar,
+    token_of,
+)
 from tests.helpers import eventually
 
 INVITED = "cem.feedback.invitation.created.v1"
@@ -195,3 +203,32 @@ async def test_answers_are_reported_under_the_owners_stage_from_profile(
     await eventually(lambda: handled(feedback_app, "order_delivered", envelope))
     (invitation,) = await owner_invitations(client_as, owner, admin)
     assert invitation["lifecycle_stage"] == "loyalty"
+
+
+async def test_an_answer_learns_the_model_a_visit_arrived_before(
+    feedback_app, publisher, admin, client_as, clock, worker
+):
+    """The visit's event may come before the vehicle's: the answer still counts by model."""
+    owner, dealer = new_owner(), new_dealer()
+    vehicle = VehicleRegistered(vehicle_id=uuid.uuid4(), vin="LRW3E7EK0NC100077", model="ET9",
+                                owner_id=owner.owner_id)  # fmt: skip
+    visit = ServiceVisitCompleted(
+        visit_id=uuid.uuid4(), dealer_id=dealer.dealer_id, owner_id=owner.owner_id,
+        vehicle_id=vehicle.vehicle_id, vin=vehicle.vin, visit_type="repair",
+        visit_date=date(2026, 3, 1), mileage_km=9000,
+    )  # fmt: skip
+    envelope = await publisher(visit)
+    await eventually(lambda: handled(feedback_app, "service_visit_completed", envelope))
+    (invitation,) = await owner_invitations(client_as, owner, admin)
+    assert not invitation["model"]
+    registered = await publisher(vehicle)
+    await eventually(lambda: handled(feedback_app, "vehicle_registered", registered))
+
+    clock.advance(minutes=121)
+    await worker.run_once()
+    token = await token_of(feedback_app, invitation["id"])
+    answered = await FeedbackClient(feedback_app, None).post(
+        f"/public/invitations/{token}/response", json={"answers": {"satisfaction": 2}}
+    )
+    assert answered.status_code == 201, answered.text
+    assert answered.json()["model"] == "ET9"

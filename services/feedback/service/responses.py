@@ -61,6 +61,17 @@ async def answer_in_app(
     return await _answer(session, invitation, data, AnswerChannel.APP, fingerprint, now)
 
 
+async def _learn_the_vehicle(repository: FeedbackRepository, invitation: Invitation) -> None:
+    """A touchpoint's event can arrive before the vehicle's: what the invitation could not
+    know then (the model that analytics counts by) is filled in when the answer comes."""
+    if invitation.model:
+        return
+    vehicle = await repository.known_vehicle(invitation.vehicle_id, vin=invitation.vin)
+    if vehicle is not None:
+        invitation.vehicle_id, invitation.vin = vehicle.id, vehicle.vin
+        invitation.model = vehicle.model
+
+
 async def _answer(
     session: AsyncSession,
     invitation: Invitation,
@@ -71,6 +82,7 @@ async def _answer(
 ) -> Response:
     invitations.require_answerable(invitation, now)
     repository = FeedbackRepository(session)
+    await _learn_the_vehicle(repository, invitation)
     template = await repository.get(SurveyTemplate, invitation.template_id)
     questions = [Question.model_validate(question) for question in template.questions]
     answers = validate_answers(questions, data.answers)
