@@ -10,7 +10,7 @@ of its own, so per-owner throttling never crosses tests.
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -24,6 +24,7 @@ from shared.config import DEV_INTERNAL_SECRET
 from shared.messaging.broker import connect, ensure_stream
 from shared.messaging.envelope import Envelope, Event
 from shared.migrations import upgrade
+from tests.helpers import FakeClock
 
 ADMIN = Caller(kind=CallerKind.STAFF, subject="admin@test", roles=frozenset({StaffRole.ADMIN}))
 MARKETING = Caller(
@@ -81,18 +82,6 @@ STANDARD_TRIGGERS = [
     {"touchpoint": "ticket_resolved", "survey_key": "resolution_nps", "throttle_days": 0},
     {"touchpoint": "call_centre_contact", "survey_key": "delivery_nps", "throttle_days": 0},
 ]  # fmt: skip
-
-
-class FakeClock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ records show what would have been sent. Tests run the workers themselves (`steps
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 import httpx
 import pytest
@@ -31,7 +31,7 @@ from shared.contracts.profile import (
 from shared.messaging.broker import connect, ensure_stream
 from shared.messaging.envelope import Envelope, Event
 from shared.migrations import upgrade
-from tests.helpers import eventually
+from tests.helpers import FakeClock, eventually
 
 MARKETER = Caller(
     kind=CallerKind.STAFF, subject="marketer@test", roles=frozenset({StaffRole.MARKETING})
@@ -43,22 +43,6 @@ QUALITY = Caller(
 ADMIN = Caller(kind=CallerKind.STAFF, subject="admin@test", roles=frozenset({StaffRole.ADMIN}))
 # Tuesday 3 March 2026, 10:00 in Shanghai: outside the default quiet hours (21:00-08:00).
 MORNING = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)
-
-
-class FakeClock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
-
-    def set(self, moment: datetime) -> datetime:
-        self.now = moment
-        return moment
 
 
 class FakeReceiver:

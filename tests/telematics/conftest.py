@@ -22,7 +22,7 @@ from shared.contracts.profile import ComponentBatch, ConsentChanged, VehicleRegi
 from shared.messaging.broker import connect, ensure_stream
 from shared.messaging.envelope import Envelope, Event
 from shared.migrations import upgrade
-from tests.helpers import eventually
+from tests.helpers import FakeClock, eventually
 
 GATEWAY = Caller(kind=CallerKind.SERVICE, subject="vehicle-gateway")
 ADMIN = Caller(kind=CallerKind.STAFF, subject="admin@test", roles=frozenset({StaffRole.ADMIN}))
@@ -32,18 +32,6 @@ QUALITY = Caller(
 AGENT = Caller(kind=CallerKind.STAFF, subject="agent@test", roles=frozenset({StaffRole.CX_AGENT}))
 # Monday 2 March 2026, 09:00 in Shanghai.
 START = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
-
-
-class FakeClock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
 
 
 @pytest.fixture(scope="session")

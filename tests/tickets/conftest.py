@@ -8,7 +8,7 @@ created once here, and tests that add routing rules match them on a category of 
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -22,6 +22,7 @@ from shared.config import DEV_INTERNAL_SECRET
 from shared.messaging.broker import connect, ensure_stream
 from shared.messaging.envelope import Envelope, Event
 from shared.migrations import upgrade
+from tests.helpers import FakeClock
 
 ADMIN = Caller(kind=CallerKind.STAFF, subject="admin@test", roles=frozenset({StaffRole.ADMIN}))
 AGENT = Caller(kind=CallerKind.STAFF, subject="agent@test", roles=frozenset({StaffRole.CX_AGENT}))
@@ -38,22 +39,6 @@ STANDARD_POLICIES = [
     {"name": "Everything else", "first_response_minutes": 4 * 60,
      "resolution_minutes": 3 * 24 * 60},
 ]  # fmt: skip
-
-
-class FakeClock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
-
-    def set(self, moment: datetime) -> datetime:
-        self.now = moment
-        return moment
 
 
 @pytest.fixture(scope="session")
