@@ -65,7 +65,7 @@ async def test_a_stalled_consumer_shows_in_the_metrics(settings, private_nats):
                 and gauge("cem_consumer_lag") == 6
             )
 
-        await eventually(stalled, within_seconds=30)
+        await eventually(stalled, within_seconds=90)
         exposed = generate_latest().decode()
         assert f'cem_consumer_ack_pending{{consumer="{pipeline.durable}"}} 4.0' in exposed
 
@@ -75,5 +75,5 @@ async def test_a_stalled_consumer_shows_in_the_metrics(settings, private_nats):
             applied = (await effect_counts(pipeline.consumer))[0]
             return applied == 10 and gauge("cem_consumer_ack_pending") == 0
 
-        await eventually(caught_up, within_seconds=30)
+        await eventually(caught_up, within_seconds=90)
         assert gauge("cem_consumer_lag") == 0
