@@ -156,3 +156,31 @@ SURVEY_REASONS = {
     "passive": ("总体还可以，等待时间有点长。", "Fine overall, the wait was a bit long."),
     "detractor": ("智能钥匙问题一直没解决，很失望。", "The smart key problem is still not fixed."),
 }
+# What stranded owners tell the roadside-assistance line from the app, by reason.
+ROADSIDE_CALLS = {
+    "flat_tyre": (
+        Text("zh", "高速上爆胎", "左后轮爆胎，车停在应急车道，需要救援。"),
+        Text("en", "Flat tyre on the motorway", "Rear left tyre is flat, the car is parked on "
+             "the hard shoulder. Please send help."),
+    ),
+    "battery_12v": (
+        Text("zh", "车辆无法上电", "小电瓶没电了，车辆无法上电，停在小区车库。"),
+        Text("en", "Car will not power on", "The 12 V battery seems flat: the car will not "
+             "power on in my building's car park."),
+    ),
+    "out_of_charge": (
+        Text("zh", "电量耗尽", "电量耗尽，车停在路边，附近没有充电桩，需要拖车。"),
+        Text("en", "Ran out of charge", "The battery ran out on the road and there is no "
+             "charger nearby. I need a tow or a mobile charger."),
+    ),
+    "key_not_recognised": (
+        Text("zh", "钥匙无法识别", "车辆识别不到钥匙，无法启动，人在外地。"),
+        Text("en", "Key not recognised", "The car does not recognise the key and will not "
+             "start. I am away from home."),
+    ),
+    "overheating": (
+        Text("zh", "散热风扇故障报警", "仪表提示散热风扇故障，车辆限功率，已靠边停车。"),
+        Text("en", "Cooling fan warning", "The dashboard shows a cooling fan fault and the car "
+             "has limited power. I pulled over."),
+    ),
+}  # fmt: skip

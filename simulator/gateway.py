@@ -55,6 +55,9 @@ class Credentials:
     def quality_engineer(self) -> dict[str, str]:
         return self._token(CallerKind.STAFF, "quality@cem.local", StaffRole.QUALITY_ENGINEER)
 
+    def cx_agent(self, name: str = "cx-agent@cem.local") -> dict[str, str]:
+        return self._token(CallerKind.STAFF, name, StaffRole.CX_AGENT)
+
     def service(self, name: str) -> dict[str, str]:
         """A machine credential: the vehicle gateway, the community connector."""
         return self._token(CallerKind.SERVICE, name)

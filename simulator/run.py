@@ -12,7 +12,7 @@ from rich.table import Table
 from gateway.config import GatewaySettings
 from simulator.context import Run, Tally
 from simulator.gateway import Credentials, Gateway
-from simulator.stages import dms, journeys, setup, signals, voice
+from simulator.stages import dms, journeys, roadside, setup, signals, voice
 from simulator.world import build_world
 
 
@@ -82,6 +82,7 @@ async def _stages(run: Run, options: Options) -> None:
         voice.posts,
         dms.record_interactions,
         voice.leads,
+        roadside.requests,
         partial(signals.send_signals, lanes=options.lanes) if options.telemetry else None,
         voice.survey_answers,
         signals.quality_analysis if options.telemetry else None,
