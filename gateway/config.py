@@ -36,7 +36,13 @@ class GatewaySettings(ServiceSettings):
     rate_limit_per_second: float = 50.0
     rate_limit_burst: int = 100
     max_body_bytes: int = 1_048_576
+    # Services whose requests may be larger: telematics takes batches of up to 10,000 samples
+    # (about 4 MiB of JSON); at 1 MiB a batch stopped at about 2,500.
+    service_max_body_bytes: dict[str, int] = {"telematics": 16 * 1_048_576}
     cors_origins: list[str] = []
     # Paths answered without a caller (a survey answered through a link's token); they are
     # rate-limited per client address.
     public_path_prefixes: list[str] = ["/v1/feedback/public/"]
+
+    def body_limit(self, service: str) -> int:
+        return self.service_max_body_bytes.get(service, self.max_body_bytes)

@@ -129,8 +129,8 @@ class GatewayEdge:
             await send_problem(send, 404, "not_found", f"No service named {service!r}", request_id)
             return 404
         content_length = _content_length(headers)
-        if content_length is not None and content_length > self.settings.max_body_bytes:
-            await send_problem(send, 413, "payload_too_large", self._too_large(), request_id)
+        if content_length is not None and content_length > self.settings.body_limit(service):
+            await send_problem(send, 413, "payload_too_large", self._too_large(service), request_id)
             return 413
         _refuse_nul_in_target(scope)
         client_address = (scope.get("client") or ("unknown",))[0]
@@ -192,11 +192,11 @@ class GatewayEdge:
                 receive=receive,
                 send=send,
                 content_length=content_length,
-                max_body_bytes=self.settings.max_body_bytes,
+                max_body_bytes=self.settings.body_limit(service),
                 request_id=request_id.encode(),
             )
         except BodyTooLarge:
-            await send_problem(send, 413, "payload_too_large", self._too_large(), request_id)
+            await send_problem(send, 413, "payload_too_large", self._too_large(service), request_id)
             return 413
         except NulInBody as error:
             raise InvalidInput.for_field("body", "must not contain NUL characters") from error
@@ -219,8 +219,9 @@ class GatewayEdge:
             )
             return 503
 
-    def _too_large(self) -> str:
-        return f"Request bodies are limited to {self.settings.max_body_bytes} bytes"
+    def _too_large(self, service: str) -> str:
+        limit = self.settings.body_limit(service)
+        return f"Request bodies to {service} are limited to {limit} bytes"
 
 
 async def send_problem(
