@@ -1,8 +1,10 @@
-"""Who is calling: dealer API keys and bearer JWTs, turned into a forwarded caller token.
+"""Who is calling: dealer and dealer-group API keys and bearer JWTs, turned into a forwarded
+caller token. A dealer group's key is resolved here to the group's dealers, once per check.
 
 Credentials are checked once and then served from memory: a validated credential maps to
 its caller and to the short-lived internal token forwarded to services. A revoked or
-rotated key leaves every replica's memory at once (PostgreSQL NOTIFY on commit).
+rotated key, or a key whose group gained or lost a dealer, leaves every replica's memory at
+once (PostgreSQL NOTIFY on commit).
 """
 
 import asyncio
@@ -15,6 +17,7 @@ import structlog
 
 from gateway import keys
 from gateway.config import GatewaySettings
+from gateway.models import ApiKey
 from gateway.repository import KEY_CHANNEL, GatewayRepository
 from gateway.tokens import TokenValidator
 from shared.auth import Caller, CallerKind, sign_caller
@@ -88,12 +91,11 @@ class Authenticator:
             raise Unauthorized("The API key is malformed or its checksum does not match")
         assert self._database is not None, "bind() the database first"
         async with self._database.transaction() as session:
-            stored = await GatewayRepository(session).active_key(parsed.key_id)
-        if stored is None or not keys.matches(parsed.secret, stored.secret_hash, self._pepper):
-            raise Unauthorized("The API key is not valid")
-        caller = Caller(
-            kind=CallerKind.DEALER, subject=str(stored.dealer_id), dealer_id=stored.dealer_id
-        )
+            repository = GatewayRepository(session)
+            stored = await repository.active_key(parsed.key_id)
+            if stored is None or not keys.matches(parsed.secret, stored.secret_hash, self._pepper):
+                raise Unauthorized("The API key is not valid")
+            caller = await _key_caller(repository, stored)
         return caller, stored.id
 
     def _remember(self, credential: str, known: Authenticated) -> None:
@@ -111,6 +113,19 @@ class Authenticator:
     def forget_all(self) -> None:
         self._credentials.clear()
         self._credential_by_key.clear()
+
+
+async def _key_caller(repository: GatewayRepository, key: ApiKey) -> Caller:
+    """A dealer's key calls as the dealer; a dealer group's, as every dealer of the group (its
+    dealers resolved here, once: services scope by the set the caller token carries)."""
+    if key.dealer_group_id is None:
+        return Caller(kind=CallerKind.DEALER, subject=str(key.dealer_id), dealer_id=key.dealer_id)
+    return Caller(
+        kind=CallerKind.DEALER,
+        subject=f"dealer_group:{key.dealer_group_id}",
+        dealer_group_id=key.dealer_group_id,
+        group_dealer_ids=await repository.group_dealers(key.dealer_group_id),
+    )
 
 
 async def listen_for_key_changes(database: Database, authenticator: Authenticator) -> None:

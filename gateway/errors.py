@@ -5,6 +5,10 @@ class DealerNotKnown(NotFound):
     code = "dealer_not_found"
 
 
+class DealerGroupNotKnown(NotFound):
+    code = "dealer_group_not_found"
+
+
 class KeyNotFound(NotFound):
     code = "api_key_not_found"
 

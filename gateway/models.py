@@ -3,7 +3,7 @@
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime
+from sqlalchemy import CheckConstraint, Column, DateTime
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -22,10 +22,8 @@ metadata = GatewayModel.metadata
 add_messaging_tables(metadata)
 
 
-class KnownDealer(GatewayModel, table=True):
-    """A projection of profile's dealers: keys can be issued only for these."""
-
-    __tablename__ = "dealers"
+class _Named(GatewayModel):
+    """What the gateway knows of a dealer or a dealer group."""
 
     id: uuid.UUID = Field(primary_key=True)
     code: str = Field(max_length=32)
@@ -33,11 +31,40 @@ class KnownDealer(GatewayModel, table=True):
     region: str = Field(max_length=100)
 
 
+class KnownDealer(_Named, table=True):
+    """A projection of profile's dealers: keys can be issued only for these."""
+
+    __tablename__ = "dealers"
+
+    # Its dealer group, whose keys see it; as of the latest change applied (events may
+    # arrive out of order).
+    group_id: uuid.UUID | None = Field(default=None, index=True)
+    group_changed_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True))
+    )
+
+
+class KnownDealerGroup(_Named, table=True):
+    """A projection of profile's dealer groups: group keys can be issued only for these."""
+
+    __tablename__ = "dealer_groups"
+
+
 class ApiKey(GatewayModel, table=True):
+    """A key of one dealer, or of one dealer group (seeing every dealer of the group)."""
+
     __tablename__ = "api_keys"
+    __table_args__ = (
+        CheckConstraint(
+            "(dealer_id IS NULL) <> (dealer_group_id IS NULL)", name="api_keys_one_holder"
+        ),
+    )
 
     id: str = Field(primary_key=True, max_length=24)
-    dealer_id: uuid.UUID = Field(foreign_key="dealers.id", index=True)
+    dealer_id: uuid.UUID | None = Field(default=None, foreign_key="dealers.id", index=True)
+    dealer_group_id: uuid.UUID | None = Field(
+        default=None, foreign_key="dealer_groups.id", index=True
+    )
     secret_hash: str = Field(max_length=64)
     created_by: str = Field(max_length=200)
     created_at: datetime = Field(

@@ -1,15 +1,23 @@
 """Every gateway query. Flushes, never commits."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import ColumnElement, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.models import ApiKey, KnownDealer
+from gateway.models import ApiKey, KnownDealer, KnownDealerGroup
+from gateway.schemas import KeyHolder
 
 KEY_CHANNEL = "cem_api_keys"
+DEALER_FACTS = ("code", "name", "region")
+
+
+def _owned_by(holder: KeyHolder) -> ColumnElement[bool]:
+    if holder.dealer_group_id:
+        return ApiKey.dealer_group_id == holder.dealer_group_id
+    return ApiKey.dealer_id == holder.dealer_id
 
 
 class GatewayRepository:
@@ -17,15 +25,39 @@ class GatewayRepository:
         self.session = session
 
     async def upsert_dealer(self, dealer: KnownDealer) -> None:
-        values = dealer.model_dump()
+        """Records a dealer's facts; its group is changed only by `move_dealer`."""
+        values = dealer.model_dump(include={"id", *DEALER_FACTS})
         await self.session.execute(
             insert(KnownDealer)
+            .values(**values)
+            .on_conflict_do_update(
+                index_elements=["id"], set_={name: values[name] for name in DEALER_FACTS}
+            )
+        )
+
+    async def dealer_for_update(self, dealer_id: uuid.UUID) -> KnownDealer | None:
+        return await self.session.scalar(
+            select(KnownDealer).where(KnownDealer.id == dealer_id).with_for_update()
+        )
+
+    async def upsert_dealer_group(self, group: KnownDealerGroup) -> None:
+        values = group.model_dump()
+        await self.session.execute(
+            insert(KnownDealerGroup)
             .values(**values)
             .on_conflict_do_update(index_elements=["id"], set_=values)
         )
 
-    async def get_dealer(self, dealer_id: uuid.UUID) -> KnownDealer | None:
-        return await self.session.get(KnownDealer, dealer_id)
+    async def holder_known(self, holder: KeyHolder) -> bool:
+        if holder.dealer_group_id:
+            return await self.session.get(KnownDealerGroup, holder.dealer_group_id) is not None
+        return await self.session.get(KnownDealer, holder.dealer_id) is not None
+
+    async def group_dealers(self, group_id: uuid.UUID) -> frozenset[uuid.UUID]:
+        rows = await self.session.scalars(
+            select(KnownDealer.id).where(KnownDealer.group_id == group_id)
+        )
+        return frozenset(rows)
 
     async def add_key(self, key: ApiKey) -> ApiKey:
         self.session.add(key)
@@ -43,26 +75,27 @@ class GatewayRepository:
             select(ApiKey).where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None))
         )
 
-    async def dealer_keys(self, dealer_id: uuid.UUID) -> Sequence[ApiKey]:
+    async def holder_keys(self, holder: KeyHolder) -> Sequence[ApiKey]:
         rows = await self.session.scalars(
-            select(ApiKey).where(ApiKey.dealer_id == dealer_id).order_by(ApiKey.created_at)
+            select(ApiKey).where(_owned_by(holder)).order_by(ApiKey.created_at)
         )
         return rows.all()
 
-    async def count_active_keys(self, dealer_id: uuid.UUID) -> int:
+    async def count_active_keys(self, holder: KeyHolder) -> int:
         return (
             await self.session.scalar(
                 select(func.count())
                 .select_from(ApiKey)
-                .where(ApiKey.dealer_id == dealer_id, ApiKey.revoked_at.is_(None))
+                .where(_owned_by(holder), ApiKey.revoked_at.is_(None))
             )
             or 0
         )
 
-    async def lock_dealer_keys(self, dealer_id: uuid.UUID) -> None:
-        """Serialises key changes per dealer, so two requests cannot both add a third key."""
+    async def lock_holder_keys(self, holder: KeyHolder) -> None:
+        """Serialises key changes per holder, so two requests cannot both add a third key."""
+        holder_id = holder.dealer_group_id or holder.dealer_id
         await self.session.execute(
-            select(func.pg_advisory_xact_lock(func.hashtext(f"keys:{dealer_id}")))
+            select(func.pg_advisory_xact_lock(func.hashtext(f"keys:{holder_id}")))
         )
 
     async def announce_key_change(self, key_id: str) -> None:
@@ -70,6 +103,21 @@ class GatewayRepository:
         await self.session.execute(
             text("SELECT pg_notify(:channel, :key_id)"), {"channel": KEY_CHANNEL, "key_id": key_id}
         )
+
+    async def announce_group_change(self, group_ids: Iterable[uuid.UUID]) -> None:
+        """Every replica drops the groups' keys from its cache on commit, so they are checked
+        again and see the groups' dealers as they are now."""
+        group_ids = list(group_ids)
+        if not group_ids:
+            return
+        keys = await self.session.scalars(
+            select(ApiKey.id).where(
+                ApiKey.dealer_group_id.in_(group_ids),
+                ApiKey.revoked_at.is_(None),
+            )
+        )
+        for key_id in keys:
+            await self.announce_key_change(key_id)
 
     async def mark_used(self, key_ids: Sequence[str]) -> None:
         await self.session.execute(

@@ -1,4 +1,4 @@
-"""The gateway's own API, mounted at /v1/gateway: dealer API key management (admins)."""
+"""The gateway's own API, mounted at /v1/gateway: API keys of dealers and dealer groups (admins)."""
 
 import uuid
 from typing import Annotated
@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Request, status
 
 from gateway import service
-from gateway.schemas import ApiKeyIssued, ApiKeyList, ApiKeyRead
+from gateway.schemas import ApiKeyIssued, ApiKeyList, ApiKeyRead, KeyHolder
 from shared.dependencies import CurrentCaller, Session
 
 router = APIRouter(tags=["gateway"])
@@ -31,12 +31,34 @@ def _forget_here(request: Request, key_id: str) -> None:
 )
 async def issue_key(dealer_id: uuid.UUID, session: Session, caller: CurrentCaller, pepper: Pepper):
     """Issue a key for a dealer. The key is in this response only."""
-    return await service.issue_key(session, caller=caller, dealer_id=dealer_id, pepper=pepper)
+    holder = KeyHolder(dealer_id=dealer_id)
+    return await service.issue_key(session, caller=caller, holder=holder, pepper=pepper)
 
 
 @router.get("/dealers/{dealer_id}/keys", response_model=ApiKeyList)
 async def list_keys(dealer_id: uuid.UUID, session: Session, caller: CurrentCaller):
-    return ApiKeyList(items=await service.list_keys(session, caller=caller, dealer_id=dealer_id))
+    holder = KeyHolder(dealer_id=dealer_id)
+    return ApiKeyList(items=await service.list_keys(session, caller=caller, holder=holder))
+
+
+@router.post(
+    "/dealer-groups/{group_id}/keys",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ApiKeyIssued,
+)
+async def issue_group_key(
+    group_id: uuid.UUID, session: Session, caller: CurrentCaller, pepper: Pepper
+):
+    """Issue a key for a dealer group: it sees the records of every dealer in the group, and
+    of no other. The key is in this response only."""
+    holder = KeyHolder(dealer_group_id=group_id)
+    return await service.issue_key(session, caller=caller, holder=holder, pepper=pepper)
+
+
+@router.get("/dealer-groups/{group_id}/keys", response_model=ApiKeyList)
+async def list_group_keys(group_id: uuid.UUID, session: Session, caller: CurrentCaller):
+    holder = KeyHolder(dealer_group_id=group_id)
+    return ApiKeyList(items=await service.list_keys(session, caller=caller, holder=holder))
 
 
 @router.post("/keys/{key_id}/rotate", response_model=ApiKeyIssued)

@@ -1,4 +1,5 @@
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
@@ -10,7 +11,8 @@ class ApiKeyRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: str
-    dealer_id: uuid.UUID
+    dealer_id: uuid.UUID | None  # one of these two: whose key it is
+    dealer_group_id: uuid.UUID | None
     created_by: str
     created_at: datetime
     revoked_at: datetime | None
@@ -26,3 +28,16 @@ class ApiKeyIssued(ApiKeyRead):
 
 class ApiKeyList(BaseModel):
     items: list[ApiKeyRead]
+
+
+@dataclass(frozen=True)
+class KeyHolder:
+    """Whose keys: one dealer's, or one dealer group's."""
+
+    dealer_id: uuid.UUID | None = None
+    dealer_group_id: uuid.UUID | None = None
+
+    def __str__(self) -> str:
+        if self.dealer_group_id:
+            return f"Dealer group {self.dealer_group_id}"
+        return f"Dealer {self.dealer_id}"

@@ -1,39 +1,43 @@
 """Key management use cases. They run in the caller's transaction and never commit."""
 
-import uuid
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import keys
-from gateway.errors import DealerNotKnown, KeyAlreadyRevoked, KeyNotFound, TooManyActiveKeys
-from gateway.models import ApiKey, KnownDealer, utc_now
+from gateway.errors import (
+    DealerGroupNotKnown,
+    DealerNotKnown,
+    KeyAlreadyRevoked,
+    KeyNotFound,
+    TooManyActiveKeys,
+)
+from gateway.models import ApiKey, KnownDealer, KnownDealerGroup, utc_now
 from gateway.repository import GatewayRepository
-from gateway.schemas import ApiKeyIssued, ApiKeyRead
+from gateway.schemas import ApiKeyIssued, ApiKeyRead, KeyHolder
 from shared.auth import Caller, StaffRole
-from shared.contracts.profile import DealerRegistered
+from shared.contracts.profile import DealerGroupChanged, DealerGroupRegistered, DealerRegistered
 
-MAX_ACTIVE_KEYS = 2  # two, so a dealer can roll a new key out before revoking the old
+MAX_ACTIVE_KEYS = 2  # two, so a holder can roll a new key out before revoking the old
 
 
 async def issue_key(
-    session: AsyncSession, *, caller: Caller, dealer_id: uuid.UUID, pepper: str
+    session: AsyncSession, *, caller: Caller, holder: KeyHolder, pepper: str
 ) -> ApiKeyIssued:
+    """A key for a dealer, or for a dealer group (it sees every dealer of the group)."""
     caller.require_staff(StaffRole.ADMIN)
     repository = GatewayRepository(session)
-    if await repository.get_dealer(dealer_id) is None:
-        raise DealerNotKnown(f"Dealer {dealer_id} is not known to the gateway")
-    await repository.lock_dealer_keys(dealer_id)
-    if await repository.count_active_keys(dealer_id) >= MAX_ACTIVE_KEYS:
+    await _require_known(repository, holder)
+    await repository.lock_holder_keys(holder)
+    if await repository.count_active_keys(holder) >= MAX_ACTIVE_KEYS:
         raise TooManyActiveKeys(
-            f"Dealer {dealer_id} already has {MAX_ACTIVE_KEYS} active keys; revoke or rotate one"
+            f"{holder} already has {MAX_ACTIVE_KEYS} active keys; revoke or rotate one"
         )
-    return await _add_key(repository, dealer_id=dealer_id, caller=caller, pepper=pepper)
+    return await _add_key(repository, holder=holder, caller=caller, pepper=pepper)
 
 
 async def _add_key(
     repository: GatewayRepository,
     *,
-    dealer_id: uuid.UUID,
+    holder: KeyHolder,
     caller: Caller,
     pepper: str,
     replaces: str | None = None,
@@ -42,7 +46,8 @@ async def _add_key(
     stored = await repository.add_key(
         ApiKey(
             id=issued.key_id,
-            dealer_id=dealer_id,
+            dealer_id=holder.dealer_id,
+            dealer_group_id=holder.dealer_group_id,
             secret_hash=keys.secret_hash(issued.secret, pepper),
             created_by=caller.subject,
             replaces=replaces,
@@ -51,12 +56,17 @@ async def _add_key(
     return ApiKeyIssued(**ApiKeyRead.model_validate(stored).model_dump(), key=issued.token)
 
 
-async def list_keys(session: AsyncSession, *, caller: Caller, dealer_id: uuid.UUID) -> list[ApiKey]:
+async def list_keys(session: AsyncSession, *, caller: Caller, holder: KeyHolder) -> list[ApiKey]:
     caller.require_staff(StaffRole.ADMIN)
     repository = GatewayRepository(session)
-    if await repository.get_dealer(dealer_id) is None:
-        raise DealerNotKnown(f"Dealer {dealer_id} is not known to the gateway")
-    return list(await repository.dealer_keys(dealer_id))
+    await _require_known(repository, holder)
+    return list(await repository.holder_keys(holder))
+
+
+async def _require_known(repository: GatewayRepository, holder: KeyHolder) -> None:
+    if not await repository.holder_known(holder):
+        error = DealerGroupNotKnown if holder.dealer_group_id else DealerNotKnown
+        raise error(f"{holder} is not known to the gateway")
 
 
 async def revoke_key(session: AsyncSession, *, caller: Caller, key_id: str) -> ApiKey:
@@ -77,9 +87,8 @@ async def rotate_key(
     old = await _active_key_for_update(repository, key_id)
     old.revoked_at = utc_now()
     await repository.announce_key_change(key_id)
-    return await _add_key(
-        repository, dealer_id=old.dealer_id, caller=caller, pepper=pepper, replaces=old.id
-    )
+    holder = KeyHolder(dealer_id=old.dealer_id, dealer_group_id=old.dealer_group_id)
+    return await _add_key(repository, holder=holder, caller=caller, pepper=pepper, replaces=old.id)
 
 
 async def _active_key_for_update(repository: GatewayRepository, key_id: str) -> ApiKey:
@@ -91,7 +100,33 @@ async def _active_key_for_update(repository: GatewayRepository, key_id: str) -> 
     return key
 
 
+# What the gateway learns from profile: dealers and the dealer hierarchy
+
+
 async def record_dealer(session: AsyncSession, event: DealerRegistered) -> None:
     await GatewayRepository(session).upsert_dealer(
         KnownDealer(id=event.dealer_id, code=event.code, name=event.name, region=event.region)
     )
+
+
+async def record_dealer_group(session: AsyncSession, event: DealerGroupRegistered) -> None:
+    await GatewayRepository(session).upsert_dealer_group(
+        KnownDealerGroup(id=event.group_id, code=event.code, name=event.name, region=event.region)
+    )
+
+
+async def record_dealer_group_change(session: AsyncSession, event: DealerGroupChanged) -> None:
+    """Moves the dealer between groups (a change older than the one applied is ignored), and
+    makes every replica check the keys of the groups it left and joined afresh."""
+    repository = GatewayRepository(session)
+    await repository.upsert_dealer(
+        KnownDealer(id=event.dealer_id, code=event.code, name=event.name, region=event.region)
+    )
+    dealer = await repository.dealer_for_update(event.dealer_id)
+    assert dealer is not None
+    if dealer.group_changed_at and dealer.group_changed_at >= event.changed_at:
+        return
+    affected = {dealer.group_id, event.group_id} - {None}
+    dealer.group_id, dealer.group_changed_at = event.group_id, event.changed_at
+    await session.flush()
+    await repository.announce_group_change(affected)

@@ -43,6 +43,28 @@ class Caller(BaseModel):
     dealer_id: uuid.UUID | None = None
     roles: frozenset[StaffRole] = frozenset()
     region: str | None = None
+    # A dealer-group credential: no dealer of its own, and every dealer of its group, as the
+    # gateway resolved them from the hierarchy (region -> dealer group -> dealer).
+    dealer_group_id: uuid.UUID | None = None
+    group_dealer_ids: frozenset[uuid.UUID] = frozenset()
+
+    @property
+    def visible_dealer_ids(self) -> frozenset[uuid.UUID]:
+        """The dealers whose records a dealer-side caller sees: its own, or its group's.
+        Empty for owners, staff and services, whom services scope otherwise."""
+        if self.kind is not CallerKind.DEALER:
+            return frozenset()
+        if self.dealer_group_id is not None:
+            return self.group_dealer_ids
+        return frozenset({self.dealer_id}) if self.dealer_id else frozenset()
+
+    def acting_dealer(self, named: uuid.UUID | None) -> uuid.UUID | None:
+        """The dealer a dealer-side caller acts for: a dealer key's own (when it names none
+        or itself), or the dealer a group key names among its own. None otherwise (another
+        dealer's, or a group key naming none), for the service to refuse in its own words."""
+        if named is None:
+            return self.dealer_id if self.kind is CallerKind.DEALER else None
+        return named if named in self.visible_dealer_ids else None
 
     def require_staff(self, *roles: StaffRole) -> None:
         """Admins pass every staff check; others need one of `roles`."""
@@ -64,7 +86,7 @@ def sign_caller(caller: Caller, secret: str, *, ttl_seconds: int = 60) -> str:
         "aud": INTERNAL_AUDIENCE,
         "iat": now,
         "exp": now + ttl_seconds,
-        "caller": caller.model_dump(mode="json", exclude_none=True),
+        "caller": caller.model_dump(mode="json", exclude_defaults=True),
     }
     return jwt.encode(claims, secret, algorithm="HS256")
 

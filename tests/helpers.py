@@ -1,9 +1,12 @@
 """Small helpers every test module may use."""
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
+
+from shared.auth import Caller, CallerKind
 
 
 async def eventually(
@@ -52,3 +55,14 @@ class FakeClock:
     def set(self, moment: datetime) -> datetime:
         self.now = moment
         return moment
+
+
+def dealer_group_caller(*dealers: Caller, group_id: uuid.UUID | None = None) -> Caller:
+    """What the gateway forwards for a dealer group's key: the group's dealers, resolved there."""
+    group_id = group_id or uuid.uuid4()
+    return Caller(
+        kind=CallerKind.DEALER,
+        subject=f"dealer_group:{group_id}",
+        dealer_group_id=group_id,
+        group_dealer_ids=frozenset(dealer.dealer_id for dealer in dealers),
+    )

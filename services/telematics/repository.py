@@ -44,6 +44,7 @@ from services.telematics.models import (
 )
 from shared.auth import Caller, CallerKind
 from shared.pagination import PageParams
+from shared.scoping import in_visible_dealers
 
 M = TypeVar("M", bound=SQLModel)
 
@@ -54,11 +55,9 @@ def vehicle_scope(caller: Caller) -> ColumnElement[bool]:
         case CallerKind.OWNER:
             return Vehicle.owner_id == caller.owner_id if caller.owner_id else false()
         case CallerKind.DEALER:
-            if not caller.dealer_id:
-                return false()
             return or_(
-                Vehicle.servicing_dealer_id == caller.dealer_id,
-                Vehicle.selling_dealer_id == caller.dealer_id,
+                in_visible_dealers(Vehicle.servicing_dealer_id, caller),
+                in_visible_dealers(Vehicle.selling_dealer_id, caller),
             )
         case CallerKind.STAFF:
             return true()

@@ -26,6 +26,33 @@ class DealerRegistered(Event):
     region: str
 
 
+class DealerGroupRegistered(Event):
+    """The middle of the dealer hierarchy (region -> dealer group -> dealer) gained a group."""
+
+    event_type = EventType("profile", "dealer_group", "registered")
+
+    group_id: uuid.UUID
+    code: str
+    name: str
+    region: str
+
+
+class DealerGroupChanged(Event):
+    """A dealer joined a dealer group, moved to another or left its group (`group_id` None).
+    Carries the dealer's own facts so a consumer that has not seen it registered yet can
+    record it whole; `changed_at` orders changes that arrive out of order."""
+
+    event_type = EventType("profile", "dealer", "group_changed")
+
+    dealer_id: uuid.UUID
+    code: str
+    name: str
+    region: str
+    group_id: uuid.UUID | None = None
+    previous_group_id: uuid.UUID | None = None
+    changed_at: datetime
+
+
 class OwnerRegistered(Event):
     event_type = EventType("profile", "owner", "registered")
 
@@ -81,7 +108,7 @@ class ServiceVisitCompleted(Event):
 
 
 class VehicleOwnershipChanged(Event):
-    """A vehicle passed to another owner (or its drivers changed); effective from a date."""
+    """A vehicle passed to another owner; effective from a date (drivers: `...drivers_changed`)."""
 
     event_type = EventType("profile", "vehicle", "ownership_changed")
 
@@ -91,6 +118,24 @@ class VehicleOwnershipChanged(Event):
     previous_owner_id: uuid.UUID | None = None
     servicing_dealer_id: uuid.UUID | None = None
     effective_from: date
+
+
+class VehicleDriversChanged(Event):
+    """A primary or secondary driver of a vehicle was added (`change` "added") or their role
+    ended ("ended"), effective on a day; `primary_driver_id` and `secondary_driver_ids` are who
+    drive it from that day on. Drivers are owner ids (events carry ids, not personal data)."""
+
+    event_type = EventType("profile", "vehicle", "drivers_changed")
+
+    vehicle_id: uuid.UUID
+    vin: str
+    owner_id: uuid.UUID | None = None
+    driver_id: uuid.UUID
+    role: str  # primary_driver or secondary_driver
+    change: str  # added or ended
+    effective_on: date
+    primary_driver_id: uuid.UUID | None = None
+    secondary_driver_ids: list[uuid.UUID] = []
 
 
 class LeadCreated(Event):

@@ -28,6 +28,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "GET /v1/feedback/surveys/{key}": STAFF,
     "GET /v1/feedback/topics": STAFF,
     "GET /v1/feedback/triggers": STAFF,
+    "GET /v1/gateway/dealer-groups/{group_id}/keys": frozenset({"admin"}),
     "GET /v1/gateway/dealers/{dealer_id}/keys": frozenset({"admin"}),
     "GET /v1/journeys/contact-policy": STAFF,
     "GET /v1/journeys/definitions": STAFF,

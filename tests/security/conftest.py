@@ -15,7 +15,7 @@ import pytest
 
 from shared.auth import CallerKind, StaffRole
 from shared.config import SERVICE_PORTS
-from tests.e2e.conftest import Dealer, bearer, onboard_dealer
+from tests.e2e.conftest import ADMIN, Dealer, bearer, onboard_dealer
 from tests.helpers import eventually
 from tests.profile.conftest import dms_batch, make_vin
 
@@ -114,6 +114,42 @@ async def tenants(edge) -> tuple[Tenant, Tenant]:
     a = await seed(edge, await onboard_dealer(edge))
     b = await seed(edge, await onboard_dealer(edge))
     return a, b
+
+
+@pytest.fixture(scope="session")
+async def group_keys(edge, tenants) -> tuple[dict[str, str], dict[str, str]]:
+    """Keys of two dealer groups: A's (A and a dealer of its own) and B's (B and another)."""
+    keys = []
+    for tenant in tenants:
+        partner = await onboard_dealer(edge)
+        keys.append(await onboard_group(edge, tenant.dealer.id, partner.id))
+    return keys[0], keys[1]
+
+
+async def onboard_group(edge: httpx.AsyncClient, *dealer_ids: str) -> dict[str, str]:
+    """A dealer group holding the dealers, and its key once the gateway sees them all."""
+    body = {"code": f"G{uuid.uuid4().hex[:8]}", "name": "Matrix Group", "region": "East"}
+    group = await edge.post("/v1/profile/dealer-groups", json=body, headers=ADMIN)
+    assert group.status_code == 201, group.text
+    group_id = group.json()["id"]
+    for dealer_id in dealer_ids:
+        moved = await edge.put(
+            f"/v1/profile/dealers/{dealer_id}/group", json={"group_id": group_id}, headers=ADMIN
+        )
+        assert moved.status_code == 200, moved.text
+    headers: dict[str, str] = {}
+
+    async def key_sees_every_dealer() -> bool:
+        if not headers:
+            issued = await edge.post(f"/v1/gateway/dealer-groups/{group_id}/keys", headers=ADMIN)
+            if issued.status_code != 201:
+                return False
+            headers["X-API-Key"] = issued.json()["key"]
+        dealers = await edge.get("/v1/profile/dealers", headers=headers)
+        return {item["id"] for item in dealers.json()["items"]} == set(dealer_ids)
+
+    await eventually(key_sees_every_dealer, within_seconds=60)
+    return headers
 
 
 class Resolver:

@@ -38,3 +38,32 @@ async def test_another_dealers_or_owners_records_are_404(edge, openapi, tenants)
     assert not leaks, "\n".join(leaks)
     missing = MUST_COVER - covered
     assert not missing, f"no record of B's reached {sorted(missing)}; unresolved: {uncovered}"
+
+
+async def test_a_dealer_groups_key_sees_its_dealers_records_and_no_other(
+    edge, openapi, tenants, group_keys
+):
+    """B's group's key reads B's records wherever B's own key does; A's group's key (A and
+    another dealer, not B) gets what A's key gets: 404, or 403 where dealers may not read."""
+    stranger, victim = tenants
+    strangers_group, victims_group = group_keys
+    resolver = Resolver(edge, owner=victim, other=stranger)
+    covered, wrong = set(), []
+    for method, path in operations(openapi, "GET"):
+        target = await resolver.fill(path) if PARAMETER.search(path) else None
+        if target is None:
+            continue
+        covered.add(path)
+        own = (await edge.get(target, headers=victim.dealer.headers)).status_code
+        statuses = {
+            "B's group": ((await edge.get(target, headers=victims_group)).status_code, {own}),
+            "A's group": (
+                (await edge.get(target, headers=strangers_group)).status_code,
+                {404} if allowed(method, path, "dealer") else {403, 404},
+            ),
+        }
+        for who, (status, expected) in statuses.items():
+            if status not in expected:
+                wrong.append(f"{who} GET {target} ({path}): {status}, expected {expected}")
+    assert not wrong, "\n".join(wrong)
+    assert not MUST_COVER - covered, sorted(MUST_COVER - covered)

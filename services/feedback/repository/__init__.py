@@ -29,6 +29,7 @@ from services.feedback.models import (
 )
 from shared.auth import Caller, CallerKind
 from shared.pagination import PageParams
+from shared.scoping import in_visible_dealers
 
 M = TypeVar("M", bound=SQLModel)
 Owned = type[Invitation] | type[Response] | type[Post]
@@ -42,13 +43,13 @@ def owned_scope(model: Owned, caller: Caller) -> ColumnElement[bool]:
 
 
 def dealer_scope(dealer_id: Any, caller: Caller) -> ColumnElement[bool]:
-    """What is tied to a dealer: the dealer's own, the region's for regional staff, all for
-    other staff and nothing for owners (figures about dealers are not theirs)."""
+    """What is tied to a dealer: the dealer's (or its group's) own, the region's for regional
+    staff, all for other staff and nothing for owners (figures about dealers are not theirs)."""
     match caller.kind:
         case CallerKind.OWNER:
             return false()
         case CallerKind.DEALER:
-            return dealer_id == caller.dealer_id if caller.dealer_id else false()
+            return in_visible_dealers(dealer_id, caller)
     if caller.region:
         return dealer_id.in_(select(KnownDealer.id).where(KnownDealer.region == caller.region))
     return true()

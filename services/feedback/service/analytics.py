@@ -57,9 +57,9 @@ async def scoped_slice(
     if problem := window_problem(start, end):
         raise InvalidInput.for_field(*problem)
     if caller.kind is CallerKind.DEALER:
-        if dealer_id not in (None, caller.dealer_id):
+        if dealer_id is not None and dealer_id not in caller.visible_dealer_ids:
             raise DealerNotFound(f"Dealer {dealer_id} not found")
-        dealer_id = caller.dealer_id
+        dealer_id = dealer_id or caller.dealer_id  # a group's figures span its dealers
     elif dealer_id and caller.region:
         dealer = await FeedbackRepository(session).get(KnownDealer, dealer_id)
         if dealer is None or dealer.region != caller.region:

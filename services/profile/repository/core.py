@@ -21,6 +21,7 @@ from services.profile.models import (
 )
 from shared.auth import Caller, CallerKind
 from shared.pagination import PageParams
+from shared.scoping import in_visible_dealers
 
 M = TypeVar("M", bound=SQLModel)
 
@@ -32,7 +33,7 @@ def _dealers_in_region(region: str) -> Any:
 def dealer_scope(caller: Caller) -> ColumnElement[bool]:
     match caller.kind:
         case CallerKind.DEALER:
-            return Dealer.id == caller.dealer_id
+            return in_visible_dealers(Dealer.id, caller)
         case CallerKind.OWNER:
             linked = select(OwnerDealer.dealer_id).where(OwnerDealer.owner_id == caller.owner_id)
             return Dealer.id.in_(linked)
@@ -42,7 +43,7 @@ def dealer_scope(caller: Caller) -> ColumnElement[bool]:
 def owner_scope(caller: Caller) -> ColumnElement[bool]:
     match caller.kind:
         case CallerKind.DEALER:
-            return _owner_linked_to(OwnerDealer.dealer_id == caller.dealer_id)
+            return _owner_linked_to(in_visible_dealers(OwnerDealer.dealer_id, caller))
         case CallerKind.OWNER:
             return Owner.id == caller.owner_id
     if caller.region:
@@ -57,7 +58,7 @@ def _owner_linked_to(condition: ColumnElement[bool]) -> ColumnElement[bool]:
 def vehicle_scope(caller: Caller) -> ColumnElement[bool]:
     match caller.kind:
         case CallerKind.DEALER:
-            return _vehicle_linked_to(VehicleDealer.dealer_id == caller.dealer_id)
+            return _vehicle_linked_to(in_visible_dealers(VehicleDealer.dealer_id, caller))
         case CallerKind.OWNER:
             return Vehicle.owner_id == caller.owner_id
     if caller.region:
@@ -72,7 +73,7 @@ def _vehicle_linked_to(condition: ColumnElement[bool]) -> ColumnElement[bool]:
 def _dealer_owned_scope(model: type[Order] | type[ServiceVisit], caller: Caller) -> Any:
     match caller.kind:
         case CallerKind.DEALER:
-            return model.dealer_id == caller.dealer_id
+            return in_visible_dealers(model.dealer_id, caller)
         case CallerKind.OWNER:
             return model.owner_id == caller.owner_id if caller.owner_id else false()
     if caller.region:

@@ -18,16 +18,19 @@ from services.profile.models import (
     HouseholdMember,
     InteractionEvent,
     Lead,
+    Vehicle,
     VehicleRole,
 )
+from services.profile.repository.core import vehicle_scope
 from shared.auth import Caller, CallerKind
 from shared.pagination import PageParams
+from shared.scoping import in_visible_dealers
 
 
 def lead_scope(caller: Caller) -> ColumnElement[bool]:
     match caller.kind:
         case CallerKind.DEALER:
-            return Lead.dealer_id == caller.dealer_id
+            return in_visible_dealers(Lead.dealer_id, caller)
         case CallerKind.OWNER:
             return Lead.owner_id == caller.owner_id if caller.owner_id else false()
     if caller.region:
@@ -38,7 +41,9 @@ def lead_scope(caller: Caller) -> ColumnElement[bool]:
 def dealer_group_scope(caller: Caller) -> ColumnElement[bool]:
     match caller.kind:
         case CallerKind.DEALER:
-            mine = select(Dealer.group_id).where(Dealer.id == caller.dealer_id)
+            if caller.dealer_group_id:
+                return DealerGroup.id == caller.dealer_group_id
+            mine = select(Dealer.group_id).where(in_visible_dealers(Dealer.id, caller))
             return DealerGroup.id.in_(mine)
         case CallerKind.OWNER:
             return false()
@@ -197,6 +202,22 @@ class EngagementRepository:
         if owner_id:
             filters.append(VehicleRole.owner_id == owner_id)
         return await self.session.scalar(select(VehicleRole).where(*filters).with_for_update())
+
+    async def roles_about(
+        self, caller: Caller, owner_id: uuid.UUID, roles: Sequence[str]
+    ) -> list[tuple[VehicleRole, Vehicle]]:
+        """Roles of these kinds that the owner held, or others held on the owner's vehicles,
+        on vehicles the caller may see."""
+        rows = await self.session.execute(
+            select(VehicleRole, Vehicle)
+            .join(Vehicle, Vehicle.id == VehicleRole.vehicle_id)
+            .where(
+                VehicleRole.role.in_(roles),
+                or_(VehicleRole.owner_id == owner_id, Vehicle.owner_id == owner_id),
+                vehicle_scope(caller),
+            )
+        )
+        return [(role, vehicle) for role, vehicle in rows]
 
     async def get_role(self, vehicle_id: uuid.UUID, role_id: uuid.UUID) -> VehicleRole | None:
         return await self.session.scalar(

@@ -176,5 +176,5 @@ async def assign_dealer_group(
     dealer_id: uuid.UUID, body: DealerGroupAssign, session: Session, caller: CurrentCaller
 ):
     return await households.assign_dealer_group(
-        session, caller=caller, dealer_id=dealer_id, data=body
+        session, caller=caller, dealer_id=dealer_id, data=body, now=_now()
     )

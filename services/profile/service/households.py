@@ -2,6 +2,7 @@
 hierarchy region -> dealer group -> dealer."""
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,7 +25,11 @@ from services.profile.schemas.engagement import (
 )
 from services.profile.service.dealers import get_dealer
 from shared.auth import Caller, CallerKind, StaffRole
-from shared.contracts.profile import HouseholdMembershipChanged
+from shared.contracts.profile import (
+    DealerGroupChanged,
+    DealerGroupRegistered,
+    HouseholdMembershipChanged,
+)
 from shared.errors import Forbidden
 from shared.messaging.outbox import record_event
 from shared.pagination import PageParams
@@ -115,12 +120,26 @@ async def create_dealer_group(
     if await repository.dealer_group_code_taken(data.code):
         raise DuplicateDealerGroupCode(f"Dealer group code {data.code!r} is already registered")
     group = await ProfileRepository(session).add(DealerGroup(**data.model_dump()))
+    await record_event(
+        session,
+        DealerGroupRegistered(
+            group_id=group.id, code=group.code, name=group.name, region=group.region
+        ),
+        subject=group.id,
+    )
     return (await _read_groups(session, [group]))[0]
 
 
 async def assign_dealer_group(
-    session: AsyncSession, *, caller: Caller, dealer_id: uuid.UUID, data: DealerGroupAssign
+    session: AsyncSession,
+    *,
+    caller: Caller,
+    dealer_id: uuid.UUID,
+    data: DealerGroupAssign,
+    now: datetime,
 ):
+    """Puts a dealer in a group of its region (or out of its group). The gateway learns it
+    from the event: the group's keys then see the dealer's records, the old group's no more."""
     caller.require_staff(StaffRole.ADMIN)
     dealer = await get_dealer(session, caller=caller, dealer_id=dealer_id)
     if data.group_id is not None:
@@ -131,8 +150,24 @@ async def assign_dealer_group(
             raise UnknownReference.for_field(
                 "body.group_id", f"group is in {group.region}, the dealer in {dealer.region}"
             )
-    dealer.group_id = data.group_id
+    if dealer.group_id == data.group_id:
+        return dealer
+    previous, dealer.group_id = dealer.group_id, data.group_id
     await session.flush()
+    await record_event(
+        session,
+        DealerGroupChanged(
+            dealer_id=dealer.id,
+            code=dealer.code,
+            name=dealer.name,
+            region=dealer.region,
+            group_id=dealer.group_id,
+            previous_group_id=previous,
+            changed_at=now,
+        ),
+        subject=dealer.id,
+        dealer_id=dealer.id,
+    )
     return dealer
 
 

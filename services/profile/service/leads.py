@@ -74,10 +74,10 @@ def _lead_owner(caller: Caller, data: LeadCreate) -> uuid.UUID:
 
 async def _lead_dealer(session: AsyncSession, caller: Caller, data: LeadCreate) -> uuid.UUID:
     if caller.kind is CallerKind.DEALER:
-        assert caller.dealer_id is not None
-        if data.dealer_id not in (None, caller.dealer_id):
+        dealer_id = caller.acting_dealer(data.dealer_id)
+        if dealer_id is None:  # another dealer's, or a dealer group's key naming none
             raise UnknownReference.for_field("body.dealer_id", "dealers create their own leads")
-        return caller.dealer_id
+        return dealer_id
     if data.dealer_id is None or await session.get(Dealer, data.dealer_id) is None:
         raise UnknownReference.for_field("body.dealer_id", f"dealer {data.dealer_id} not found")
     return data.dealer_id

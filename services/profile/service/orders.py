@@ -30,7 +30,7 @@ from shared.pagination import PageParams
 def require_dealer(caller: Caller) -> uuid.UUID:
     """Orders and visits come from a dealer's DMS; the dealer is the caller."""
     if caller.kind is not CallerKind.DEALER or caller.dealer_id is None:
-        raise Forbidden("Only a dealer can record orders and service visits")
+        raise Forbidden("Only a dealer's own key records orders and service visits")
     return caller.dealer_id
 
 

@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, time
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.profile.domain import mask_email, mask_name, mask_phone
-from services.profile.models import Owner, OwnerFacts
+from services.profile.domain import VehicleRoleKind, mask_email, mask_name, mask_phone
+from services.profile.models import Owner, OwnerFacts, Vehicle, VehicleRole
 from services.profile.repository import ProfileRepository
 from services.profile.repository.engagement import EngagementRepository
 from services.profile.repository.facts import FactsRepository
@@ -88,6 +88,11 @@ async def identity(session: AsyncSession, vault: Vault, caller: Caller, owner: O
     )
 
 
+def _dealers_shown(caller: Caller) -> frozenset[uuid.UUID] | None:
+    """A dealer (or dealer group) sees the scores and cases of its own dealers; None: all."""
+    return caller.visible_dealer_ids if caller.kind is CallerKind.DEALER else None
+
+
 async def _parts(session: AsyncSession, caller: Caller, owner: Owner) -> dict:
     core = ProfileRepository(session)
     engagement = EngagementRepository(session)
@@ -97,7 +102,7 @@ async def _parts(session: AsyncSession, caller: Caller, owner: Owner) -> dict:
     visits, _ = await core.list_service_visits(
         caller, EVERYTHING, vehicle_id=None, owner_id=owner.id
     )
-    dealer = caller.dealer_id if caller.kind is CallerKind.DEALER else None
+    dealers = _dealers_shown(caller)
     behaviour = await facts.latest_behaviour(owner.id)
     return {
         "vehicles": [
@@ -122,12 +127,12 @@ async def _parts(session: AsyncSession, caller: Caller, owner: Owner) -> dict:
         "nps_csat_history": [
             ScoreRead.model_validate(score)
             for score in await facts.scores(owner.id)
-            if dealer is None or score.dealer_id == dealer
+            if dealers is None or score.dealer_id in dealers
         ],
         "open_tickets": [
             TicketRead.model_validate(ticket)
             for ticket in await facts.tickets(owner.id, open_only=True)
-            if dealer is None or ticket.dealer_id == dealer
+            if dealers is None or ticket.dealer_id in dealers
         ],
         "latest_behaviour": BehaviourRead.model_validate(behaviour) if behaviour else None,
     }
@@ -135,6 +140,28 @@ async def _parts(session: AsyncSession, caller: Caller, owner: Owner) -> dict:
 
 def _at(day: date) -> datetime:
     return datetime.combine(day, time(), UTC)
+
+
+DRIVER_ROLES = (VehicleRoleKind.PRIMARY_DRIVER, VehicleRoleKind.SECONDARY_DRIVER)
+
+
+def _driver_changes(roles: list[tuple[VehicleRole, Vehicle]]) -> list[TimelineItem]:
+    """A driver role's start and, once it ended, its end; ids and vehicles, never names."""
+    changes = [
+        (change, day, role, vehicle)
+        for role, vehicle in roles
+        for change, day in (("added", role.effective_from), ("ended", role.effective_to))
+        if day is not None
+    ]
+    return [
+        TimelineItem(
+            at=_at(day),
+            kind=f"driver.{change}",
+            summary=f"{role.role.replace('_', ' ')} {change}: {vehicle.model} {vehicle.vin}",
+            source="profile",
+        )
+        for change, day, role, vehicle in changes
+    ]
 
 
 async def timeline(
@@ -188,13 +215,14 @@ async def timeline(
                      summary=f"{s.kind.upper()} {s.score} at {s.touchpoint}", source="feedback")
         for s in parts["nps_csat_history"]
     ]  # fmt: skip
-    dealer = caller.dealer_id if caller.kind is CallerKind.DEALER else None
+    dealers = _dealers_shown(caller)
     items += [
         TimelineItem(at=t.created_at, kind=f"ticket.{t.kind}",
                      summary=f"case #{t.number} ({t.kind}) {t.status}", source="tickets")
         for t in await facts.tickets(owner.id, open_only=False)
-        if dealer is None or t.dealer_id == dealer
+        if dealers is None or t.dealer_id in dealers
     ]  # fmt: skip
+    items += _driver_changes(await engagement.roles_about(caller, owner.id, DRIVER_ROLES))
     items += [
         TimelineItem(at=p.created_at, kind=f"points.{p.cause}",
                      summary=f"{p.points:+d} points ({p.note or p.cause})", source="profile")

@@ -25,6 +25,7 @@ async def create_owner(
         raise Forbidden("Owners cannot register other owners")
     if caller.kind is CallerKind.STAFF:
         caller.require_staff(StaffRole.CX_AGENT)
+    require_own_dealer(caller)
     repository = ProfileRepository(session)
     if caller.dealer_id and data.external_id:
         if await repository.owner_by_external_id(caller.dealer_id, data.external_id):
@@ -70,6 +71,12 @@ async def visible_owner(session: AsyncSession, caller: Caller, owner_id: uuid.UU
     if owner is None:
         raise OwnerNotFound(f"Owner {owner_id} not found")
     return owner
+
+
+def require_own_dealer(caller: Caller) -> None:
+    """What a dealer records becomes that dealer's: a dealer group's key names no one dealer."""
+    if caller.kind is CallerKind.DEALER and caller.dealer_id is None:
+        raise Forbidden("A dealer group's key cannot record this: the dealer's own key does")
 
 
 def require_owner_or_cx(caller: Caller, owner_id: uuid.UUID) -> None:

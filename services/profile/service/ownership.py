@@ -7,14 +7,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.profile.domain import DealerRelation, VehicleRoleKind
 from services.profile.errors import IllegalOwnershipChange, UnknownReference
-from services.profile.models import VehicleRole
+from services.profile.models import Vehicle, VehicleRole
 from services.profile.repository import ProfileRepository
 from services.profile.repository.engagement import EngagementRepository
 from services.profile.schemas.engagement import DriverAdd, OwnershipTransfer, RoleEnd
 from services.profile.service.facts import refresh_owner
 from services.profile.service.vehicles import get_vehicle, require_dealer_or_admin
 from shared.auth import Caller
-from shared.contracts.profile import VehicleOwnershipChanged
+from shared.contracts.profile import VehicleDriversChanged, VehicleOwnershipChanged
 from shared.errors import InvalidInput
 from shared.messaging.outbox import record_event
 
@@ -89,7 +89,9 @@ async def add_driver(
         raise IllegalOwnershipChange("The vehicle has a primary driver; end that role first")
     if await repository.current_role(vehicle.id, data.role, data.owner_id):
         raise IllegalOwnershipChange(f"Owner {data.owner_id} already has this role")
-    session.add(VehicleRole(vehicle_id=vehicle.id, **data.model_dump()))
+    role = VehicleRole(vehicle_id=vehicle.id, **data.model_dump())
+    session.add(role)
+    await _announce_drivers(session, caller, vehicle, role, change="added", on=role.effective_from)
     return await _roles(session, vehicle.id)
 
 
@@ -113,6 +115,7 @@ async def end_role(
     if data.effective_to < role.effective_from:
         raise InvalidInput.for_field("body.effective_to", "is before the role began")
     role.effective_to = data.effective_to
+    await _announce_drivers(session, caller, vehicle, role, change="ended", on=data.effective_to)
     return await _roles(session, vehicle.id)
 
 
@@ -123,6 +126,41 @@ async def list_roles(
     if on is not None:
         return list(await EngagementRepository(session).roles_at(vehicle.id, on))
     return await _roles(session, vehicle.id)
+
+
+async def _announce_drivers(
+    session: AsyncSession,
+    caller: Caller,
+    vehicle: Vehicle,
+    role: VehicleRole,
+    *,
+    change: str,
+    on: date,
+) -> None:
+    """Publishes who drives the vehicle from `on`, after this change (the owners' timelines
+    show it from the roles themselves)."""
+    await session.flush()
+    drivers = await EngagementRepository(session).roles_at(vehicle.id, on)
+    primary = [d.owner_id for d in drivers if d.role == VehicleRoleKind.PRIMARY_DRIVER]
+    await record_event(
+        session,
+        VehicleDriversChanged(
+            vehicle_id=vehicle.id,
+            vin=vehicle.vin,
+            owner_id=vehicle.owner_id,
+            driver_id=role.owner_id,
+            role=role.role,
+            change=change,
+            effective_on=on,
+            primary_driver_id=primary[0] if primary else None,
+            secondary_driver_ids=sorted(
+                d.owner_id for d in drivers if d.role == VehicleRoleKind.SECONDARY_DRIVER
+            ),
+        ),
+        subject=vehicle.id,
+        dealer_id=caller.dealer_id,
+        owner_id=vehicle.owner_id,
+    )
 
 
 async def _roles(session: AsyncSession, vehicle_id: uuid.UUID) -> list[VehicleRole]:

@@ -7,6 +7,7 @@ from services.profile.errors import DuplicateVin, UnknownReference, VehicleNotFo
 from services.profile.models import Vehicle, VehicleRole, utc_now
 from services.profile.repository import ProfileRepository
 from services.profile.schemas import VehicleCreate
+from services.profile.service.owners import require_own_dealer
 from shared.auth import Caller, CallerKind, StaffRole
 from shared.contracts.profile import ComponentBatch, VehicleRegistered
 from shared.messaging.outbox import record_event
@@ -20,6 +21,7 @@ def require_dealer_or_admin(caller: Caller) -> None:
 
 async def create_vehicle(session: AsyncSession, *, caller: Caller, data: VehicleCreate) -> Vehicle:
     require_dealer_or_admin(caller)
+    require_own_dealer(caller)  # the selling dealer
     repository = ProfileRepository(session)
     if data.owner_id and await repository.get_owner(caller, data.owner_id) is None:
         raise UnknownReference.for_field("body.owner_id", f"owner {data.owner_id} not found")

@@ -35,6 +35,8 @@ def require_sender(caller: Caller) -> None:
     """A vehicle gateway (service credential) sends for any vehicle, a dealer for its own."""
     if caller.kind not in (CallerKind.SERVICE, CallerKind.DEALER):
         raise Forbidden("Signals are sent by a vehicle gateway or a dealer system")
+    if caller.dealer_group_id:
+        raise Forbidden("Signals are sent with a dealer's own key, not its dealer group's")
 
 
 def _dealer_scope(caller: Caller) -> uuid.UUID | None:

@@ -18,17 +18,19 @@ from services.tickets.models import (
 )
 from shared.auth import Caller, CallerKind
 from shared.pagination import PageParams
+from shared.scoping import in_visible_dealers
 
 M = TypeVar("M", bound=SQLModel)
 
 
 def ticket_scope(caller: Caller) -> ColumnElement[bool]:
-    """Owners see their own cases, dealers the cases routed to them, staff their region."""
+    """Owners see their own cases, dealers the cases routed to them (a dealer group's key, to
+    any of its dealers), staff their region."""
     match caller.kind:
         case CallerKind.OWNER:
             return Ticket.owner_id == caller.owner_id if caller.owner_id else false()
         case CallerKind.DEALER:
-            return Ticket.dealer_id == caller.dealer_id if caller.dealer_id else false()
+            return in_visible_dealers(Ticket.dealer_id, caller)
         case CallerKind.STAFF:
             return Ticket.region == caller.region if caller.region else true()
     return false()

@@ -84,9 +84,9 @@ async def _draft_for(session: AsyncSession, caller: Caller, data: TicketCreate) 
                 raise UnknownReference.for_field("body.source", "owners cannot name a source")
             owner_id = caller.owner_id
         case CallerKind.DEALER:
-            if dealer_id not in (None, caller.dealer_id):
+            dealer_id = caller.acting_dealer(dealer_id)
+            if dealer_id is None:  # another dealer's, or a dealer group's key naming none
                 raise UnknownReference.for_field("body.dealer_id", "dealers open their own cases")
-            dealer_id = caller.dealer_id
         case _:
             require_agent(caller)
     if (data.requested_slot is None) == (data.kind in KINDS_WITH_SLOT):

@@ -155,7 +155,7 @@ async def delete_sla_policy(session: AsyncSession, *, caller: Caller, policy_id:
 
 def _require_own_dealer_or_admin(caller: Caller, dealer_id: uuid.UUID) -> None:
     if caller.kind is CallerKind.DEALER:
-        if caller.dealer_id != dealer_id:
+        if dealer_id not in caller.visible_dealer_ids:
             raise DealerSettingsNotFound(f"Dealer settings for {dealer_id} not found")
         return
     require_admin(caller)
@@ -185,7 +185,7 @@ async def get_dealer_settings(
 ) -> DealerSettings:
     if caller.kind is not CallerKind.DEALER:
         _require_config_reader(caller)
-    elif caller.dealer_id != dealer_id:
+    elif dealer_id not in caller.visible_dealer_ids:
         raise DealerSettingsNotFound(f"Dealer settings for {dealer_id} not found")
     return await _existing(session, DealerSettings, dealer_id, DealerSettingsNotFound)
 
