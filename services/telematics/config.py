@@ -10,6 +10,8 @@ class TelematicsSettings(ServiceSettings):
     # Ingestion: the largest batch one request may carry, in samples and in bytes.
     max_batch_samples: int = 10_000
     max_body_bytes: int = 16 * 1024 * 1024
+    # Connections of ingestion's own pool (COPY), beside the service's pool.
+    ingest_connections: int = 8
     # Samples stamped further ahead than this (clock skew) are rejected.
     max_future_seconds: int = 300
     # Raw location tracks are erased after this many days.

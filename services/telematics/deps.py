@@ -1,4 +1,4 @@
-"""Telematics' request dependencies: the app's clock, settings and database."""
+"""Telematics' request dependencies: the app's clock, settings and signal writer."""
 
 from datetime import datetime
 from typing import Annotated
@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from services.telematics.config import TelematicsSettings
-from shared.database import Database
+from services.telematics.signal_store import SignalWriter
 
 
 def _now(request: Request) -> datetime:
@@ -17,12 +17,12 @@ def _settings(request: Request) -> TelematicsSettings:
     return request.app.state.settings
 
 
-def _database(request: Request) -> Database:
-    return request.app.state.database
+def _signal_writer(request: Request) -> SignalWriter:
+    return request.app.state.signal_writer
 
 
 # The moment a request happens, from the app's clock (a controllable one in tests).
 Now = Annotated[datetime, Depends(_now)]
 Settings = Annotated[TelematicsSettings, Depends(_settings)]
 # For the ingestion path, which runs its own short transactions instead of the request's.
-RequestDatabase = Annotated[Database, Depends(_database)]
+Writer = Annotated[SignalWriter, Depends(_signal_writer)]

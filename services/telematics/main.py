@@ -1,11 +1,15 @@
 """Composition root of the telematics service."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from services.telematics.config import SERVICE, TelematicsSettings
 from services.telematics.handlers import subscriptions
 from services.telematics.models import utc_now
 from services.telematics.routes import router
+from services.telematics.signal_store import SignalWriter
 from services.telematics.workers import (
     Clock,
     DerivationWorker,
@@ -35,4 +39,24 @@ def create_app(settings: TelematicsSettings | None = None, *, clock: Clock = utc
     )
     app.state.settings = settings
     app.state.clock = clock
+    _open_signal_writer(app, settings)
     return app
+
+
+def _open_signal_writer(app: FastAPI, settings: TelematicsSettings) -> None:
+    """Ingestion's own pool lives inside the service's lifespan and closes first."""
+    runtime_lifespan = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with runtime_lifespan(app):
+            writer = SignalWriter(
+                app.state.database.engine.url, connections=settings.ingest_connections
+            )
+            app.state.signal_writer = writer
+            try:
+                yield
+            finally:
+                await writer.close()
+
+    app.router.lifespan_context = lifespan

@@ -233,3 +233,53 @@ async def test_each_kind_of_signal_checks_its_values(gateway, register, signal, 
     assert problem == {
         "index": 0, "vin": vehicle.vin, "field": f"body.0.signals.{signal}", "message": message
     }  # fmt: skip
+
+
+async def test_samples_are_stored_to_the_second(gateway, register, telematics_app):
+    """Two samples within one second are one row: the later one is a duplicate."""
+    (vehicle,) = await register()
+    samples = [
+        {"vin": vehicle.vin, "ts": (START + timedelta(milliseconds=ms)).isoformat(),
+         "signals": {"Vehicle.Speed": float(ms)}}
+        for ms in (250, 750, 1100)
+    ]  # fmt: skip
+    result = await gateway.send(samples)
+    assert (result["accepted"], result["duplicates"]) == (2, 1)
+    stored_rows = await rows(
+        telematics_app,
+        "SELECT ts, speed FROM signals WHERE vehicle_id = :v ORDER BY ts",
+        v=vehicle.vehicle_id,
+    )
+    assert [(row.ts, row.speed) for row in stored_rows] == [
+        (START, 250.0), (START + timedelta(seconds=1), 1100.0)
+    ]  # fmt: skip
+
+
+async def test_ndjson_lines_with_unknown_signals_or_bad_values_go_the_long_way(
+    gateway, register, telematics_app
+):
+    """A line the typed decoder refuses is decoded as it came and checked signal by signal."""
+    (vehicle,) = await register()
+    lines = [
+        {"vin": vehicle.vin, "ts": START.isoformat(), "signals": {"Vehicle.Speed": 3}},
+        {"vin": vehicle.vin, "ts": (START + timedelta(seconds=1)).isoformat(),
+         "signals": {"Vehicle.Speed": 4.0, "Vehicle.Cabin.Door.Row1.IsOpen": False}},
+        {"vin": vehicle.vin, "ts": (START + timedelta(seconds=2)).isoformat(),
+         "signals": {"Vehicle.Speed": "fast"}},
+    ]  # fmt: skip
+    response = await gateway.post(
+        "/signals",
+        content="\n".join(json.dumps(line) for line in lines),
+        headers={"content-type": "application/x-ndjson"},
+    )
+    result = response.json()
+    assert (result["accepted"], result["rejected"]) == (2, 1)
+    assert result["problems"][0]["field"] == "body.2.signals.Vehicle.Speed"
+    stored_rows = await rows(
+        telematics_app,
+        "SELECT speed, extra FROM signals WHERE vehicle_id = :v ORDER BY ts",
+        v=vehicle.vehicle_id,
+    )
+    assert [(row.speed, row.extra) for row in stored_rows] == [
+        (3.0, None), (4.0, {"Vehicle.Cabin.Door.Row1.IsOpen": False})
+    ]  # fmt: skip
