@@ -70,6 +70,18 @@ class VisitType(StrEnum):
     INSPECTION = "inspection"
 
 
+class ContactSource(StrEnum):
+    """Who vouched for a contact: the owner app (a one-time code or link), a dealer's system
+    (its DMS import or API key: a signed contract), or customer service."""
+
+    APP = "app"
+    DMS = "dms"
+    STAFF = "staff"
+
+
+CONTACT_KINDS = ("email", "phone")
+
+
 class DealerRelation(StrEnum):
     """How a dealer came to know an owner or a vehicle; any relation grants visibility."""
 

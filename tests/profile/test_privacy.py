@@ -36,6 +36,11 @@ async def test_the_same_person_from_dms_and_app_is_merged_explicitly(
     # The same person signs up in the app with another spelling of the same address.
     app_owner = await create_owner(client_as(AGENT), full_name="Wei Li", email=email.upper())
     agent = client_as(AGENT)
+    assert (await agent.get(f"/owners/{app_owner}/duplicates")).json() == []  # unverified
+    verification = {"kind": "email", "value": email}
+    for client, owner_id in ((dealer, dms_owner), (client_as(owner_caller(app_owner)), app_owner)):
+        verified = await client.post(f"/owners/{owner_id}/contact-verifications", json=verification)
+        assert verified.status_code == 200, verified.text
     candidates = (await agent.get(f"/owners/{app_owner}/duplicates")).json()
     assert candidates == [{"owner_id": dms_owner, "matched_on": ["email"]}]
 

@@ -53,6 +53,16 @@ class Owner(ProfileModel, table=True):
     # Keyed hashes of the normalised contact details: identity resolution without plaintext.
     email_hash: str | None = Field(default=None, max_length=64, index=True)
     phone_hash: str | None = Field(default=None, max_length=64, index=True)
+    # Who vouched for each contact and when (None: unverified). Only a verified contact
+    # identifies a person across records; a changed contact is unverified again.
+    email_verified_by: str | None = Field(default=None, max_length=16)
+    email_verified_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    phone_verified_by: str | None = Field(default=None, max_length=16)
+    phone_verified_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
     merged_into: uuid.UUID | None = Field(default=None, foreign_key="owners.id")
     erased_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)

@@ -3,7 +3,7 @@
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,14 +34,14 @@ class PrivacyRepository:
         await self.session.execute(delete(OwnerKey).where(OwnerKey.owner_id == owner_id))
 
     async def same_person(self, owner: Owner) -> Sequence[Owner]:
-        """Other live owners with the same email or phone hash."""
+        """Other live owners with one of the owner's verified contacts, verified too."""
         matches = [
-            condition
-            for condition in (
-                Owner.email_hash == owner.email_hash if owner.email_hash else None,
-                Owner.phone_hash == owner.phone_hash if owner.phone_hash else None,
+            and_(
+                getattr(Owner, f"{kind}_hash") == getattr(owner, f"{kind}_hash"),
+                getattr(Owner, f"{kind}_verified_by").is_not(None),
             )
-            if condition is not None
+            for kind in ("email", "phone")
+            if getattr(owner, f"{kind}_hash") and getattr(owner, f"{kind}_verified_by")
         ]
         if not matches:
             return []
@@ -82,16 +82,26 @@ class PrivacyRepository:
         )
 
     async def move_dealer_links(self, merged_id: uuid.UUID, survivor_id: uuid.UUID) -> int:
-        """The survivor gains every dealer relation the duplicate had."""
+        """The survivor gains every dealer relation the duplicate had, and the dealer's own id
+        for it where the survivor has none from that dealer (so the dealer's next import finds
+        the survivor, not a new person)."""
         links = (
             await self.session.scalars(select(OwnerDealer).where(OwnerDealer.owner_id == merged_id))
         ).all()
         for link in links:
-            await self.session.execute(
-                insert(OwnerDealer)
-                .values(owner_id=survivor_id, dealer_id=link.dealer_id, relation=link.relation)
-                .on_conflict_do_nothing(index_elements=["owner_id", "dealer_id"])
-            )
+            kept = await self.session.get(OwnerDealer, (survivor_id, link.dealer_id))
+            external_id = link.external_id if kept is None or kept.external_id is None else None
+            if external_id:
+                link.external_id = None  # unique per dealer: freed before it moves
+                await self.session.flush()
+            if kept is None:
+                self.session.add(
+                    OwnerDealer(owner_id=survivor_id, dealer_id=link.dealer_id,
+                                relation=link.relation, external_id=external_id)
+                )  # fmt: skip
+            elif external_id:
+                kept.external_id = external_id
+            await self.session.flush()
         return len(links)
 
     async def move_tags(self, merged_id: uuid.UUID, survivor_id: uuid.UUID) -> int:

@@ -4,7 +4,7 @@ import uuid
 
 from fastapi import APIRouter, status
 
-from services.profile.deps import OwnerVault
+from services.profile.deps import Now, OwnerVault
 from services.profile.domain import OrderStatus
 from services.profile.schemas import (
     DealerCreate,
@@ -26,7 +26,7 @@ from services.profile.schemas import (
     VehiclePage,
     VehicleRead,
 )
-from services.profile.service import dealers, imports, orders, owners, vehicles, visits
+from services.profile.service import dealers, identity, imports, orders, owners, vehicles, visits
 from shared.dependencies import CurrentCaller, Paging, Session
 
 router = APIRouter()
@@ -56,9 +56,9 @@ async def get_dealer(dealer_id: uuid.UUID, session: Session, caller: CurrentCall
 
 @router.post("/owners", status_code=status.HTTP_201_CREATED, response_model=OwnerRead)
 async def create_owner(
-    body: OwnerCreate, session: Session, caller: CurrentCaller, vault: OwnerVault
+    body: OwnerCreate, session: Session, caller: CurrentCaller, vault: OwnerVault, now: Now
 ):
-    return await owners.create_owner(session, caller=caller, vault=vault, data=body)
+    return await identity.create_owner(session, caller=caller, vault=vault, data=body, now=now)
 
 
 @router.get("/owners", response_model=OwnerPage)

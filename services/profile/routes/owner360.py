@@ -5,8 +5,10 @@ import uuid
 from fastapi import APIRouter, status
 
 from services.profile.deps import CallerToken, Now, OwnerVault, Peers
+from services.profile.schemas import OwnerRead
 from services.profile.schemas.owner360 import (
     AuditEntryRead,
+    ContactVerification,
     DuplicateCandidate,
     ErasureRequestRead,
     MergeCreate,
@@ -49,9 +51,26 @@ async def get_referral_code(owner_id: uuid.UUID, session: Session, caller: Curre
     return await loyalty.owner_referral_code(session, caller=caller, owner_id=owner_id)
 
 
+@router.post("/owners/{owner_id}/contact-verifications", response_model=OwnerRead)
+async def verify_contact(
+    owner_id: uuid.UUID,
+    body: ContactVerification,
+    session: Session,
+    caller: CurrentCaller,
+    vault: OwnerVault,
+    now: Now,
+):
+    """The caller vouches for the owner's current email or phone (the app after a one-time
+    code, a dealer's system, customer service): it then identifies the owner in matching."""
+    return await identity.verify_contact(
+        session, caller=caller, vault=vault, owner_id=owner_id, data=body, now=now
+    )
+
+
 @router.get("/owners/{owner_id}/duplicates", response_model=list[DuplicateCandidate])
 async def list_duplicates(owner_id: uuid.UUID, session: Session, caller: CurrentCaller):
-    """Other owner records with the same email or phone: candidates for an explicit merge."""
+    """Other owner records with the same verified email or phone, verified there too:
+    candidates for an explicit merge."""
     return await identity.duplicates(session, caller=caller, owner_id=owner_id)
 
 

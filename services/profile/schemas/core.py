@@ -5,9 +5,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
-from services.profile.domain import OrderStatus, VisitType, vin_problem
+from services.profile.domain import CONTACT_KINDS, OrderStatus, VisitType, vin_problem
 from shared.pagination import Page
 
 
@@ -54,10 +63,33 @@ class DealerRead(Read):
     created_at: datetime
 
 
-class OwnerCreate(Body):
-    full_name: Name
+class Contacts(Body):
+    """An owner's contacts, and which of them the sender verified (a one-time code, a signed
+    contract): only a verified contact identifies the person across records."""
+
     email: EmailStr | None = None
     phone: Phone | None = None
+    email_verified: bool = False
+    phone_verified: bool = False
+
+    @field_validator("email_verified", "phone_verified")
+    @classmethod
+    def _contact_given(cls, verified: bool, info: ValidationInfo) -> bool:
+        kind = info.field_name.removesuffix("_verified")
+        if verified and info.data.get(kind) is None:
+            raise ValueError(f"there is no {kind} to be verified")
+        return verified
+
+    def verified_contacts(self) -> list[str]:
+        return [kind for kind in CONTACT_KINDS if getattr(self, f"{kind}_verified")]
+
+
+# The flags above are about the contacts, not fields of the owner record.
+CONTACT_FLAGS = frozenset({"email_verified", "phone_verified"})
+
+
+class OwnerCreate(Contacts):
+    full_name: Name
     city: ShortText | None = None
     preferred_language: Language = "en"
     external_id: ExternalId | None = None
@@ -70,6 +102,10 @@ class OwnerRead(Read):
     phone: str | None
     city: str | None
     preferred_language: str
+    email_verified_by: str | None = None  # app, dms or staff; None: unverified
+    email_verified_at: datetime | None = None
+    phone_verified_by: str | None = None
+    phone_verified_at: datetime | None = None
     created_at: datetime
 
 

@@ -2,7 +2,7 @@
 
 import uuid
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -125,6 +125,13 @@ class Owner360(BaseModel):
     points: int
     household_id: uuid.UUID | None
     timeline: list[TimelineItem]
+
+
+class ContactVerification(Body):
+    """The contact the caller verified, as it checked it (it must be the owner's current one)."""
+
+    kind: Literal["email", "phone"]
+    value: str = Field(min_length=3, max_length=254)
 
 
 class MergeCreate(Body):

@@ -1,65 +1,89 @@
-"""Identity resolution: a DMS import, an app sign-up and a lead for the same person (the same
-email or phone, compared by keyed hash) are merged into one owner — explicitly, by customer
-service, with a merge record saying what matched, what moved, who merged and why."""
+"""Identity resolution: a DMS import, an app sign-up and a lead for the same person become one
+owner, with a merge record saying what matched, what moved, who merged and why.
+
+Only verified contacts match (service/resolution.py). A new owner whose verified contact is
+another owner's verified contact is merged into that owner as it is registered; records that
+share only unverified contacts are never matched. Here: a source vouching for a contact
+later, the duplicates customer service sees, and the merges it makes explicitly.
+"""
 
 import uuid
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.profile.errors import MergeRefused, UnknownReference
-from services.profile.models import (
-    BehaviourSnapshot,
-    ConsentEntry,
-    FeedbackScore,
-    InteractionEvent,
-    Lead,
-    Order,
-    Owner,
-    OwnerMerge,
-    PointsEntry,
-    ServiceDue,
-    ServiceVisit,
-    TicketProjection,
-    Vehicle,
-    VehicleRole,
-)
+from services.profile.errors import DuplicateExternalId, MergeRefused, UnknownReference
+from services.profile.models import Owner
 from services.profile.repository import ProfileRepository
-from services.profile.repository.facts import FactsRepository
 from services.profile.repository.privacy import PrivacyRepository
-from services.profile.schemas.owner360 import DuplicateCandidate, MergeCreate, MergeRead
-from services.profile.service.facts import refresh_owner
-from services.profile.service.owners import visible_owner
-from shared.auth import Caller, StaffRole
-from shared.contracts.profile import OwnersMerged
-from shared.messaging.outbox import record_event
-
-# Rows that simply follow the person to the surviving record.
-_MOVED = (
-    Vehicle,
-    VehicleRole,
-    Order,
-    ServiceVisit,
-    InteractionEvent,
-    Lead,
-    ConsentEntry,
-    PointsEntry,
-    FeedbackScore,
-    TicketProjection,
-    BehaviourSnapshot,
-    ServiceDue,
+from services.profile.schemas import OwnerCreate, OwnerRead
+from services.profile.schemas.core import CONTACT_FLAGS
+from services.profile.schemas.owner360 import (
+    ContactVerification,
+    DuplicateCandidate,
+    MergeCreate,
+    MergeRead,
 )
+from services.profile.service.owners import register_owner, require_own_dealer, visible_owner
+from services.profile.service.personal import new_owner, read_owners
+from services.profile.service.resolution import (
+    contact_source,
+    matched_on,
+    merge_records,
+    resolve_identity,
+    vouch,
+)
+from services.profile.vault import Vault
+from shared.auth import Caller, CallerKind, StaffRole
+from shared.errors import Forbidden
 
 
-def matched_on(one: Owner, other: Owner) -> list[str]:
-    return [
-        kind
-        for kind, a, b in (
-            ("email", one.email_hash, other.email_hash),
-            ("phone", one.phone_hash, other.phone_hash),
-        )
-        if a and a == b
-    ]
+async def create_owner(
+    session: AsyncSession, *, caller: Caller, vault: Vault, data: OwnerCreate, now: datetime
+) -> OwnerRead:
+    """Dealers register their customers; CX staff register owners who reach us directly (the
+    app's sign-ups among them). A verified contact that is already another owner's, verified,
+    makes the new record that owner: the answer is the owner the person now is."""
+    if caller.kind is CallerKind.OWNER:
+        raise Forbidden("Owners cannot register other owners")
+    if caller.kind is CallerKind.STAFF:
+        caller.require_staff(StaffRole.CX_AGENT)
+    require_own_dealer(caller)
+    if caller.dealer_id and data.external_id:
+        if await ProfileRepository(session).owner_by_external_id(
+            caller.dealer_id, data.external_id
+        ):
+            raise DuplicateExternalId(f"Owner external id {data.external_id!r} is already used")
+    source = contact_source(caller)
+    owner = await new_owner(
+        session, vault, data.model_dump(exclude={"external_id", *CONTACT_FLAGS})
+    )
+    vouch(owner, data.verified_contacts(), source=source, at=now)
+    await register_owner(session, owner, dealer_id=caller.dealer_id, external_id=data.external_id)
+    owner = await resolve_identity(session, owner, source=source, now=now)
+    return (await read_owners(session, vault, [owner], caller=caller))[0]
+
+
+async def verify_contact(
+    session: AsyncSession,
+    *,
+    caller: Caller,
+    vault: Vault,
+    owner_id: uuid.UUID,
+    data: ContactVerification,
+    now: datetime,
+) -> OwnerRead:
+    """The caller vouches for one of the owner's contacts: the app after a one-time code, a
+    dealer's system, or customer service. It matches nothing by itself: merges stay explicit."""
+    source = contact_source(caller)
+    if caller.is_staff:
+        caller.require_staff(StaffRole.CX_AGENT)
+    owner = await visible_owner(session, caller, owner_id)
+    current = getattr(owner, f"{data.kind}_hash")
+    if current is None or vault.contact_hash(data.kind, data.value) != current:
+        raise UnknownReference.for_field("body.value", f"is not the owner's current {data.kind}")
+    vouch(owner, [data.kind], source=source, at=now)
+    return (await read_owners(session, vault, [owner], caller=caller))[0]
 
 
 async def duplicates(
@@ -91,31 +115,8 @@ async def merge(
             "body.merged_owner_id", f"owner {data.merged_owner_id} not found"
         )
     matches = _merge_problem_or_matches(survivor, merged)
-    moved = await _move(session, merged.id, survivor.id)
-    merged.merged_into = survivor.id
-    record = OwnerMerge(
-        survivor_id=survivor.id,
-        merged_id=merged.id,
-        matched_on=matches,
-        moved=moved,
-        reason=data.reason,
-        merged_by=f"{caller.kind}:{caller.subject}",
-        merged_at=now,
-    )
-    session.add(record)
-    await record_event(
-        session,
-        OwnersMerged(
-            survivor_owner_id=survivor.id,
-            merged_owner_id=merged.id,
-            matched_on=matches,
-            merged_at=now,
-        ),
-        subject=survivor.id,
-        owner_id=survivor.id,
-    )
-    for owner_id in (merged.id, survivor.id):
-        await refresh_owner(session, owner_id, now=now)
+    merged_by = f"{caller.kind}:{caller.subject}"
+    record = await merge_records(session, survivor, merged, matches, data.reason, merged_by, now)
     return MergeRead.model_validate(record)
 
 
@@ -129,23 +130,7 @@ def _merge_problem_or_matches(survivor: Owner, merged: Owner) -> list[str]:
             raise MergeRefused(f"Owner {owner.id} was erased")
     matches = matched_on(survivor, merged)
     if not matches:
-        raise MergeRefused("The two owners share no email or phone: nothing shows they are one")
+        raise MergeRefused(
+            "The two owners share no verified email or phone: nothing shows they are one"
+        )
     return matches
-
-
-async def _move(session: AsyncSession, merged_id: uuid.UUID, survivor_id: uuid.UUID) -> dict:
-    """Re-points the duplicate's records at the survivor; points and links are combined."""
-    privacy = PrivacyRepository(session)
-    facts = FactsRepository(session)
-    await privacy.clear_clashing_client_ids(merged_id, survivor_id)
-    moved = await privacy.move_owner_rows(_MOVED, merged_id, survivor_id)
-    moved["owner_dealers"] = await privacy.move_dealer_links(merged_id, survivor_id)
-    moved["owner_tags"] = await privacy.move_tags(merged_id, survivor_id)
-    moved["consents"] = await privacy.move_newer_consents(merged_id, survivor_id)
-    await facts.ensure(survivor_id)
-    merged_facts = await facts.for_update(merged_id)
-    survivor_facts = await facts.for_update(survivor_id)
-    if merged_facts and survivor_facts and merged_facts.points_balance:
-        survivor_facts.points_balance += merged_facts.points_balance
-        merged_facts.points_balance = 0
-    return moved

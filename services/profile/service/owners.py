@@ -3,36 +3,18 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.profile.domain import DealerRelation
-from services.profile.errors import DuplicateExternalId, OwnerNotFound
+from services.profile.errors import OwnerNotFound
 from services.profile.models import Owner
 from services.profile.repository import ProfileRepository
 from services.profile.repository.facts import FactsRepository
-from services.profile.schemas import OwnerCreate, OwnerRead
-from services.profile.service.personal import new_owner, read_owners
+from services.profile.schemas import OwnerRead
+from services.profile.service.personal import read_owners
 from services.profile.vault import Vault
 from shared.auth import Caller, CallerKind, StaffRole
 from shared.contracts.profile import OwnerRegistered
 from shared.errors import Forbidden
 from shared.messaging.outbox import record_event
 from shared.pagination import PageParams
-
-
-async def create_owner(
-    session: AsyncSession, *, caller: Caller, vault: Vault, data: OwnerCreate
-) -> OwnerRead:
-    """Dealers register their customers; CX staff register owners who reach us directly."""
-    if caller.kind is CallerKind.OWNER:
-        raise Forbidden("Owners cannot register other owners")
-    if caller.kind is CallerKind.STAFF:
-        caller.require_staff(StaffRole.CX_AGENT)
-    require_own_dealer(caller)
-    repository = ProfileRepository(session)
-    if caller.dealer_id and data.external_id:
-        if await repository.owner_by_external_id(caller.dealer_id, data.external_id):
-            raise DuplicateExternalId(f"Owner external id {data.external_id!r} is already used")
-    owner = await new_owner(session, vault, data.model_dump(exclude={"external_id"}))
-    await register_owner(session, owner, dealer_id=caller.dealer_id, external_id=data.external_id)
-    return (await read_owners(session, vault, [owner], caller=caller))[0]
 
 
 async def register_owner(

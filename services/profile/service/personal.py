@@ -47,6 +47,10 @@ async def update_personal(
         return False
     wrapped = (await PrivacyRepository(session).keys_of([owner.id]))[owner.id]
     for name, value in _sealed(vault, wrapped, owner.id, values).items():
+        if name.endswith("_hash") and getattr(owner, name) != value:
+            kind = name.removesuffix("_hash")  # a new contact: what vouched for the old is void
+            setattr(owner, f"{kind}_verified_by", None)
+            setattr(owner, f"{kind}_verified_at", None)
         setattr(owner, name, value)
     return True
 

@@ -1,0 +1,157 @@
+"""Identity resolution: records of one person become one owner, with a merge record.
+
+Only a verified contact identifies a person: each owner's email and phone record which
+source vouched for them (the owner app, a dealer's system, customer service) and when. A
+contact that changes is unverified again (service/personal.py).
+"""
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.profile.domain import CONTACT_KINDS, ContactSource
+from services.profile.models import (
+    BehaviourSnapshot,
+    ConsentEntry,
+    FeedbackScore,
+    InteractionEvent,
+    Lead,
+    Order,
+    Owner,
+    OwnerMerge,
+    PointsEntry,
+    ServiceDue,
+    ServiceVisit,
+    TicketProjection,
+    Vehicle,
+    VehicleRole,
+)
+from services.profile.repository.facts import FactsRepository
+from services.profile.repository.privacy import PrivacyRepository
+from services.profile.service.facts import refresh_owner
+from shared.auth import Caller, CallerKind
+from shared.contracts.profile import OwnersMerged
+from shared.errors import Forbidden
+from shared.messaging.outbox import record_event
+
+# Rows that simply follow the person to the surviving record.
+_MOVED = (
+    Vehicle,
+    VehicleRole,
+    Order,
+    ServiceVisit,
+    InteractionEvent,
+    Lead,
+    ConsentEntry,
+    PointsEntry,
+    FeedbackScore,
+    TicketProjection,
+    BehaviourSnapshot,
+    ServiceDue,
+)
+
+
+def contact_source(caller: Caller) -> ContactSource:
+    """Who vouches for the contacts this caller sends."""
+    match caller.kind:
+        case CallerKind.OWNER:
+            return ContactSource.APP
+        case CallerKind.DEALER:
+            return ContactSource.DMS
+        case CallerKind.STAFF:
+            return ContactSource.STAFF
+    raise Forbidden("Contacts are vouched for by owners, dealers and customer service")
+
+
+def vouch(owner: Owner, kinds: Iterable[str], *, source: ContactSource, at: datetime) -> None:
+    """Records that `source` verified these contacts of the owner, as they are now."""
+    for kind in kinds:
+        if getattr(owner, f"{kind}_hash"):
+            setattr(owner, f"{kind}_verified_by", source.value)
+            setattr(owner, f"{kind}_verified_at", at)
+
+
+def matched_on(one: Owner, other: Owner) -> list[str]:
+    """The contacts the two share, verified on both sides (an unverified one proves nothing)."""
+    return [
+        kind
+        for kind in CONTACT_KINDS
+        if (mine := _verified_hash(one, kind)) and mine == _verified_hash(other, kind)
+    ]
+
+
+def _verified_hash(owner: Owner, kind: str) -> str | None:
+    return getattr(owner, f"{kind}_hash") if getattr(owner, f"{kind}_verified_by") else None
+
+
+async def resolve_identity(
+    session: AsyncSession, owner: Owner, *, source: ContactSource, now: datetime
+) -> Owner:
+    """A newly registered owner whose verified contact belongs, verified, to one other live
+    owner is that person: it is merged into them, and that owner is returned. Two candidates
+    are left for customer service to tell apart."""
+    candidates = await PrivacyRepository(session).same_person(owner)
+    if len(candidates) != 1:
+        return owner
+    (survivor,) = candidates
+    matches = matched_on(survivor, owner)
+    reason = f"verified {' and '.join(matches)} matched on registration ({source})"
+    await merge_records(session, survivor, owner, matches, reason, f"system:{source}", now)
+    return survivor
+
+
+async def merge_records(
+    session: AsyncSession,
+    survivor: Owner,
+    merged: Owner,
+    matches: list[str],
+    reason: str,
+    merged_by: str,
+    now: datetime,
+) -> OwnerMerge:
+    moved = await _move(session, merged.id, survivor.id)
+    merged.merged_into = survivor.id
+    record = OwnerMerge(
+        survivor_id=survivor.id,
+        merged_id=merged.id,
+        matched_on=matches,
+        moved=moved,
+        reason=reason,
+        merged_by=merged_by,
+        merged_at=now,
+    )
+    session.add(record)
+    await record_event(
+        session,
+        OwnersMerged(
+            survivor_owner_id=survivor.id,
+            merged_owner_id=merged.id,
+            matched_on=matches,
+            merged_at=now,
+        ),
+        subject=survivor.id,
+        owner_id=survivor.id,
+    )
+    for owner_id in (merged.id, survivor.id):
+        await refresh_owner(session, owner_id, now=now)
+    return record
+
+
+async def _move(session: AsyncSession, merged_id: uuid.UUID, survivor_id: uuid.UUID) -> dict:
+    """Re-points the duplicate's records at the survivor; points and links are combined."""
+    privacy = PrivacyRepository(session)
+    facts = FactsRepository(session)
+    await privacy.clear_clashing_client_ids(merged_id, survivor_id)
+    moved = await privacy.move_owner_rows(_MOVED, merged_id, survivor_id)
+    moved["owner_dealers"] = await privacy.move_dealer_links(merged_id, survivor_id)
+    moved["owner_tags"] = await privacy.move_tags(merged_id, survivor_id)
+    moved["consents"] = await privacy.move_newer_consents(merged_id, survivor_id)
+    await facts.ensure(survivor_id)
+    merged_facts = await facts.for_update(merged_id)
+    survivor_facts = await facts.for_update(survivor_id)
+    if merged_facts and survivor_facts and merged_facts.points_balance:
+        survivor_facts.points_balance += merged_facts.points_balance
+        merged_facts.points_balance = 0
+    return moved
