@@ -41,7 +41,9 @@ class OrderStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+# A lead (a prospect's order not yet signed) comes first: it moves on to ordered or further.
 _ORDER_SEQUENCE = [
+    OrderStatus.LEAD,
     OrderStatus.ORDERED,
     OrderStatus.IN_PRODUCTION,
     OrderStatus.IN_TRANSIT,

@@ -83,6 +83,19 @@ async def test_an_order_cannot_move_backwards(client_as, dealer_a):
     assert (await client.get(f"/orders/{order['id']}")).json()["status"] == "in_transit"
 
 
+async def test_a_lead_order_moves_on_and_never_back_to_lead(client_as, dealer_a):
+    """A prospect's order (status lead) is ordered later; a status change used to be a 500."""
+    client = client_as(dealer_a)
+    batch = dms_batch()
+    batch["orders"][0]["status"] = "lead"
+    await client.post("/imports", json=batch)
+    order = (await client.get("/orders")).json()["items"][0]
+    path = f"/orders/{order['id']}/status"
+    assert (await client.post(path, json={"status": "ordered"})).status_code == 200
+    body = assert_problem(await client.post(path, json={"status": "lead"}), 409)
+    assert body["code"] == "illegal_order_transition"
+
+
 async def test_only_admins_create_dealers(client_as, dealer_a):
     response = await client_as(dealer_a).post(
         "/dealers", json={"code": "X1", "name": "X", "city": "Y", "region": "Z"}
