@@ -1,35 +1,25 @@
 """`cem`: run the platform locally and administer it through its own API."""
 
-import asyncio
-import logging
-import re
 import signal
-import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager, suppress
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import httpx
-import structlog
 import typer
-from pydantic import ValidationError
-from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
+from cli.console import console, fail, notices, readable_errors
 from cli.launcher import Platform, components
+from cli.messaging import dead_letters_app, outbox_app
 from gateway.config import GatewaySettings
 from gateway.tokens import mint_development_token
 from shared.auth import CallerKind, StaffRole
 from shared.config import CommonSettings
-from shared.database import Database, service_url
-from shared.errors import Forbidden
-from shared.messaging.broker import connect
-from shared.messaging.replay import list_dead_letters, replay_dead_letters, replay_outbox
 from shared.migrations import upgrade
 
 app = typer.Typer(help="CEM platform: run it locally and administer it.", no_args_is_help=True)
@@ -37,44 +27,14 @@ dealer_app = typer.Typer(help="Dealers (owned by the profile service).", no_args
 key_app = typer.Typer(help="Dealer API keys (owned by the gateway).", no_args_is_help=True)
 app.add_typer(dealer_app, name="dealer")
 app.add_typer(key_app, name="key")
-dead_letters_app = typer.Typer(
-    help="Events a consumer gave up on: list them, replay them once fixed.",
-    no_args_is_help=True,
-)
-outbox_app = typer.Typer(help="Events a service recorded and published.", no_args_is_help=True)
 app.add_typer(dead_letters_app, name="dead-letters")
 app.add_typer(outbox_app, name="outbox")
 
-console = Console(highlight=False, soft_wrap=True)
-# Messages for people go to stderr; stdout carries only what a script may capture (ids, keys).
-notices = Console(stderr=True, highlight=False, soft_wrap=True)
 DATA_DIR = Path(".cem")
 DEFAULT_GATEWAY = "http://127.0.0.1:8000"
 GatewayUrl = Annotated[str, typer.Option("--gateway", help="Gateway base URL")]
-ServiceName = Annotated[
-    str, typer.Option("--service", help="The service whose database holds them, e.g. tickets")
-]
 DealerId = Annotated[uuid.UUID, typer.Option("--dealer", help="Dealer id")]
 KEY_RETRY_SECONDS = 10.0  # the gateway learns of a new dealer from profile's event
-
-
-def fail(message: str) -> NoReturn:
-    notices.print(f"[red]{message}[/red]")
-    raise typer.Exit(1)
-
-
-@contextmanager
-def readable_errors() -> Iterator[None]:
-    """Turns the errors a user can cause or fix into one red line and exit code 1."""
-    try:
-        yield
-    except ValidationError as error:
-        reasons = (item["msg"].removeprefix("Value error, ") for item in error.errors())
-        fail(f"Invalid settings: {'; '.join(reasons)}")
-    except Forbidden as error:
-        fail(error.detail)
-    except httpx.TransportError as error:
-        fail(f"Cannot reach the gateway ({error}). Is the platform running (`make run`)?")
 
 
 def _parse_ports(values: list[str]) -> dict[str, int]:
@@ -250,18 +210,70 @@ def dealer_create(
     print(dealer["id"])
 
 
+group_app = typer.Typer(
+    help="Dealer groups: region -> dealer group -> dealer (owned by the profile service).",
+    no_args_is_help=True,
+)
+dealer_app.add_typer(group_app, name="group")
+GroupId = Annotated[uuid.UUID, typer.Option("--group", help="Dealer group id")]
+KeyDealer = Annotated[uuid.UUID | None, typer.Option("--dealer", help="A dealer's keys")]
+KeyGroup = Annotated[uuid.UUID | None, typer.Option("--group", help="A dealer group's keys")]
+
+
+@group_app.command("create")
+def group_create(
+    code: Annotated[str, typer.Option(help="The group's own code, e.g. GRAND")],
+    name: Annotated[str, typer.Option()],
+    region: Annotated[str, typer.Option()],
+    gateway: GatewayUrl = DEFAULT_GATEWAY,
+):
+    """Register a dealer group; prints its id."""
+    body = {"code": code, "name": name, "region": region}
+    with admin_client(gateway) as client:
+        print(checked(client.post("/v1/profile/dealer-groups", json=body))["id"])
+
+
+@group_app.command("assign")
+def group_assign(
+    dealer: DealerId,
+    group: Annotated[uuid.UUID | None, typer.Option(help="Omit to leave its group")] = None,
+    gateway: GatewayUrl = DEFAULT_GATEWAY,
+):
+    """Put a dealer in a group of its region, whose keys then see its records."""
+    path = f"/v1/profile/dealers/{dealer}/group"
+    with admin_client(gateway) as client:
+        checked(client.put(path, json={"group_id": str(group) if group else None}))
+    notices.print(f"dealer {dealer} is now in group {group}" if group else "left its group")
+
+
+def _keys_path(dealer: uuid.UUID | None, group: uuid.UUID | None) -> str:
+    if (dealer is None) == (group is None):
+        raise typer.BadParameter("give --dealer or --group")
+    if group:
+        return f"/v1/gateway/dealer-groups/{group}/keys"
+    return f"/v1/gateway/dealers/{dealer}/keys"
+
+
 def _print_new_key(issued: dict) -> None:
+    holder = (
+        f"dealer group {issued['dealer_group_id']}"
+        if issued.get("dealer_group_id")
+        else f"dealer {issued['dealer_id']}"
+    )
     notices.print(
-        f"[yellow]API key {issued['id']} for dealer {issued['dealer_id']}. "
+        f"[yellow]API key {issued['id']} for {holder}. "
         "Store it now: it will not be shown again.[/yellow]"
     )
     print(issued["key"])
 
 
 @key_app.command("create")
-def key_create(dealer: DealerId, gateway: GatewayUrl = DEFAULT_GATEWAY):
-    """Issue an API key for a dealer. The key is printed once and never shown again."""
-    path = f"/v1/gateway/dealers/{dealer}/keys"
+def key_create(
+    dealer: KeyDealer = None, group: KeyGroup = None, gateway: GatewayUrl = DEFAULT_GATEWAY
+):
+    """Issue an API key for a dealer, or for a dealer group (it sees every dealer of the
+    group). The key is printed once and never shown again."""
+    path = _keys_path(dealer, group)
     with admin_client(gateway) as client:
         deadline = time.monotonic() + KEY_RETRY_SECONDS
         response = client.post(path)
@@ -273,11 +285,15 @@ def key_create(dealer: DealerId, gateway: GatewayUrl = DEFAULT_GATEWAY):
 
 
 @key_app.command("list")
-def key_list(dealer: DealerId, gateway: GatewayUrl = DEFAULT_GATEWAY):
-    """List a dealer's keys (never their secrets)."""
+def key_list(
+    dealer: KeyDealer = None, group: KeyGroup = None, gateway: GatewayUrl = DEFAULT_GATEWAY
+):
+    """List a dealer's or a dealer group's keys (never their secrets)."""
+    path = _keys_path(dealer, group)
     with admin_client(gateway) as client:
-        keys = checked(client.get(f"/v1/gateway/dealers/{dealer}/keys"))["items"]
-    table = Table("id", "created", "last used", "revoked", "replaces", title=f"Keys of {dealer}")
+        keys = checked(client.get(path))["items"]
+    title = f"Keys of {dealer or group}"
+    table = Table("id", "created", "last used", "revoked", "replaces", title=title)
     for key in keys:
         table.add_row(
             key["id"],
@@ -303,140 +319,6 @@ def key_revoke(key_id: str, gateway: GatewayUrl = DEFAULT_GATEWAY):
     with admin_client(gateway) as client:
         checked(client.post(f"/v1/gateway/keys/{key_id}/revoke"))
     notices.print(f"revoked {key_id}")
-
-
-@asynccontextmanager
-async def service_database(service: str) -> AsyncIterator[Database]:
-    """The service's own database, named from the usual CEM_* settings."""
-    database = Database(service_url(CommonSettings(), service), pool_size=1)
-    try:
-        yield database
-    finally:
-        await database.dispose()
-
-
-@asynccontextmanager
-async def jetstream_client() -> AsyncIterator:
-    # The connection's own logs (a disconnect on close) go to stderr, never among the output.
-    structlog.configure(
-        wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
-    )
-    client = await connect(CommonSettings().nats_url, name="cem-cli")
-    try:
-        yield client.jetstream()
-    finally:
-        await client.flush()
-        await client.close()
-
-
-def run_against_servers(work) -> object:
-    """Runs `work`, turning unreachable servers or a missing database into one red line."""
-    with readable_errors():
-        try:
-            return asyncio.run(work)
-        except (OSError, TimeoutError) as error:
-            fail(f"Cannot reach PostgreSQL or NATS ({error}). Is the platform running?")
-        except Exception as error:
-            if "does not exist" in str(error):
-                fail(f"No such database: {error}")
-            raise
-
-
-@dead_letters_app.command("list")
-def dead_letters_list(
-    service: ServiceName,
-    replayed: Annotated[bool, typer.Option(help="Include those already replayed")] = False,
-):
-    """List the events a service's consumers dead-lettered, with the reason."""
-
-    async def load():
-        async with service_database(service) as database:
-            return await list_dead_letters(database, include_replayed=replayed)
-
-    letters = run_against_servers(load())
-    table = Table("id", "consumer", "subject", "event id", "deliveries", "failed", "replayed",
-                  "reason", title=f"Dead letters of {service}")  # fmt: skip
-    for letter in letters:
-        table.add_row(
-            str(letter.id),
-            letter.consumer,
-            letter.subject,
-            letter.event_id or "-",
-            str(letter.deliveries),
-            f"{letter.failed_at:%Y-%m-%d %H:%M:%S}",
-            f"{letter.replayed_at:%Y-%m-%d %H:%M:%S}" if letter.replayed_at else "-",
-            letter.reason,
-        )
-    console.print(table)
-
-
-@dead_letters_app.command("replay")
-def dead_letters_replay(
-    service: ServiceName,
-    letter_id: Annotated[
-        list[int], typer.Option("--id", help="A dead letter to replay (repeatable)")
-    ] = [],  # noqa: B006
-    every: Annotated[bool, typer.Option("--all", help="Replay every one not yet replayed")] = False,
-):
-    """Publish dead letters again and mark them replayed.
-
-    Each keeps its original event id: consumers that handled it drop it in their inbox."""
-    if bool(letter_id) == every:
-        raise typer.BadParameter("give --id (repeatable) or --all")
-
-    async def replay():
-        async with service_database(service) as database, jetstream_client() as jetstream:
-            return await replay_dead_letters(database, jetstream, ids=letter_id or None)
-
-    outcome = run_against_servers(replay())
-    missing = sorted(set(letter_id) - {*outcome.replayed, *outcome.too_old})
-    if missing:
-        notices.print(f"[yellow]not found or already replayed: {missing}[/yellow]")
-    if outcome.too_old:
-        notices.print(
-            f"[yellow]not replayed, older than the consumers' inbox memory (a replay could "
-            f"apply them twice where they were handled): {outcome.too_old}[/yellow]"
-        )
-    notices.print(f"replayed {len(outcome.replayed)} dead letter(s)")
-    for number in outcome.replayed:
-        print(number)
-
-
-_DURATION = re.compile(r"^(\d+)([smhd])$")
-_UNIT = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
-
-
-def parse_since(value: str) -> datetime:
-    """`90m`, `1h`, `2d` ago, or an ISO 8601 moment (UTC unless it names a zone)."""
-    if match := _DURATION.match(value):
-        return datetime.now(UTC) - timedelta(**{_UNIT[match[2]]: int(match[1])})
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(
-            "expected a duration such as 90m, 1h, 2d or an ISO 8601 time", param_hint="--since"
-        ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-@outbox_app.command("replay")
-def outbox_replay(
-    service: ServiceName,
-    since: Annotated[str, typer.Option(help="From when: 1h, 90m, 2d or an ISO 8601 time")],
-):
-    """Publish again every event the service recorded since then.
-
-    Each keeps its original id: consumers apply what they missed and drop the rest."""
-    start = parse_since(since)
-
-    async def replay():
-        async with service_database(service) as database, jetstream_client() as jetstream:
-            return await replay_outbox(database, jetstream, since=start)
-
-    count = run_against_servers(replay())
-    notices.print(f"republished {count} event(s) recorded since {start:%Y-%m-%d %H:%M:%S} UTC")
-    print(count)
 
 
 if __name__ == "__main__":
