@@ -6,6 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
+BROWSER := /usr/bin/chromium /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc
 
 .PHONY: run test lint format
 
@@ -17,8 +18,13 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/cem up
 
-test: $(STAMP)
+test: $(STAMP) $(BROWSER)
 	$(BIN)/python -m pytest $(ARGS)
+
+# The dashboard's browser tests (tests/dashboard) drive Debian's Chromium, with a CJK font;
+# installed when missing (as root, or with sudo), nothing to do when present.
+$(BROWSER):
+	sh tests/dashboard/install-browser.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -8,7 +8,8 @@ import pytest
 from gateway.main import DASHBOARD_DIR
 from shared.config import SERVICE_PORTS
 
-APP_JS = (DASHBOARD_DIR / "app.js").read_text()
+# The dashboard's own scripts (not the vendored library).
+SCRIPTS = {path.name: path.read_text() for path in DASHBOARD_DIR.glob("*.js")}
 
 
 async def test_the_dashboard_and_its_vendored_chart_library_are_served(gateway):
@@ -21,7 +22,7 @@ async def test_the_dashboard_and_its_vendored_chart_library_are_served(gateway):
 
 
 def test_nothing_is_loaded_from_another_origin():
-    for path in ("index.html", "app.js", "app.css"):
+    for path in ("index.html", "app.css", *SCRIPTS):
         text = (DASHBOARD_DIR / path).read_text()
         assert not re.search(r"(src|href)=\"(https?:)?//", text), path
         assert "http://" not in text and "https://" not in text, path
@@ -29,7 +30,11 @@ def test_nothing_is_loaded_from_another_origin():
 
 def api_paths() -> set[str]:
     """`/v1/...` paths the dashboard calls, with `${…}` parameters as `{}`."""
-    found = re.findall(r"api\(`?\"?(/v1/[^`\"]+)", APP_JS)
+    found = [
+        path
+        for script in SCRIPTS.values()
+        for path in re.findall(r"api\(`?\"?(/v1/[^`\"]+)", script)
+    ]
     return {re.sub(r"\$\{[^}]+\}", "{}", path) for path in found}
 
 

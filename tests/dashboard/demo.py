@@ -1,0 +1,95 @@
+"""The demo data the dashboard is looked at with: a small fleet from the simulator, through the
+gateway as `make demo` loads it, and one quality alert. A small fleet has too little mileage on
+record for the early warning, so the alert is raised as in scenario 2: a dealer's fleet whose
+fan-controller batch fails past 20,000 km, and the quality engineer's analysis."""
+
+import asyncio
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import httpx
+
+from gateway.config import GatewaySettings
+from simulator.context import Tally
+from simulator.run import Options, progress_bar, simulate
+from simulator.world import World, build_world
+from tests.e2e.support import QUALITY, VEHICLE_GATEWAY, dealer_in, getter, ok, unique, wait_for
+from tests.e2e.test_scenario_2_proactive_quality_warning import (
+    BAD,
+    failure_visits,
+    fleet_batch,
+    odometer_samples,
+)
+
+# Not the simulator test's seed: that test counts what its own first run creates. This one
+# draws roadside calls for both dealers, resolved and still open.
+SEED = 23
+SIZES = {"owners": 40, "dealers": 2, "days": 1}
+
+
+@dataclass
+class Demo:
+    world: World
+    tally: Tally
+    alert: dict  # the planted quality alert, with its evidence and campaign targets
+
+
+async def load(gateway: httpx.AsyncClient) -> Demo:
+    """The fleet and the alert, side by side (neither waits for the other)."""
+    world = build_world(seed=SEED, until=datetime.now(UTC).date(), **SIZES)
+    tally, alert = await asyncio.gather(_simulate(str(gateway.base_url)), _plant_alert(gateway))
+    return Demo(world=world, tally=tally, alert=alert)
+
+
+async def _simulate(gateway_url: str) -> Tally:
+    options = Options(
+        gateway_url=gateway_url,
+        seed=SEED,
+        until=datetime.now(UTC).date(),
+        settle_seconds=30,
+        sample_seconds=120,
+        **SIZES,
+    )
+    tally = await simulate(options, progress_bar(disable=True), GatewaySettings(environment="test"))
+    assert not tally.skipped, tally.skipped
+    return tally
+
+
+async def _plant_alert(gateway: httpx.AsyncClient) -> dict:
+    component = unique("cooling_fan_controller")
+    dealer = await dealer_in(gateway, unique("City"))
+    batch, fleet = fleet_batch(component, seed=11)
+    ok(await gateway.post("/v1/profile/imports", json=batch, headers=dealer.headers))
+    samples = odometer_samples(fleet, datetime.now(UTC))
+
+    async def send() -> dict:
+        return ok(await gateway.post("/v1/telematics/signals", json=samples,
+                                     headers=VEHICLE_GATEWAY))  # fmt: skip
+
+    # Telematics learns the vehicles from profile's events; until then a sample is refused.
+    await wait_for(send, lambda result: result["rejected"] == 0)
+    visits = failure_visits(component, fleet, random.Random(7))
+    ok(await gateway.post("/v1/profile/imports", json={**batch, "service_visits": visits},
+                          headers=dealer.headers))  # fmt: skip
+    failed = sum(visit["vin"] in {vin for vin, code, _, _ in fleet if code == BAD}
+                 for visit in visits)  # fmt: skip
+    last = fleet[-1]
+    await wait_for(
+        getter(gateway, f"/v1/telematics/vehicles/{last[0]}", QUALITY),
+        lambda state: state and state["mileage_km"] and state["mileage_km"] >= last[2] - 1,
+    )
+
+    async def analysed() -> list[dict]:
+        report = ok(await gateway.post("/v1/telematics/quality/analyses", headers=QUALITY))
+        return [
+            ok(await gateway.get(f"/v1/telematics/quality/alerts/{a['id']}", headers=QUALITY))
+            for a in report["alerts"]
+            if a["component"] == component
+        ]
+
+    # Telematics hears of the repairs by event: analyse until it has all of them.
+    alerts = await wait_for(
+        analysed, lambda found: found and sum(b["failures"] for b in found[0]["bands"]) == failed
+    )
+    return alerts[0]
