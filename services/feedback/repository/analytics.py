@@ -11,13 +11,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Row, and_, case, exists, func, literal, or_, select
+from sqlalchemy import Row, and_, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.feedback.domain import InvitationStatus, SurveyKind
+from services.feedback.domain import SurveyKind
 from services.feedback.domain.analytics import (
-    SHARED_BY_OWNERS,
     Period,
     Slice,
     Tile,
@@ -26,13 +25,7 @@ from services.feedback.domain.analytics import (
     tiles,
     utc_day,
 )
-from services.feedback.models import (
-    Invitation,
-    Response,
-    ScoreRollup,
-    TopicRollup,
-    TouchpointRecord,
-)
+from services.feedback.models import Invitation, Response, ScoreRollup, TopicRollup
 from services.feedback.repository import dealer_scope
 from shared.auth import Caller, CallerKind
 from shared.pagination import PageParams
@@ -174,14 +167,7 @@ class AnalyticsRepository:
     async def verbatims(
         self, caller: Caller, part: Slice, page: PageParams, *, band: str | None, topic: str | None
     ) -> tuple[list[Response], int]:
-        conditions = [
-            dealer_scope(Response.dealer_id, caller),
-            Response.kind == part.kind,
-            Response.submitted_at >= _day_start(part.first),
-            Response.submitted_at < _day_start(part.last, after=True),
-            Response.comment.is_not(None),
-            *(getattr(Response, name) == value for name, value in part.filters().items()),
-        ]
+        conditions = [*answered_in(caller, part), Response.comment.is_not(None)]
         if band:
             conditions.append(Response.band == band)
         if topic:
@@ -191,119 +177,6 @@ class AnalyticsRepository:
             select(Response)
             .where(*conditions)
             .order_by(Response.submitted_at.desc(), Response.id)
-            .limit(page.limit)
-            .offset(page.offset)
-        )
-        return list(rows.all()), total or 0
-
-    # Integrity
-
-    async def shared_network_answers(self, caller: Caller, part: Slice) -> dict[Any, int]:
-        """Per dealer: answers sent from a network or a device that answered for at least
-        `SHARED_BY_OWNERS` different owners of that dealer in the window (a showroom
-        tablet, the dealer's wifi)."""
-        window = (
-            select(
-                Response.dealer_id, Response.owner_id, Response.network_hash, Response.device_hash
-            )
-            .where(
-                dealer_scope(Response.dealer_id, caller),
-                Response.kind == part.kind,
-                Response.submitted_at >= _day_start(part.first),
-                Response.submitted_at < _day_start(part.last, after=True),
-                *(getattr(Response, name) == value for name, value in part.filters().items()),
-            )
-            .cte("answers")
-        )
-
-        def crowded(column: str):
-            """The (dealer, hash) pairs of one fingerprint seen with enough owners."""
-            fingerprint = window.c[column]
-            return (
-                select(window.c.dealer_id, fingerprint.label("hash"))
-                .where(fingerprint.is_not(None))
-                .group_by(window.c.dealer_id, fingerprint)
-                .having(
-                    func.count() >= SHARED_BY_OWNERS,  # cheap: skips most pairs before...
-                    func.count(func.distinct(window.c.owner_id)) >= SHARED_BY_OWNERS,  # ...this
-                )
-                .cte(f"crowded_{column}")
-            )
-
-        def seen_in(column: str):
-            pairs = crowded(column)
-            return exists().where(
-                pairs.c.dealer_id == window.c.dealer_id, pairs.c.hash == window.c[column]
-            )
-
-        rows = await self.session.execute(
-            select(window.c.dealer_id, func.count())
-            .where(or_(seen_in("network_hash"), seen_in("device_hash")))
-            .group_by(window.c.dealer_id)
-        )
-        return {dealer_id: number for dealer_id, number in rows}
-
-    async def suppression_counts(
-        self,
-        caller: Caller,
-        first: date,
-        last: date,
-        touchpoints: Sequence[str],
-        dealer_id: uuid.UUID | None = None,
-    ) -> Sequence[Row]:
-        """Per dealer and reason: touchpoints in the window that earned no invitation."""
-        reason = _suppression_reason()
-        statement = (
-            select(
-                TouchpointRecord.dealer_id,
-                reason.label("reason"),
-                func.count().label("touchpoints"),
-            )
-            .select_from(TouchpointRecord)
-            .outerjoin(Invitation, Invitation.id == TouchpointRecord.invitation_id)
-            .where(*_touch_window(caller, first, last, touchpoints, dealer_id), _uninvited())
-            .group_by(TouchpointRecord.dealer_id, reason)
-        )
-        return (await self.session.execute(statement)).all()
-
-    async def touchpoint_totals(
-        self,
-        caller: Caller,
-        first: date,
-        last: date,
-        touchpoints: Sequence[str],
-        dealer_id: uuid.UUID | None = None,
-    ) -> dict[Any, int]:
-        rows = await self.session.execute(
-            select(TouchpointRecord.dealer_id, func.count())
-            .where(*_touch_window(caller, first, last, touchpoints, dealer_id))
-            .group_by(TouchpointRecord.dealer_id)
-        )
-        return {dealer_id: number for dealer_id, number in rows}
-
-    async def suppressed_touchpoints(
-        self,
-        caller: Caller,
-        first: date,
-        last: date,
-        touchpoints: Sequence[str],
-        page: PageParams,
-        *,
-        dealer_id: uuid.UUID | None,
-        reason: str | None,
-    ) -> tuple[list[Row], int]:
-        why = _suppression_reason()
-        conditions = [*_touch_window(caller, first, last, touchpoints, dealer_id), _uninvited()]
-        if reason:
-            conditions.append(why == reason)
-        base = (
-            select(TouchpointRecord, why.label("reason"))
-            .outerjoin(Invitation, Invitation.id == TouchpointRecord.invitation_id)
-            .where(*conditions)
-        )
-        total = await self.session.scalar(select(func.count()).select_from(base.subquery()))
-        rows = await self.session.execute(
-            base.order_by(TouchpointRecord.occurred_at.desc(), TouchpointRecord.id)
             .limit(page.limit)
             .offset(page.offset)
         )
@@ -372,42 +245,17 @@ def _rollup_conditions(
     ]
 
 
-def _day_start(day: date, *, after: bool = False) -> datetime:
+def day_start(day: date, *, after: bool = False) -> datetime:
     """The UTC midnight that starts `day` (or, with `after`, ends it)."""
     return datetime.combine(day + timedelta(days=int(after)), time(), UTC)
 
 
-def _suppression_reason():
-    """Why a touchpoint earned no invitation: its own outcome, or the invitation's
-    suppression (throttled, erased); None when an invitation was (or will be) sent."""
-    return case(
-        (TouchpointRecord.invitation_id.is_(None), TouchpointRecord.outcome),
-        (Invitation.status == InvitationStatus.SUPPRESSED, Invitation.suppressed_reason),
-        else_=None,
-    )
-
-
-def _touch_window(
-    caller: Caller,
-    first: date,
-    last: date,
-    touchpoints: Sequence[str],
-    dealer_id: uuid.UUID | None,
-) -> list[Any]:
-    conditions = [
-        dealer_scope(TouchpointRecord.dealer_id, caller),
-        TouchpointRecord.touchpoint.in_(touchpoints),
-        TouchpointRecord.occurred_at >= _day_start(first),
-        TouchpointRecord.occurred_at < _day_start(last, after=True),
+def answered_in(caller: Caller, part: Slice) -> list[Any]:
+    """The answers of the slice (its kind, days and filters) that the caller may see."""
+    return [
+        dealer_scope(Response.dealer_id, caller),
+        Response.kind == part.kind,
+        Response.submitted_at >= day_start(part.first),
+        Response.submitted_at < day_start(part.last, after=True),
+        *(getattr(Response, name) == value for name, value in part.filters().items()),
     ]
-    if dealer_id:
-        conditions.append(TouchpointRecord.dealer_id == dealer_id)
-    return conditions
-
-
-def _uninvited():
-    """Touchpoints that got no invitation, or only a suppressed one (needs the join)."""
-    return or_(
-        TouchpointRecord.invitation_id.is_(None),
-        Invitation.status == InvitationStatus.SUPPRESSED,
-    )

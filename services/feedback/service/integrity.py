@@ -19,6 +19,7 @@ from services.feedback.errors import DealerNetworkNotFound, DuplicateDealerNetwo
 from services.feedback.models import DealerNetwork
 from services.feedback.repository import FeedbackRepository
 from services.feedback.repository.analytics import SCORE_COUNTS, AnalyticsRepository
+from services.feedback.repository.integrity import IntegrityRepository
 from services.feedback.schemas.analytics import (
     DealerIntegrity,
     DealerNetworkCreate,
@@ -38,14 +39,14 @@ async def integrity_report(
     """Per dealer: the top-box share against the window before, answers from the dealer's
     own networks or from one network shared by many owners, and uninvited touchpoints."""
     require_config_reader(caller)
-    analytics = AnalyticsRepository(session)
+    analytics, integrity = AnalyticsRepository(session), IntegrityRepository(session)
     baseline = part.baseline()
     current = await _per_dealer(analytics, caller, part)
     previous = await _per_dealer(analytics, caller, baseline)
-    shared = await analytics.shared_network_answers(caller, part)
+    shared = await integrity.shared_network_answers(caller, part)
     window = (caller, part.first, part.last, touchpoints, part.dealer_id)
-    touched = await analytics.touchpoint_totals(*window)
-    uninvited = _uninvited(await analytics.suppression_counts(*window))
+    touched = await integrity.touchpoint_totals(*window)
+    uninvited = _uninvited(await integrity.suppression_counts(*window))
     dealers = []
     for dealer_id in current.keys() | touched.keys():
         answers, top, network = current.get(dealer_id, (0, 0, 0))
@@ -124,10 +125,10 @@ async def suppression_report(
     """Touchpoints (deliveries and service visits by default) that never got an invitation,
     counted by dealer and reason."""
     require_config_reader(caller)
-    analytics = AnalyticsRepository(session)
+    integrity = IntegrityRepository(session)
     window = (caller, part.first, part.last, touchpoints, part.dealer_id)
-    uninvited = _uninvited(await analytics.suppression_counts(*window))
-    touched = await analytics.touchpoint_totals(*window)
+    uninvited = _uninvited(await integrity.suppression_counts(*window))
+    touched = await integrity.touchpoint_totals(*window)
     dealers = [
         DealerSuppression(
             dealer_id=dealer_id,
@@ -153,7 +154,7 @@ async def suppressed_touchpoints(
     reason: str | None,
 ) -> tuple[list[SuppressedTouchpointRead], int]:
     require_config_reader(caller)
-    rows, total = await AnalyticsRepository(session).suppressed_touchpoints(
+    rows, total = await IntegrityRepository(session).suppressed_touchpoints(
         caller, part.first, part.last, touchpoints, page, dealer_id=part.dealer_id, reason=reason
     )
     items = [
