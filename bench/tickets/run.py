@@ -33,7 +33,7 @@ from cli.embedded import EmbeddedPostgres
 from services.tickets.config import MIGRATIONS_DIR, TicketsSettings
 from services.tickets.domain import OPEN_STATUSES, PauseReason, TicketKind, TicketStatus
 from services.tickets.models import SlaClockRow, Ticket, TicketPause
-from services.tickets.schemas import Compliance, ReportGroup, ReportPeriod
+from services.tickets.schemas.reports import Compliance, ReportGroup, ReportPeriod
 from services.tickets.service.reports import Tally, sla_report
 from services.tickets.timers import SlaWorker
 from shared.auth import Caller, CallerKind, StaffRole

@@ -2,7 +2,7 @@
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from services.tickets.domain import (
+from services.tickets.domain.sla import (
     ALWAYS_OPEN,
     BusinessHours,
     SlaClock,

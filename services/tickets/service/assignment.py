@@ -5,7 +5,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.tickets.domain import DEFAULT_QUEUE, TicketStatus
+from services.tickets.domain import TicketStatus
+from services.tickets.domain.routing import DEFAULT_QUEUE
 from services.tickets.errors import IllegalTransition, UnknownReference
 from services.tickets.models import Queue, Ticket
 from services.tickets.repository import TicketsRepository

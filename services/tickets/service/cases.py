@@ -9,15 +9,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.tickets.domain import (
     KINDS_WITH_SLOT,
     OWNER_KINDS,
-    CaseFacts,
     Channel,
-    DealerStrategy,
     Priority,
+    TicketKind,
+    TicketStatus,
+)
+from services.tickets.domain.routing import (
+    CaseFacts,
+    DealerStrategy,
     RoutingDecision,
     RoutingRuleSpec,
     RuleConditions,
-    TicketKind,
-    TicketStatus,
     route,
 )
 from services.tickets.errors import TicketNotFound, UnknownReference

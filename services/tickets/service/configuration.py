@@ -20,7 +20,7 @@ from services.tickets.errors import (
 )
 from services.tickets.models import DealerSettings, Queue, RoutingRule, SlaPolicy
 from services.tickets.repository import TicketsRepository
-from services.tickets.schemas import (
+from services.tickets.schemas.configuration import (
     DealerSettingsPut,
     QueueCreate,
     QueueUpdate,

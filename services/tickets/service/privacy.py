@@ -15,9 +15,9 @@ from services.tickets.config import SERVICE
 from services.tickets.errors import OwnerDataNotFound
 from services.tickets.models import ErasedOwner, KnownOwner
 from services.tickets.repository import TicketsRepository
-from services.tickets.schemas import (
+from services.tickets.schemas import CommentRead
+from services.tickets.schemas.privacy import (
     CaseExport,
-    CommentRead,
     OwnerExport,
     OwnerProfileExport,
     VehicleExport,

@@ -11,10 +11,17 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.tickets.domain import OPEN_STATUSES, SlaClockKind
+from services.tickets.domain import OPEN_STATUSES
+from services.tickets.domain.sla import SlaClockKind
 from services.tickets.errors import UnknownReference
 from services.tickets.repository import ReportCut, TicketsRepository
-from services.tickets.schemas import Compliance, ReportGroup, ReportPeriod, ReportRow, SlaReport
+from services.tickets.schemas.reports import (
+    Compliance,
+    ReportGroup,
+    ReportPeriod,
+    ReportRow,
+    SlaReport,
+)
 from services.tickets.service.access import require_reader
 from shared.auth import Caller, CallerKind
 from shared.errors import Forbidden

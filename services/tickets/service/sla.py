@@ -11,11 +11,11 @@ from datetime import date, datetime, time
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.tickets.domain import (
+from services.tickets.domain import Priority
+from services.tickets.domain.sla import (
     ALWAYS_OPEN,
     BusinessHours,
     Calendar,
-    Priority,
     SlaClock,
     SlaClockKind,
     policy_rank,

@@ -8,13 +8,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.tickets.domain import (
     REOPEN,
     PauseReason,
-    SlaClockKind,
     TicketStatus,
     Visibility,
     pause_for_status,
     pause_problem,
     transition_problem,
 )
+from services.tickets.domain.sla import SlaClockKind
 from services.tickets.errors import CannotPause, IllegalTransition, UnknownReference
 from services.tickets.models import Ticket, TicketComment, TicketPause
 from services.tickets.repository import TicketsRepository
