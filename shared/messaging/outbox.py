@@ -9,6 +9,7 @@ drop the rest) and marks them published in the same transaction that selected th
 import asyncio
 import json
 import uuid
+from collections.abc import Sequence
 
 import structlog
 from nats.js import JetStreamContext
@@ -53,16 +54,22 @@ async def record_event(
         correlation_id=correlation_id,
         causation_id=causation_id,
     )
+    await record_envelopes(session, [envelope])
+    return envelope
+
+
+async def record_envelopes(session: AsyncSession, envelopes: Sequence[Envelope]) -> None:
+    """Writes events already wrapped, in their order, in one round trip (a batch's events)."""
+    if not envelopes:
+        return
     await session.execute(
         _INSERT,
-        {
-            "id": envelope.id,
-            "subject": envelope.type,
-            "envelope": envelope.model_dump_json(),
-        },
+        [
+            {"id": envelope.id, "subject": envelope.type, "envelope": envelope.model_dump_json()}
+            for envelope in envelopes
+        ],
     )
     session.info[EVENTS_WRITTEN] = True
-    return envelope
 
 
 class OutboxRelay:

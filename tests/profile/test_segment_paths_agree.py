@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from services.profile.conditions import evaluate, parse_condition
 from services.profile.models import InteractionEvent, Owner, OwnerFacts, OwnerKey
 from services.profile.repository.segments import SegmentRepository
-from services.profile.service.facts import is_eligible, snapshots_of
+from services.profile.service.memberships import is_eligible, snapshots_of
 
 NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
 NUMBERS = [

@@ -1,7 +1,7 @@
 """Every profile query. Reads take the caller and apply its scope; writes flush only."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, exists, false, func, select, true
@@ -131,6 +131,17 @@ class ProfileRepository:
 
     async def get_owner(self, caller: Caller, owner_id: uuid.UUID) -> Owner | None:
         return await self._one(Owner, owner_scope(caller), Owner.id == owner_id)
+
+    async def visible_owner_ids(
+        self, caller: Caller, owner_ids: Collection[uuid.UUID]
+    ) -> set[uuid.UUID]:
+        """Which of these owners the caller may see, in one query."""
+        if not owner_ids:
+            return set()
+        rows = await self.session.scalars(
+            select(Owner.id).where(Owner.id.in_(owner_ids), owner_scope(caller))
+        )
+        return set(rows)
 
     async def owner_by_external_id(self, dealer_id: uuid.UUID, external_id: str) -> Owner | None:
         return await self.session.scalar(

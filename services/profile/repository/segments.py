@@ -2,7 +2,7 @@
 
 import operator
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -31,6 +31,9 @@ from services.profile.models import InteractionEvent, Owner, OwnerFacts, Segment
 from services.profile.repository.core import owner_scope
 from shared.auth import Caller
 from shared.pagination import PageParams
+
+# Rows in one multi-row INSERT: well inside PostgreSQL's 65,535 bind parameters.
+ROWS_PER_STATEMENT = 2000
 
 
 def _attribute_column(name: str, today: date) -> Any:
@@ -160,19 +163,41 @@ class SegmentRepository:
         return set(rows)
 
     async def memberships_of(self, owner_id: uuid.UUID) -> dict[str, SegmentMembership]:
+        return (await self.memberships_of_owners([owner_id]))[owner_id]
+
+    async def memberships_of_owners(
+        self, owner_ids: Collection[uuid.UUID]
+    ) -> dict[uuid.UUID, dict[str, SegmentMembership]]:
+        """Per owner, their memberships by segment key."""
+        memberships: dict[uuid.UUID, dict[str, SegmentMembership]] = {o: {} for o in owner_ids}
         rows = await self.session.scalars(
-            select(SegmentMembership).where(SegmentMembership.owner_id == owner_id)
+            select(SegmentMembership).where(SegmentMembership.owner_id.in_(owner_ids))
         )
-        return {row.segment_key: row for row in rows}
+        for row in rows:
+            memberships[row.owner_id][row.segment_key] = row
+        return memberships
 
     async def enter(self, key: str, owner_id: uuid.UUID, reasons: list[str], at: datetime) -> None:
-        await self.session.execute(
-            insert(SegmentMembership)
-            .values(segment_key=key, owner_id=owner_id, reasons=reasons, entered_at=at)
-            .on_conflict_do_update(
-                index_elements=["segment_key", "owner_id"], set_={"reasons": reasons}
+        await self.enter_many([(key, owner_id, reasons)], at)
+
+    async def enter_many(
+        self, entries: Sequence[tuple[str, uuid.UUID, list[str]]], at: datetime
+    ) -> None:
+        """(segment key, owner, reasons): new members enter at `at`; members keep their entry
+        time and take the new reasons."""
+        for start in range(0, len(entries), ROWS_PER_STATEMENT):
+            statement = insert(SegmentMembership).values(
+                [
+                    {"segment_key": key, "owner_id": owner, "reasons": reasons, "entered_at": at}
+                    for key, owner, reasons in entries[start : start + ROWS_PER_STATEMENT]
+                ]
             )
-        )
+            await self.session.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["segment_key", "owner_id"],
+                    set_={"reasons": statement.excluded.reasons},
+                )
+            )
 
     async def leave(self, key: str, owner_ids: Sequence[uuid.UUID]) -> None:
         await self.session.execute(

@@ -1,61 +1,84 @@
-"""Keeps each owner's facts row current and acts on its changes: the lifecycle stage and
-segment memberships are re-evaluated (in memory, for this one owner) whenever a fact changes,
-and each change is published."""
+"""Keeps owners' facts rows current and acts on their changes: the lifecycle stage and
+segment memberships are re-evaluated (in memory, for just these owners) whenever a fact
+changes, and each change is published. One owner or a DMS batch's thousand cost the same
+dozen queries."""
 
 import uuid
-from collections import defaultdict
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from collections.abc import Iterable
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.profile.conditions import (
-    OwnerSnapshot,
-    PastEventFact,
-    attribute_values,
-    evaluate,
-    max_window_days,
-    parse_condition,
-    reasons,
-)
-from services.profile.domain import lifecycle_stage
-from services.profile.models import LifecycleEntry, Owner, OwnerFacts, Segment
+from services.profile.domain import LifecycleStage, lifecycle_stage
+from services.profile.models import BehaviourSnapshot, LifecycleEntry, OwnerFacts
 from services.profile.repository.facts import FAMILY_DESTINATIONS, FactsRepository
-from services.profile.repository.segments import SegmentRepository
-from services.profile.service.loyalty import recognise_super_user
-from shared.contracts.profile import LifecycleStageChanged, SegmentMembershipChanged
-from shared.messaging.outbox import record_event
-
-SUPER_USER_SEGMENT = "super_user"
+from services.profile.service.memberships import evaluate_segments
+from shared.contracts.profile import LifecycleStageChanged
+from shared.database import every_dealer
+from shared.messaging.envelope import Envelope
+from shared.messaging.outbox import record_envelopes
 
 
 async def refresh_owner(session: AsyncSession, owner_id: uuid.UUID, *, now: datetime) -> None:
-    """Recomputes the owner's facts from what profile holds, then its lifecycle and segments.
-    Owners profile does not know (yet) are skipped: their projections wait for them."""
-    facts_repository = FactsRepository(session)
-    owner = await session.get(Owner, owner_id)
-    if owner is None:
+    await refresh_owners(session, [owner_id], now=now)
+
+
+async def refresh_owners(
+    session: AsyncSession, owner_ids: Iterable[uuid.UUID], *, now: datetime
+) -> None:
+    """Recomputes the owners' facts from what profile holds, then their lifecycle and
+    segments. Owners profile does not know (yet) are skipped: their projections wait.
+    Their records at every dealer count, whichever dealer's request set this off."""
+    async with every_dealer(session):
+        await _refresh_owners(session, owner_ids, now=now)
+
+
+async def _refresh_owners(
+    session: AsyncSession, owner_ids: Iterable[uuid.UUID], *, now: datetime
+) -> None:
+    repository = FactsRepository(session)
+    owners = await repository.owners(set(owner_ids))
+    if not owners:
         return
-    await facts_repository.ensure(owner_id)
-    facts = await facts_repository.for_update(owner_id)
-    assert facts is not None
-    await _derive(facts_repository, facts)
-    facts.updated_at = now
-    await _update_lifecycle(session, facts, now=now)
-    await evaluate_segments(session, owner, now=now)
+    ids = sorted(owners)
+    await repository.ensure_many(ids)
+    facts = await repository.lock_many(ids)
+    await _derive(repository, facts)
+    for row in facts.values():
+        row.updated_at = now
+    counts = await repository.lifecycle_counts(ids)
+    await record_envelopes(
+        session,
+        [
+            announcement
+            for owner_id, row in facts.items()
+            if (announcement := move_stage(session, row, *lifecycle_stage(**counts[owner_id]), now))
+        ],
+    )
+    await evaluate_segments(session, [owners[owner_id] for owner_id in ids], now=now)
 
 
-async def _derive(repository: FactsRepository, facts: OwnerFacts) -> None:
-    owner_id = facts.owner_id
-    scores = await repository.scores(owner_id)
-    latest = {score.kind: score for score in scores if score.score is not None}
-    facts.latest_nps = latest["nps"].score if "nps" in latest else None
-    facts.latest_csat = latest["csat"].score if "csat" in latest else None
-    facts.detractor = bool(scores) and scores[-1].band == "detractor"
-    open_tickets = await repository.tickets(owner_id, open_only=True)
-    facts.open_tickets = len(open_tickets)
-    facts.open_complaints = sum(1 for ticket in open_tickets if ticket.kind == "complaint")
-    behaviour = await repository.latest_behaviour(owner_id)
+async def _derive(repository: FactsRepository, facts: dict[uuid.UUID, OwnerFacts]) -> None:
+    ids = list(facts)
+    scores = await repository.scores_of(ids)
+    open_tickets = await repository.tickets_of(ids, open_only=True)
+    behaviours = await repository.latest_behaviours(ids)
+    service_due = await repository.earliest_service_dues(ids)
+    tags = await repository.tags_of(ids)
+    for owner_id, row in facts.items():
+        answered = [score for score in scores[owner_id] if score.score is not None]
+        latest = {score.kind: score.score for score in answered}
+        row.latest_nps = latest.get("nps")
+        row.latest_csat = latest.get("csat")
+        row.detractor = bool(scores[owner_id]) and scores[owner_id][-1].band == "detractor"
+        row.open_tickets = len(open_tickets[owner_id])
+        row.open_complaints = sum(1 for t in open_tickets[owner_id] if t.kind == "complaint")
+        _behaviour(row, behaviours.get(owner_id))
+        row.service_due_date = service_due.get(owner_id)
+        row.tags = tags[owner_id]
+
+
+def _behaviour(facts: OwnerFacts, behaviour: BehaviourSnapshot | None) -> None:
     facts.assisted_driving_share = behaviour.assisted_driving_share if behaviour else None
     facts.new_apps_30d = len(behaviour.new_apps) if behaviour else None
     facts.harsh_events_per_100km = behaviour.harsh_events_per_100km if behaviour else None
@@ -63,8 +86,6 @@ async def _derive(repository: FactsRepository, facts: OwnerFacts) -> None:
     facts.family_destination_share = (
         _family_share(behaviour.destination_categories) if behaviour else None
     )
-    facts.service_due_date = await repository.earliest_service_due(owner_id)
-    facts.tags = await repository.tags(owner_id)
 
 
 def _family_share(destinations: dict[str, int]) -> float | None:
@@ -74,116 +95,58 @@ def _family_share(destinations: dict[str, int]) -> float | None:
     return sum(destinations.get(name, 0) for name in FAMILY_DESTINATIONS) / total
 
 
-async def _update_lifecycle(session: AsyncSession, facts: OwnerFacts, *, now: datetime) -> None:
-    counts = await FactsRepository(session).lifecycle_counts(facts.owner_id)
-    stage, because = lifecycle_stage(**counts)
+def move_stage(
+    session: AsyncSession,
+    facts: OwnerFacts,
+    stage: LifecycleStage,
+    because: str,
+    now: datetime,
+) -> Envelope | None:
+    """Moves the owner to `stage` (with its history entry); the announcement to record, or
+    None when the owner is there already."""
     if stage == facts.lifecycle_stage:
-        return
+        return None
     previous = facts.lifecycle_stage
     facts.lifecycle_stage = stage
     session.add(
         LifecycleEntry(owner_id=facts.owner_id, stage=stage, because=because, changed_at=now)
     )
-    await record_event(
-        session,
+    return Envelope.wrap(
         LifecycleStageChanged(
             owner_id=facts.owner_id, previous_stage=previous, stage=stage, changed_at=now
         ),
-        subject=facts.owner_id,
+        subject=str(facts.owner_id),
         owner_id=facts.owner_id,
     )
 
 
-async def snapshots_of(
-    session: AsyncSession, owner_ids: Sequence[uuid.UUID], *, now: datetime, window_days: int
-) -> dict[uuid.UUID, tuple[Owner, OwnerSnapshot]]:
-    """What each owner's conditions look at, loaded in two queries for any number of owners."""
-    repository = SegmentRepository(session)
-    events: dict[uuid.UUID, list[PastEventFact]] = defaultdict(list)
-    if window_days:
-        since = now - timedelta(days=window_days)
-        for event in await repository.events_of_owners(owner_ids, since):
-            events[event.owner_id].append(
-                PastEventFact(event.type, event.occurred_at, event.properties)
-            )
-    return {
-        owner.id: (owner, _snapshot(owner, facts, tuple(events[owner.id]), now))
-        for owner, facts in await repository.owners_with_facts(owner_ids)
-    }
+class LifecycleReplay:
+    """Follows owners' lifecycle record by record through a batch (an order placed, a car
+    delivered, a visit) from their counts, without a query per record: each stage they
+    pass through is entered and announced, as if each record had come on its own."""
 
+    def __init__(self, session: AsyncSession, *, now: datetime) -> None:
+        self.session = session
+        self.now = now
+        self.facts: dict[uuid.UUID, OwnerFacts] = {}
+        self.counts: dict[uuid.UUID, dict[str, int]] = {}
 
-def _snapshot(
-    owner: Owner, facts: OwnerFacts, events: tuple[PastEventFact, ...], now: datetime
-) -> OwnerSnapshot:
-    return OwnerSnapshot(
-        attributes=attribute_values(
-            facts.model_dump(),
-            city=owner.city,
-            language=owner.preferred_language,
-            today=now.date(),
-        ),
-        tags=frozenset(facts.tags),
-        events=events,
-        now=now,
-    )
+    async def load(self, owner_ids: Iterable[uuid.UUID]) -> None:
+        """Reads the owners' counts; before any of their new records is added to the session
+        (a query flushes them, and they would be counted twice)."""
+        missing = sorted(set(owner_ids) - set(self.facts))
+        if not missing:
+            return
+        repository = FactsRepository(self.session)
+        await repository.ensure_many(missing)
+        self.facts |= await repository.lock_many(missing)
+        async with every_dealer(self.session):  # their records at every dealer count
+            self.counts |= await repository.lifecycle_counts(missing)
 
-
-def is_eligible(owner: Owner) -> bool:
-    """Merged duplicates and erased owners belong to no segment (on both paths)."""
-    return owner.merged_into is None and owner.erased_at is None
-
-
-async def evaluate_segments(session: AsyncSession, owner: Owner, *, now: datetime) -> None:
-    """Enters or leaves each segment as the conditions now say, publishing each change."""
-    repository = SegmentRepository(session)
-    segments = await repository.segments()
-    parsed = [(segment, parse_condition(segment.condition)) for segment in segments]
-    window = max((max_window_days(condition) for _, condition in parsed), default=0)
-    await session.flush()
-    _, snapshot = (await snapshots_of(session, [owner.id], now=now, window_days=window))[owner.id]
-    current = await repository.memberships_of(owner.id)
-    for segment, condition in parsed:
-        member = is_eligible(owner) and evaluate(condition, snapshot)
-        why = reasons(condition, snapshot) if member else []
-        await apply_membership(
-            session,
-            segment,
-            owner.id,
-            member=member,
-            reasons=why,
-            was=segment.key in current,
-            now=now,
-        )
-
-
-async def apply_membership(
-    session: AsyncSession,
-    segment: Segment,
-    owner_id: uuid.UUID,
-    *,
-    member: bool,
-    reasons: list[str],
-    was: bool,
-    now: datetime,
-) -> None:
-    repository = SegmentRepository(session)
-    if member:
-        await repository.enter(segment.key, owner_id, reasons, now)
-    elif was:
-        await repository.leave(segment.key, [owner_id])
-    if member == was:
-        return
-    await record_event(
-        session,
-        SegmentMembershipChanged(
-            owner_id=owner_id,
-            segment_key=segment.key,
-            entered=member,
-            reasons=reasons,
-            changed_at=now,
-        ),
-        subject=owner_id,
-        owner_id=owner_id,
-    )
-    if member and segment.key == SUPER_USER_SEGMENT:
-        await recognise_super_user(session, owner_id, now=now)
+    def count(self, owner_id: uuid.UUID, **changes: int) -> Envelope | None:
+        """Adds to the owner's counts; the announcement of the stage they moved to, if any."""
+        counts = self.counts[owner_id]
+        for name, change in changes.items():
+            counts[name] += change
+        stage, because = lifecycle_stage(**counts)
+        return move_stage(self.session, self.facts[owner_id], stage, because, self.now)

@@ -16,8 +16,8 @@ from services.profile.schemas.engagement import (
     InteractionBatchResult,
     InteractionEventIn,
 )
-from services.profile.service.facts import refresh_owner
-from services.profile.service.loyalty import add_points
+from services.profile.service.facts import refresh_owners
+from services.profile.service.loyalty import Grant, add_grants
 from services.profile.service.owners import visible_owner
 from shared.auth import Caller, CallerKind
 from shared.errors import FieldError, InvalidInput
@@ -52,20 +52,19 @@ async def record_interactions(
     rows = [
         _row(event, owner_id, now) for event, owner_id in zip(batch.events, owners, strict=True)
     ]
-    stored = set(await EngagementRepository(session).add_events(rows))
-    for row in rows:
-        if row["id"] in stored and row["type"] in POINTS_FOR_EVENT:
-            await add_points(
-                session,
-                owner_id=row["owner_id"],
-                points=POINTS_FOR_EVENT[row["type"]],
-                cause=PointsCause.COMMUNITY_ENGAGEMENT,
-                reference=f"event:{row['id']}",
-                now=now,
-                note=row["type"],
-            )
-    for owner_id in {row["owner_id"] for row in rows if row["id"] in stored}:
-        await refresh_owner(session, owner_id, now=now)
+    stored_ids = set(await EngagementRepository(session).add_events(rows))
+    stored = [row for row in rows if row["id"] in stored_ids]
+    await add_grants(
+        session,
+        [
+            Grant(row["owner_id"], POINTS_FOR_EVENT[row["type"]],
+                  PointsCause.COMMUNITY_ENGAGEMENT, f"event:{row['id']}", row["type"])
+            for row in stored
+            if row["type"] in POINTS_FOR_EVENT
+        ],
+        now=now,
+    )  # fmt: skip
+    await refresh_owners(session, {row["owner_id"] for row in stored}, now=now)
     return InteractionBatchResult(accepted=len(stored), duplicates=len(rows) - len(stored))
 
 
@@ -82,21 +81,13 @@ def _owner_of(event: InteractionEventIn, caller: Caller) -> tuple[uuid.UUID | No
 async def _invisible_owners(
     session: AsyncSession, caller: Caller, owners: list[uuid.UUID | None]
 ) -> list[FieldError]:
-    repository = ProfileRepository(session)
-    errors = []
-    checked: dict[uuid.UUID, bool] = {}
-    for index, owner_id in enumerate(owners):
-        if owner_id is None:
-            continue
-        if owner_id not in checked:
-            checked[owner_id] = await repository.get_owner(caller, owner_id) is not None
-        if not checked[owner_id]:
-            errors.append(
-                FieldError(
-                    field=f"body.events.{index}.owner_id", message=f"owner {owner_id} not found"
-                )
-            )
-    return errors
+    named = {owner_id for owner_id in owners if owner_id is not None}
+    visible = await ProfileRepository(session).visible_owner_ids(caller, named)
+    return [
+        FieldError(field=f"body.events.{index}.owner_id", message=f"owner {owner_id} not found")
+        for index, owner_id in enumerate(owners)
+        if owner_id is not None and owner_id not in visible
+    ]
 
 
 def _row(event: InteractionEventIn, owner_id: uuid.UUID | None, now: datetime) -> dict:

@@ -3,6 +3,8 @@ referral codes and super-user recognition."""
 
 import secrets
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +27,17 @@ SUPER_USER_TAG = "super_user"
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
+@dataclass(frozen=True)
+class Grant:
+    """Points for (or, negative, spent by) an owner; `reference` makes its cause count once."""
+
+    owner_id: uuid.UUID
+    points: int
+    cause: PointsCause
+    reference: str
+    note: str | None = None
+
+
 async def add_points(
     session: AsyncSession,
     *,
@@ -35,29 +48,47 @@ async def add_points(
     now: datetime,
     note: str | None = None,
 ) -> PointsEntry | None:
-    """Appends one ledger entry; None when `reference` was already counted. The facts row is
-    locked, so concurrent entries serialise and the balance can never go below zero."""
+    """Appends one ledger entry; None when `reference` was already counted."""
+    entries = await add_grants(session, [Grant(owner_id, points, cause, reference, note)], now=now)
+    return entries[0] if entries else None
+
+
+async def add_grants(
+    session: AsyncSession, grants: Sequence[Grant], *, now: datetime
+) -> list[PointsEntry]:
+    """Appends a ledger entry per grant whose reference is not counted yet, in a few queries
+    for any number. The facts rows are locked, so concurrent entries serialise and a balance
+    can never go below zero."""
+    if not grants:
+        return []
     repository = FactsRepository(session)
-    await repository.ensure(owner_id)
-    facts = await repository.for_update(owner_id)
-    assert facts is not None
-    if await repository.points_entry(reference):
-        return None
-    if problem := points_problem(facts.points_balance, points):
-        raise InsufficientPoints(problem)
-    facts.points_balance += points
-    entry = PointsEntry(
-        owner_id=owner_id,
-        points=points,
-        balance_after=facts.points_balance,
-        cause=cause,
-        reference=reference,
-        note=note,
-        created_at=now,
-    )
-    session.add(entry)
+    owners = {grant.owner_id for grant in grants}
+    await repository.ensure_many(owners)
+    facts = await repository.lock_many(owners)
+    counted = await repository.counted_references([grant.reference for grant in grants])
+    entries = []
+    for grant in grants:
+        if grant.reference in counted:
+            continue
+        counted.add(grant.reference)
+        balance = facts[grant.owner_id]
+        if problem := points_problem(balance.points_balance, grant.points):
+            raise InsufficientPoints(problem)
+        balance.points_balance += grant.points
+        entries.append(
+            PointsEntry(
+                owner_id=grant.owner_id,
+                points=grant.points,
+                balance_after=balance.points_balance,
+                cause=grant.cause,
+                reference=grant.reference,
+                note=grant.note,
+                created_at=now,
+            )
+        )
+    session.add_all(entries)
     await session.flush()
-    return entry
+    return entries
 
 
 async def recognise_super_user(
@@ -98,7 +129,15 @@ async def reward_referrer(
 ) -> uuid.UUID | None:
     """The buyer's delivered car pays out the referral of the buyer's earliest referred lead;
     returns the referrer rewarded (once per lead)."""
-    lead: Lead | None = await LoyaltyRepository(session).referred_lead_of(buyer_id)
+    lead = await LoyaltyRepository(session).referred_lead_of(buyer_id)
+    return await reward_referral(session, lead, points=points, now=now)
+
+
+async def reward_referral(
+    session: AsyncSession, lead: Lead | None, *, points: int, now: datetime
+) -> uuid.UUID | None:
+    """A referred lead whose buyer took delivery pays its referrer, once; returns the
+    referrer rewarded."""
     if lead is None or lead.referrer_owner_id is None:
         return None
     entry = await add_points(

@@ -15,15 +15,15 @@ from services.profile.errors import (
     OrderNotFound,
     UnknownReference,
 )
-from services.profile.models import Order, OrderStatusEntry, utc_now
+from services.profile.models import Order, utc_now
 from services.profile.repository import ProfileRepository
 from services.profile.schemas import OrderCreate, OrderRead, OrderStatusUpdate
+from services.profile.service.announcements import order_status_changed, status_entry
 from services.profile.service.facts import refresh_owner
 from services.profile.service.loyalty import reward_referrer
 from shared.auth import Caller, CallerKind
-from shared.contracts.profile import OrderStatusChanged
 from shared.errors import Forbidden
-from shared.messaging.outbox import record_event
+from shared.messaging.outbox import record_envelopes
 from shared.pagination import PageParams
 
 
@@ -100,25 +100,8 @@ async def change_status(
 async def _record_status(session: AsyncSession, order: Order, *, previous: str | None) -> None:
     """Adds the timeline step, announces it, and updates what follows from it: the buyer's
     lifecycle and segments, and the referral that brought the buyer, once delivered."""
-    await ProfileRepository(session).add(
-        OrderStatusEntry(order_id=order.id, status=order.status, changed_at=order.status_changed_at)
-    )
-    await record_event(
-        session,
-        OrderStatusChanged(
-            order_id=order.id,
-            owner_id=order.owner_id,
-            dealer_id=order.dealer_id,
-            model=order.model,
-            vin=order.vin,
-            previous_status=previous,
-            status=order.status,
-            changed_at=order.status_changed_at,
-        ),
-        subject=order.id,
-        dealer_id=order.dealer_id,
-        owner_id=order.owner_id,
-    )
+    await ProfileRepository(session).add(status_entry(order))
+    await record_envelopes(session, [order_status_changed(order, previous=previous)])
     now = utc_now()
     if order.status == OrderStatus.DELIVERED:
         referrer = await reward_referrer(

@@ -8,12 +8,12 @@ from services.profile.models import Owner
 from services.profile.repository import ProfileRepository
 from services.profile.repository.facts import FactsRepository
 from services.profile.schemas import OwnerRead
+from services.profile.service.announcements import owner_registered
 from services.profile.service.personal import read_owners
 from services.profile.vault import Vault
 from shared.auth import Caller, CallerKind, StaffRole
-from shared.contracts.profile import OwnerRegistered
 from shared.errors import Forbidden
-from shared.messaging.outbox import record_event
+from shared.messaging.outbox import record_envelopes
 from shared.pagination import PageParams
 
 
@@ -26,18 +26,7 @@ async def register_owner(
         await ProfileRepository(session).link_owner(
             owner.id, dealer_id, DealerRelation.REGISTERED, external_id
         )
-    await record_event(
-        session,
-        OwnerRegistered(
-            owner_id=owner.id,
-            dealer_id=dealer_id,
-            city=owner.city,
-            preferred_language=owner.preferred_language,
-        ),
-        subject=owner.id,
-        dealer_id=dealer_id,
-        owner_id=owner.id,
-    )
+    await record_envelopes(session, [owner_registered(owner, dealer_id=dealer_id)])
 
 
 async def list_owners(

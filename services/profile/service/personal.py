@@ -28,14 +28,23 @@ def _sealed(vault: Vault, wrapped: bytes, owner_id: uuid.UUID, values: dict) -> 
 
 async def new_owner(session: AsyncSession, vault: Vault, values: dict[str, Any]) -> Owner:
     """Adds an owner whose personal fields are sealed with a key made for them."""
-    owner_id = uuid.uuid4()
-    wrapped = vault.new_wrapped_key(owner_id)
-    session.add(OwnerKey(owner_id=owner_id, wrapped_key=wrapped))
-    others = {k: v for k, v in values.items() if k not in PERSONAL_FIELDS}
-    owner = Owner(id=owner_id, **others, **_sealed(vault, wrapped, owner_id, values))
-    session.add(owner)
+    return (await new_owners(session, vault, [values]))[0]
+
+
+async def new_owners(
+    session: AsyncSession, vault: Vault, values: Sequence[dict[str, Any]]
+) -> list[Owner]:
+    """Adds owners, each sealed with a key of its own, in one flush (a DMS batch's worth)."""
+    owners = []
+    for fields in values:
+        owner_id = uuid.uuid4()
+        wrapped = vault.new_wrapped_key(owner_id)
+        session.add(OwnerKey(owner_id=owner_id, wrapped_key=wrapped))
+        others = {k: v for k, v in fields.items() if k not in PERSONAL_FIELDS}
+        owners.append(Owner(id=owner_id, **others, **_sealed(vault, wrapped, owner_id, fields)))
+    session.add_all(owners)
     await session.flush()
-    return owner
+    return owners
 
 
 async def update_personal(

@@ -35,7 +35,7 @@ from services.profile.schemas.segments import (
     SegmentRead,
     SegmentUpdate,
 )
-from services.profile.service.facts import apply_membership, snapshots_of
+from services.profile.service.memberships import MembershipChange, apply_memberships, snapshots_of
 from services.profile.service.owners import visible_owner
 from shared.auth import Caller, StaffRole
 from shared.errors import FieldError, InvalidInput
@@ -189,15 +189,24 @@ async def recompute_segment(
     for start in range(0, len(entering), _CHUNK):
         chunk = entering[start : start + _CHUNK]
         snapshots = await snapshots_of(session, chunk, now=now, window_days=window)
-        for owner_id in chunk:
-            why = reasons(condition, snapshots[owner_id][1])
-            await apply_membership(
-                session, segment, owner_id, member=True, reasons=why, was=False, now=now
+        changes = [
+            MembershipChange(
+                segment=segment,
+                owner_id=owner_id,
+                member=True,
+                reasons=reasons(condition, snapshots[owner_id][1]),
+                stored_reasons=None,
             )
-    for owner_id in sorted(current - matching):
-        await apply_membership(
-            session, segment, owner_id, member=False, reasons=[], was=True, now=now
+            for owner_id in chunk
+        ]
+        await apply_memberships(session, changes, now=now)
+    leaving = [
+        MembershipChange(
+            segment=segment, owner_id=owner_id, member=False, reasons=[], stored_reasons=[]
         )
+        for owner_id in sorted(current - matching)
+    ]
+    await apply_memberships(session, leaving, now=now)
     segment.recompute_at = now + RECOMPUTE_EVERY
     return RecomputeResult(
         key=segment.key,

@@ -2,15 +2,15 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.profile.domain import DealerRelation, VehicleRoleKind
+from services.profile.domain import DealerRelation
 from services.profile.errors import DuplicateVin, UnknownReference, VehicleNotFound
-from services.profile.models import Vehicle, VehicleRole, utc_now
+from services.profile.models import Vehicle
 from services.profile.repository import ProfileRepository
 from services.profile.schemas import VehicleCreate
+from services.profile.service.announcements import ownership_roles, vehicle_registered
 from services.profile.service.owners import require_own_dealer
 from shared.auth import Caller, CallerKind, StaffRole
-from shared.contracts.profile import ComponentBatch, VehicleRegistered
-from shared.messaging.outbox import record_event
+from shared.messaging.outbox import record_envelopes
 from shared.pagination import PageParams
 
 
@@ -43,38 +43,12 @@ async def register_vehicle(
 ) -> None:
     """Links a newly added vehicle (and its owner) to the selling dealer and announces it."""
     repository = ProfileRepository(session)
-    if vehicle.owner_id:
-        # Who owned the car when matters later (whose complaint was it?): ownership has dates.
-        session.add(
-            VehicleRole(
-                vehicle_id=vehicle.id,
-                owner_id=vehicle.owner_id,
-                role=VehicleRoleKind.OWNER,
-                effective_from=vehicle.delivery_date or utc_now().date(),
-            )
-        )
+    session.add_all(ownership_roles(vehicle))
     if dealer_id:
         await repository.link_vehicle(vehicle.id, dealer_id, DealerRelation.SOLD)
         if vehicle.owner_id:
             await repository.link_owner(vehicle.owner_id, dealer_id, DealerRelation.SOLD, None)
-    await record_event(
-        session,
-        VehicleRegistered(
-            vehicle_id=vehicle.id,
-            vin=vehicle.vin,
-            model=vehicle.model,
-            trim=vehicle.trim,
-            production_date=vehicle.production_date,
-            delivery_date=vehicle.delivery_date,
-            owner_id=vehicle.owner_id,
-            selling_dealer_id=vehicle.selling_dealer_id,
-            servicing_dealer_id=vehicle.servicing_dealer_id,
-            components=[ComponentBatch(**component) for component in vehicle.components],
-        ),
-        subject=vehicle.id,
-        dealer_id=dealer_id,
-        owner_id=vehicle.owner_id,
-    )
+    await record_envelopes(session, [vehicle_registered(vehicle, dealer_id=dealer_id)])
 
 
 async def list_vehicles(

@@ -7,11 +7,11 @@ from services.profile.errors import DuplicateExternalId, ServiceVisitNotFound, U
 from services.profile.models import ServiceVisit, Vehicle, utc_now
 from services.profile.repository import ProfileRepository
 from services.profile.schemas import ServiceVisitCreate, ServiceVisitImport
+from services.profile.service.announcements import visit_completed
 from services.profile.service.facts import refresh_owner
 from services.profile.service.orders import require_dealer
 from shared.auth import Caller
-from shared.contracts.profile import ComponentBatch, ServiceVisitCompleted
-from shared.messaging.outbox import record_event
+from shared.messaging.outbox import record_envelopes
 from shared.pagination import PageParams
 
 
@@ -61,25 +61,7 @@ async def record_service_visit(
     await repository.link_vehicle(vehicle.id, dealer_id, DealerRelation.SERVICES)
     if owner_id:
         await repository.link_owner(owner_id, dealer_id, DealerRelation.SERVICES, None)
-    await record_event(
-        session,
-        ServiceVisitCompleted(
-            visit_id=visit.id,
-            dealer_id=dealer_id,
-            owner_id=owner_id,
-            vehicle_id=vehicle.id,
-            vin=vehicle.vin,
-            visit_type=visit.visit_type,
-            visit_date=visit.visit_date,
-            mileage_km=visit.mileage_km,
-            parts=[ComponentBatch(**part) for part in visit.parts],
-            recall_codes=visit.recall_codes,
-            cost=visit.cost,
-        ),
-        subject=visit.id,
-        dealer_id=dealer_id,
-        owner_id=owner_id,
-    )
+    await record_envelopes(session, [visit_completed(visit, vehicle)])
     if owner_id:
         await refresh_owner(session, owner_id, now=utc_now())
     return visit
