@@ -12,6 +12,8 @@ import sqlmodel
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from shared.messaging.migration import create_messaging_tables, drop_messaging_tables
+
 revision: str = "5d1c0e7a9b21"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -27,21 +29,7 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
-    op.create_table(
-        "dead_letters",
-        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
-        sa.Column("consumer", sa.Text(), nullable=False),
-        sa.Column("subject", sa.Text(), nullable=False),
-        sa.Column("event_id", sa.Text(), nullable=True),
-        sa.Column("payload", sa.Text(), nullable=False),
-        sa.Column("reason", sa.Text(), nullable=False),
-        sa.Column("deliveries", sa.BigInteger(), nullable=False),
-        sa.Column(
-            "failed_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
-        ),
-        sa.Column("replayed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.PrimaryKeyConstraint("id"),
-    )
+    create_messaging_tables()
     op.create_table(
         "decisions",
         sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
@@ -95,18 +83,6 @@ def upgrade() -> None:
         sa.Column("request_id", sa.Uuid(), nullable=False),
         sa.Column("erased_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("owner_id"),
-    )
-    op.create_table(
-        "inbox",
-        sa.Column("consumer", sa.Text(), nullable=False),
-        sa.Column("event_id", sa.Uuid(), nullable=False),
-        sa.Column(
-            "handled_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.PrimaryKeyConstraint("consumer", "event_id"),
     )
     op.create_table(
         "journey_definitions",
@@ -203,29 +179,6 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_messages_instance_id"), "messages", ["instance_id"], unique=False)
     op.create_index(op.f("ix_messages_owner_id"), "messages", ["owner_id"], unique=False)
-    op.create_table(
-        "outbox",
-        sa.Column("seq", sa.BigInteger(), sa.Identity(always=False), nullable=False),
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("subject", sa.Text(), nullable=False),
-        sa.Column("envelope", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
-        sa.PrimaryKeyConstraint("seq"),
-        sa.UniqueConstraint("id"),
-    )
-    op.create_index(
-        "ix_outbox_unpublished",
-        "outbox",
-        ["seq"],
-        unique=False,
-        postgresql_where=sa.text("published_at IS NULL"),
-    )
     op.create_table(
         "owner_consents",
         sa.Column("owner_id", sa.Uuid(), nullable=False),
@@ -352,12 +305,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_owner_segments_owner_id"), table_name="owner_segments")
     op.drop_table("owner_segments")
     op.drop_table("owner_consents")
-    op.drop_index(
-        "ix_outbox_unpublished",
-        table_name="outbox",
-        postgresql_where=sa.text("published_at IS NULL"),
-    )
-    op.drop_table("outbox")
+    drop_messaging_tables()
     op.drop_index(op.f("ix_messages_owner_id"), table_name="messages")
     op.drop_index(op.f("ix_messages_instance_id"), table_name="messages")
     op.drop_table("messages")
@@ -375,7 +323,6 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_journey_definitions_trigger_event"), table_name="journey_definitions")
     op.drop_index(op.f("ix_journey_definitions_key"), table_name="journey_definitions")
     op.drop_table("journey_definitions")
-    op.drop_table("inbox")
     op.drop_table("erased_owners")
     op.drop_index(
         "ix_deliveries_queued",
@@ -388,6 +335,5 @@ def downgrade() -> None:
     op.drop_table("deliveries")
     op.drop_index("ix_decisions_owner", table_name="decisions")
     op.drop_table("decisions")
-    op.drop_table("dead_letters")
     op.drop_table("contact_policy")
     # ### end Alembic commands ###

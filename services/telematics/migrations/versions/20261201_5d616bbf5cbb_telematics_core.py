@@ -12,6 +12,8 @@ import sqlmodel
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from shared.messaging.migration import create_messaging_tables, drop_messaging_tables
+
 revision: str = "5d616bbf5cbb"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -87,21 +89,7 @@ def upgrade() -> None:
         sa.Column("mileage_km", sa.Float(), nullable=False),
         sa.PrimaryKeyConstraint("vehicle_id", "day"),
     )
-    op.create_table(
-        "dead_letters",
-        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
-        sa.Column("consumer", sa.Text(), nullable=False),
-        sa.Column("subject", sa.Text(), nullable=False),
-        sa.Column("event_id", sa.Text(), nullable=True),
-        sa.Column("payload", sa.Text(), nullable=False),
-        sa.Column("reason", sa.Text(), nullable=False),
-        sa.Column("deliveries", sa.BigInteger(), nullable=False),
-        sa.Column(
-            "failed_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
-        ),
-        sa.Column("replayed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.PrimaryKeyConstraint("id"),
-    )
+    create_messaging_tables()
     op.create_table(
         "derivation_cursors",
         sa.Column("vehicle_id", sa.Uuid(), nullable=False),
@@ -173,46 +161,11 @@ def upgrade() -> None:
         postgresql_where=sa.text("removed_km IS NULL"),
     )
     op.create_table(
-        "inbox",
-        sa.Column("consumer", sa.Text(), nullable=False),
-        sa.Column("event_id", sa.Uuid(), nullable=False),
-        sa.Column(
-            "handled_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.PrimaryKeyConstraint("consumer", "event_id"),
-    )
-    op.create_table(
         "location_consents",
         sa.Column("owner_id", sa.Uuid(), nullable=False),
         sa.Column("granted", sa.Boolean(), nullable=False),
         sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("owner_id"),
-    )
-    op.create_table(
-        "outbox",
-        sa.Column("seq", sa.BigInteger(), sa.Identity(always=False), nullable=False),
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("subject", sa.Text(), nullable=False),
-        sa.Column("envelope", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
-        sa.PrimaryKeyConstraint("seq"),
-        sa.UniqueConstraint("id"),
-    )
-    op.create_index(
-        "ix_outbox_unpublished",
-        "outbox",
-        ["seq"],
-        unique=False,
-        postgresql_where=sa.text("published_at IS NULL"),
     )
     op.create_table(
         "ownership_periods",
@@ -378,14 +331,8 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_ownership_periods_vehicle_id"), table_name="ownership_periods")
     op.drop_index(op.f("ix_ownership_periods_owner_id"), table_name="ownership_periods")
     op.drop_table("ownership_periods")
-    op.drop_index(
-        "ix_outbox_unpublished",
-        table_name="outbox",
-        postgresql_where=sa.text("published_at IS NULL"),
-    )
-    op.drop_table("outbox")
+    drop_messaging_tables()
     op.drop_table("location_consents")
-    op.drop_table("inbox")
     op.drop_index(
         "ux_fitted_parts_current",
         table_name="fitted_parts",
@@ -410,7 +357,6 @@ def downgrade() -> None:
         postgresql_where=sa.text("dirty"),
     )
     op.drop_table("derivation_cursors")
-    op.drop_table("dead_letters")
     op.drop_table("daily_mileage")
     op.drop_index(op.f("ix_charging_sessions_owner_id"), table_name="charging_sessions")
     op.drop_table("charging_sessions")
