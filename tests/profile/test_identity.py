@@ -151,3 +151,43 @@ async def test_owners_vouch_only_for_their_own_and_service_callers_not_at_all(cl
         json={"kind": "phone", "value": "+86 137 0000 1111"},
     )
     assert response.status_code == 403
+
+
+async def test_a_dms_import_of_a_known_person_makes_its_record_that_person(
+    client_as, dealer_a, dealer_b, profile_app
+):
+    known_spelling, dms_spelling = new_phone()
+    known = await register(client_as(dealer_a), phone=known_spelling, phone_verified=True)
+    batch = dms_batch(owner_ref=f"K{uuid.uuid4().hex[:6]}")
+    batch["owners"][0].update(phone=dms_spelling, phone_verified=True)
+    importer = client_as(dealer_b)
+    before = await last_seq(profile_app)
+    first = await importer.post("/imports", json=batch)
+    assert first.status_code == 200, first.text
+    assert first.json()["owners"]["created"] == 1
+
+    [merged] = await events_after(profile_app, before, MERGED)
+    assert (merged["survivor_owner_id"], merged["matched_on"]) == (known["id"], ["phone"])
+    vehicle = (await importer.get("/vehicles")).json()["items"][0]
+    assert vehicle["owner_id"] == known["id"]  # the batch's records follow the person
+    assert (await importer.get(f"/owners/{known['id']}")).status_code == 200
+
+    # Sending the batch again finds the person by the dealer's own id: nothing new.
+    again = await importer.post("/imports", json=batch)
+    assert again.json()["owners"]["created"] == 0
+    assert len(await events_after(profile_app, before, MERGED)) == 1
+
+
+async def test_an_import_verifies_what_the_dealers_system_vouches_for(client_as, dealer_a):
+    dealer = client_as(dealer_a)
+    batch = dms_batch(owner_ref=f"W{uuid.uuid4().hex[:6]}")
+    batch["owners"][0]["email_verified"] = True
+    assert (await dealer.post("/imports", json=batch)).status_code == 200
+    owner = (await dealer.get("/owners")).json()["items"][-1]
+    assert (owner["email_verified_by"], owner["phone_verified_by"]) == ("dms", None)
+    resent = await dealer.post("/imports", json=batch)
+    assert resent.json()["owners"] == {"created": 0, "updated": 0, "unchanged": 1}
+    batch["owners"][0].pop("email")
+    missing = await dealer.post("/imports", json=batch)
+    assert missing.status_code == 422
+    assert missing.json()["errors"][0]["field"] == "body.owners.0.email_verified"

@@ -33,24 +33,25 @@ class PrivacyRepository:
     async def destroy_key(self, owner_id: uuid.UUID) -> None:
         await self.session.execute(delete(OwnerKey).where(OwnerKey.owner_id == owner_id))
 
-    async def same_person(self, owner: Owner) -> Sequence[Owner]:
+    async def same_person(self, owner: Owner) -> list[Owner]:
         """Other live owners with one of the owner's verified contacts, verified too."""
-        matches = [
-            and_(
-                getattr(Owner, f"{kind}_hash") == getattr(owner, f"{kind}_hash"),
-                getattr(Owner, f"{kind}_verified_by").is_not(None),
-            )
-            for kind in ("email", "phone")
-            if getattr(owner, f"{kind}_hash") and getattr(owner, f"{kind}_verified_by")
-        ]
+        return [other for other in await self.verified_holders([owner]) if other.id != owner.id]
+
+    async def verified_holders(self, owners: Sequence[Owner]) -> Sequence[Owner]:
+        """Live owners (these among them) holding, verified, a contact one of these owners
+        holds verified: one query for a batch's worth."""
+        matches = []
+        for kind in ("email", "phone"):
+            verified = [o for o in owners if getattr(o, f"{kind}_verified_by")]
+            hashes = {getattr(o, f"{kind}_hash") for o in verified}
+            if hashes := hashes - {None}:
+                held = getattr(Owner, f"{kind}_hash").in_(hashes)
+                matches.append(and_(held, getattr(Owner, f"{kind}_verified_by").is_not(None)))
         if not matches:
             return []
         rows = await self.session.scalars(
             select(Owner).where(
-                or_(*matches),
-                Owner.id != owner.id,
-                Owner.merged_into.is_(None),
-                Owner.erased_at.is_(None),
+                or_(*matches), Owner.merged_into.is_(None), Owner.erased_at.is_(None)
             )
         )
         return rows.all()

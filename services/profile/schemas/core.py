@@ -206,11 +206,9 @@ class ServiceVisitRead(Read):
 MAX_IMPORT_RECORDS = 1000
 
 
-class OwnerImport(Body):
+class OwnerImport(Contacts):
     external_id: ExternalId
     full_name: Name
-    email: EmailStr | None = None
-    phone: Phone | None = None
     city: ShortText | None = None
     preferred_language: Language = "en"
 

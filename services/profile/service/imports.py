@@ -17,12 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.profile.domain import (
     POINTS_FOR_REFERRAL,
+    ContactSource,
     DealerRelation,
     OrderStatus,
     order_transition_problem,
 )
 from services.profile.errors import IllegalOrderTransition, UnknownReference
-from services.profile.models import Lead, Order, ServiceVisit, Vehicle, utc_now
+from services.profile.models import Lead, Order, Owner, ServiceVisit, Vehicle, utc_now
 from services.profile.repository.facts import FactsRepository
 from services.profile.repository.imports import ImportRepository
 from services.profile.repository.loyalty import LoyaltyRepository
@@ -35,6 +36,7 @@ from services.profile.schemas import (
     ServiceVisitImport,
     VehicleImport,
 )
+from services.profile.schemas.core import CONTACT_FLAGS
 from services.profile.service.announcements import (
     order_status_changed,
     owner_registered,
@@ -52,6 +54,7 @@ from services.profile.service.personal import (
     personal_of,
     update_personal,
 )
+from services.profile.service.resolution import resolve_identities, vouch
 from services.profile.vault import Vault
 from shared.auth import Caller
 from shared.errors import FieldError
@@ -71,6 +74,8 @@ async def import_dms_batch(
     await run.orders(batch.orders)
     await run.service_visits(batch.service_visits)
     await run.finish()
+    # Once linked and announced: a new record that is a known person merges into them.
+    await resolve_identities(session, run.created, source=ContactSource.DMS, now=run.now)
     return ImportResult(**run.counts)
 
 
@@ -105,6 +110,7 @@ class _ImportRun:
         self.events: list[Envelope] = []
         self.touched: set[uuid.UUID] = set()  # owners whose facts changed
         self.referred: dict[uuid.UUID, Lead] = {}  # buyer -> the lead a referral brought
+        self.created: list[Owner] = []
 
     def _count(self, kind: str, outcome: str) -> None:
         counts = self.counts[kind]
@@ -145,8 +151,10 @@ class _ImportRun:
             for external_id, owner in existing.items()
         }  # fmt: skip
         wanted = dict(stored)
+        vouched: dict[str, list[str]] = {}  # the contacts the dealer's system verified
         for record in records:
-            values = record.model_dump(exclude={"external_id"})
+            values = record.model_dump(exclude={"external_id", *CONTACT_FLAGS})
+            vouched[record.external_id] = record.verified_contacts()
             before = wanted.get(record.external_id)
             outcome = "created" if before is None else "updated" if values != before else None
             self._count("owners", outcome or "unchanged")
@@ -154,7 +162,9 @@ class _ImportRun:
         new = [external_id for external_id in wanted if external_id not in stored]
         created = await new_owners(self.session, self.vault, [wanted[e] for e in new])
         await FactsRepository(self.session).ensure_many([owner.id for owner in created])
+        self.created += created
         for external_id, owner in zip(new, created, strict=True):
+            vouch(owner, vouched[external_id], source=ContactSource.DMS, at=self.now)
             self._link_owner(owner.id, DealerRelation.REGISTERED, external_id)
             self.events.append(owner_registered(owner, dealer_id=self.dealer_id))
         for external_id, owner in existing.items():
@@ -162,6 +172,7 @@ class _ImportRun:
                 await update_personal(self.session, self.vault, owner, wanted[external_id])
                 _apply(owner, {k: v for k, v in wanted[external_id].items()
                                if k not in PERSONAL_FIELDS})  # fmt: skip
+            vouch(owner, vouched[external_id], source=ContactSource.DMS, at=self.now)
         self.owner_ids |= {e: owner.id for e, owner in existing.items()}
         self.owner_ids |= {e: owner.id for e, owner in zip(new, created, strict=True)}
 

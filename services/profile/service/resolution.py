@@ -66,9 +66,10 @@ def contact_source(caller: Caller) -> ContactSource:
 
 
 def vouch(owner: Owner, kinds: Iterable[str], *, source: ContactSource, at: datetime) -> None:
-    """Records that `source` verified these contacts of the owner, as they are now."""
+    """Records that `source` verified these contacts of the owner, as they are now; the first
+    source to vouch for a contact stays on record until the contact changes."""
     for kind in kinds:
-        if getattr(owner, f"{kind}_hash"):
+        if getattr(owner, f"{kind}_hash") and not getattr(owner, f"{kind}_verified_by"):
             setattr(owner, f"{kind}_verified_by", source.value)
             setattr(owner, f"{kind}_verified_at", at)
 
@@ -89,17 +90,37 @@ def _verified_hash(owner: Owner, kind: str) -> str | None:
 async def resolve_identity(
     session: AsyncSession, owner: Owner, *, source: ContactSource, now: datetime
 ) -> Owner:
-    """A newly registered owner whose verified contact belongs, verified, to one other live
-    owner is that person: it is merged into them, and that owner is returned. Two candidates
-    are left for customer service to tell apart."""
-    candidates = await PrivacyRepository(session).same_person(owner)
-    if len(candidates) != 1:
-        return owner
-    (survivor,) = candidates
-    matches = matched_on(survivor, owner)
-    reason = f"verified {' and '.join(matches)} matched on registration ({source})"
-    await merge_records(session, survivor, owner, matches, reason, f"system:{source}", now)
-    return survivor
+    """The owner a newly registered record now is: itself, or the owner it was merged into."""
+    return (await resolve_identities(session, [owner], source=source, now=now))[owner.id]
+
+
+async def resolve_identities(
+    session: AsyncSession, owners: list[Owner], *, source: ContactSource, now: datetime
+) -> dict[uuid.UUID, Owner]:
+    """New records whose verified contact belongs, verified, to exactly one other live owner
+    (registered before, or earlier in the same batch) are that person: each is merged into
+    them. Two candidates are left for customer service to tell apart. Returns the owner each
+    record now is."""
+    order = {owner.id: index for index, owner in enumerate(owners)}
+    known = await PrivacyRepository(session).verified_holders(owners)
+    resolved = {}
+    for index, owner in enumerate(owners):
+        candidates = [
+            other
+            for other in known
+            if other.id != owner.id
+            and other.merged_into is None
+            and order.get(other.id, -1) < index
+            and matched_on(other, owner)
+        ]
+        resolved[owner.id] = owner
+        if len(candidates) == 1:
+            (survivor,) = candidates
+            matches = matched_on(survivor, owner)
+            reason = f"verified {' and '.join(matches)} matched on registration ({source})"
+            await merge_records(session, survivor, owner, matches, reason, f"system:{source}", now)
+            resolved[owner.id] = survivor
+    return resolved
 
 
 async def merge_records(
