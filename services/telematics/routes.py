@@ -22,7 +22,7 @@ from services.telematics.schemas import (
     VehicleStateRead,
 )
 from services.telematics.service import configuration, ingestion, privacy, quality, views
-from shared.dependencies import CurrentCaller, Paging, Session
+from shared.dependencies import AnyCaller, CurrentCaller, Paging, Session
 
 router = APIRouter()
 
@@ -69,7 +69,7 @@ async def _body(request: Request, limit: int) -> bytes:
 
 @router.post("/signals", response_model=IngestionRead, openapi_extra=SAMPLES_BODY)
 async def ingest_signals(
-    request: Request, writer: Writer, caller: CurrentCaller, settings: Settings, now: Now
+    request: Request, writer: Writer, caller: AnyCaller, settings: Settings, now: Now
 ):
     """A batch of `{vin, ts, signals}` samples as a JSON array, or NDJSON (one per line).
     Answers after the rows are committed, with accepted, duplicate and rejected counts."""

@@ -5,7 +5,15 @@
 import uuid
 
 from shared.contracts.profile import VehicleRegistered
-from tests.feedback.conftest import CONNECTOR, events, handled, last_seq, new_dealer, new_owner
+from tests.feedback.conftest import (
+    ADMIN,
+    CONNECTOR,
+    events,
+    handled,
+    last_seq,
+    new_dealer,
+    new_owner,
+)
 from tests.helpers import eventually
 
 FLAGGED = "cem.feedback.post.flagged.v1"
@@ -55,7 +63,8 @@ async def test_engagement_counts_update_without_flagging_again(feedback_app, cli
     later = await ingest(connector, item | {"likes": 40, "comments": 12, "shares": 3})
     assert later["updated"] == 1 and later["flagged"] == 0
 
-    stored = (await client_as(CONNECTOR).get(f"/posts/{post_id}")).json()
+    # A connector only sends; staff read what it sent.
+    stored = (await client_as(ADMIN).get(f"/posts/{post_id}")).json()
     assert (stored["likes"], stored["comments"], stored["shares"]) == (40, 12, 3)
     assert stored["flag"] == "complaint"
     assert len(await events(feedback_app, FLAGGED, about=post_id, since=since)) == 1
@@ -129,7 +138,7 @@ async def test_a_malformed_batch_is_refused_whole(client_as):
     )
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "body.posts.1.likes"
-    listed = (await connector.get("/posts", params={"limit": 200})).json()["items"]
+    listed = (await client_as(ADMIN).get("/posts", params={"limit": 200})).json()["items"]
     assert source_id not in {item["source_id"] for item in listed}
 
 
@@ -141,8 +150,8 @@ async def test_an_older_engagement_snapshot_never_overwrites_a_newer_one(client_
     (post_id,) = (await ingest(connector, newer))["post_ids"]
     late = await ingest(connector, older)  # a connector retry delivered out of order
     assert late["unchanged"] == 1
-    stored = (await connector.get(f"/posts/{post_id}")).json()
+    stored = (await client_as(ADMIN).get(f"/posts/{post_id}")).json()
     assert (stored["likes"], stored["shares"]) == (90, 7)
     latest = older | {"likes": 120, "engagement_at": "2026-03-06T10:00:00Z"}
     assert (await ingest(connector, latest))["updated"] == 1
-    assert (await connector.get(f"/posts/{post_id}")).json()["likes"] == 120
+    assert (await client_as(ADMIN).get(f"/posts/{post_id}")).json()["likes"] == 120

@@ -29,7 +29,7 @@ from services.profile.schemas.engagement import (
     VehicleRoleRead,
 )
 from services.profile.service import consents, households, interactions, leads, ownership
-from shared.dependencies import CurrentCaller, Paging, Session
+from shared.dependencies import AnyCaller, CurrentCaller, Paging, Session
 from shared.pagination import Page
 
 router = APIRouter()
@@ -49,7 +49,7 @@ async def list_event_types(caller: CurrentCaller):
 
 
 @router.post("/events", status_code=status.HTTP_202_ACCEPTED, response_model=InteractionBatchResult)
-async def record_events(body: InteractionBatch, session: Session, caller: CurrentCaller):
+async def record_events(body: InteractionBatch, session: Session, caller: AnyCaller):
     """A batch is stored all or nothing; a resent event `id` is counted as a duplicate."""
     return await interactions.record_interactions(session, caller=caller, batch=body, now=_now())
 

@@ -19,7 +19,7 @@ from services.profile.schemas.engagement import (
 from services.profile.service.facts import refresh_owners
 from services.profile.service.loyalty import Grant, add_grants
 from services.profile.service.owners import visible_owner
-from shared.auth import Caller, CallerKind
+from shared.auth import Caller, CallerKind, StaffRole
 from shared.errors import FieldError, InvalidInput
 from shared.pagination import PageParams
 
@@ -35,6 +35,8 @@ async def record_interactions(
     session: AsyncSession, *, caller: Caller, batch: InteractionBatch, now: datetime
 ) -> InteractionBatchResult:
     """Stores a batch all or nothing: any invalid event rejects the batch, naming its field."""
+    if caller.is_staff:  # customer service on an owner's behalf; marketing and quality do not
+        caller.require_staff(StaffRole.CX_AGENT)
     errors: list[FieldError] = []
     owners: list[uuid.UUID | None] = []
     for index, event in enumerate(batch.events):

@@ -14,7 +14,7 @@ from services.profile.repository.loyalty import LoyaltyRepository
 from services.profile.schemas.engagement import LeadCreate
 from services.profile.service.facts import refresh_owner
 from services.profile.service.owners import visible_owner
-from shared.auth import Caller, CallerKind
+from shared.auth import Caller, CallerKind, StaffRole
 from shared.contracts.profile import LeadCreated
 from shared.messaging.outbox import record_event
 from shared.pagination import PageParams
@@ -23,6 +23,8 @@ from shared.pagination import PageParams
 async def create_lead(
     session: AsyncSession, *, caller: Caller, data: LeadCreate, now: datetime
 ) -> Lead:
+    if caller.is_staff:  # customer service on the phone, marketing's campaigns
+        caller.require_staff(StaffRole.CX_AGENT, StaffRole.MARKETING)
     owner_id = _lead_owner(caller, data)
     await visible_owner(session, caller, owner_id)
     dealer_id = await _lead_dealer(session, caller, data)
