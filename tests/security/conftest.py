@@ -3,6 +3,10 @@
 Dealer B (with an owner) holds data created through the public API; dealer A and an owner of
 A's are the strangers who must never see it. Routes come from the merged OpenAPI, so every
 service that lands is covered without touching these tests.
+
+Writes by callers who may make them run on a `sandbox` platform of their own: they change
+platform-wide configuration (SLA policies, routing, contact policy) that other end-to-end
+tests rely on.
 """
 
 import re
@@ -13,6 +17,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from cli.embedded import EmbeddedNats, free_port
+from cli.launcher import Platform, components
 from shared.auth import CallerKind, StaffRole
 from shared.config import SERVICE_PORTS
 from tests.e2e.conftest import ADMIN, Dealer, bearer, onboard_dealer
@@ -20,7 +26,8 @@ from tests.helpers import eventually
 from tests.profile.conftest import dms_batch, make_vin
 
 PARAMETER = re.compile(r"{([^}]+)}")
-ROLES = ("owner", "dealer", *(role.value for role in StaffRole))
+# "service": a machine credential (the vehicle gateway, a community connector).
+ROLES = ("owner", "dealer", *(role.value for role in StaffRole), "service")
 # Routes whose caller is not a platform identity at all (a survey link's token).
 PUBLIC_PREFIXES = ("/v1/feedback/public/",)
 EMAIL, PHONE = "matrix.owner@example.com", "+86 139 1234 5678"
@@ -34,6 +41,11 @@ class Tenant:
     vin: str
     listings: dict[str, list[dict]] = field(default_factory=dict)
 
+    @property
+    def records(self) -> dict[str, str]:
+        """The tenant's well-known ids, as request bodies name them."""
+        return {"dealer_id": self.dealer.id, "owner_id": self.owner_id, "vin": self.vin}
+
 
 @pytest.fixture(scope="session")
 async def edge(platform):
@@ -43,6 +55,10 @@ async def edge(platform):
 
 @pytest.fixture(scope="session")
 async def openapi(edge) -> dict:
+    return await merged_openapi(edge)
+
+
+async def merged_openapi(edge: httpx.AsyncClient) -> dict:
     """The merged document, once every service's paths are in it."""
     document: dict = {}
 
@@ -53,6 +69,38 @@ async def openapi(edge) -> dict:
 
     await eventually(complete, within_seconds=60)
     return document
+
+
+@pytest.fixture(scope="package")
+def sandbox(infrastructure, tmp_path_factory):
+    """The platform again, with a broker and databases of its own, for writes that change
+    what other tests rely on (the fuzzer's, the allowed callers' in the allow table)."""
+    folder = tmp_path_factory.mktemp("security-sandbox")
+    ports = {component.name: free_port() for component in components()}
+    with EmbeddedNats(folder / "nats") as nats:
+        own = infrastructure.isolated(nats.url)
+        own.database_prefix += "sandbox"
+        environment = {**own.environment(), "CEM_LOG_LEVEL": "WARNING"}
+        with Platform(folder, ports=ports, environment=environment, echo=False) as platform:
+            yield platform
+
+
+@pytest.fixture(scope="package")
+async def sandbox_edge(sandbox):
+    async with httpx.AsyncClient(base_url=sandbox.gateway_url, timeout=60) as client:
+        yield client
+
+
+@pytest.fixture(scope="package")
+async def sandbox_openapi(sandbox_edge) -> dict:
+    return await merged_openapi(sandbox_edge)
+
+
+@pytest.fixture(scope="package")
+async def sandbox_tenants(sandbox_edge) -> tuple[Tenant, Tenant]:
+    a = await seed(sandbox_edge, await onboard_dealer(sandbox_edge))
+    b = await seed(sandbox_edge, await onboard_dealer(sandbox_edge))
+    return a, b
 
 
 def operations(document: dict, method: str | None = None) -> list[tuple[str, str]]:
@@ -72,6 +120,8 @@ def role_headers(role: str, tenant: Tenant) -> dict[str, str]:
         return tenant.owner_headers
     if role == "dealer":
         return tenant.dealer.headers
+    if role == "service":
+        return bearer(CallerKind.SERVICE, "vehicle-gateway")
     return bearer(CallerKind.STAFF, f"{role}@cem.test", StaffRole(role))
 
 
@@ -167,11 +217,13 @@ class Resolver:
         self.other = other
         self.known = {"dealer_id": owner.dealer.id, "owner_id": owner.owner_id, "vin": owner.vin}
 
-    async def fill(self, path: str) -> str | None:
+    async def fill(self, path: str, fallback: dict[str, str] | None = None) -> str | None:
+        """The path with the tenant's records, else `fallback`'s values (None without)."""
         filled = path
         for name in PARAMETER.findall(path):
             collection = filled[: filled.index("{" + name + "}")].rstrip("/")
             value = await self._own_value(collection, name) or self.known.get(name)
+            value = value or (fallback or {}).get(name)
             if value is None:
                 return None
             filled = filled.replace("{" + name + "}", str(value), 1)

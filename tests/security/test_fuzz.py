@@ -1,7 +1,7 @@
 """Schemathesis over the merged OpenAPI, through the gateway, as a staff admin: no request it
 generates gets a 5xx or a response that breaks the operation's declared schema.
 
-It runs against a platform of its own: an admin's fuzzed writes change platform-wide
+It runs against the sandbox platform: an admin's fuzzed writes change platform-wide
 configuration (SLA policies, routing, contact policy) that other end-to-end tests rely on.
 Bounded: a few examples per operation and an overall time budget, both printed.
 """
@@ -9,33 +9,20 @@ Bounded: a few examples per operation and an overall time budget, both printed.
 import time
 
 import httpx
-import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 from schemathesis.core.failures import Failure, FailureGroup
 
-from cli.embedded import EmbeddedNats, free_port
-from cli.launcher import Platform, components
+from cli.launcher import components
 from tests.e2e.conftest import ADMIN
 from tests.security.conftest import PUBLIC_PREFIXES
+from tests.security.examples import without_time_format
 
 EXAMPLES_PER_OPERATION = 6
 TIME_BUDGET_SECONDS = 90.0
 CHECKS = [not_a_server_error, response_schema_conformance]
-
-
-@pytest.fixture(scope="module")
-def fuzzed_platform(infrastructure, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("fuzzed-platform")
-    ports = {component.name: free_port() for component in components()}
-    with EmbeddedNats(folder / "nats") as nats:
-        own = infrastructure.isolated(nats.url)
-        own.database_prefix += "fuzz"
-        environment = {**own.environment(), "CEM_LOG_LEVEL": "WARNING"}
-        with Platform(folder, ports=ports, environment=environment, echo=False) as platform:
-            yield platform
 
 
 def merged_document(gateway_url: str) -> dict:
@@ -47,20 +34,6 @@ def merged_document(gateway_url: str) -> dict:
         if len(services) >= len(components()) or time.monotonic() > deadline:
             return document
         time.sleep(1)
-
-
-def without_time_format(node):
-    """Drops JSON Schema's `time` format, which demands a UTC offset: quiet hours and the like
-    are wall-clock times in the owner's zone (pydantic's `time`), rightly without one."""
-    if isinstance(node, dict):
-        return {
-            key: without_time_format(value)
-            for key, value in node.items()
-            if not (key == "format" and value == "time")
-        }
-    if isinstance(node, list):
-        return [without_time_format(item) for item in node]
-    return node
 
 
 def failures_of(operation, base_url: str, session: requests.Session) -> list[str]:
@@ -89,8 +62,8 @@ def failures_of(operation, base_url: str, session: requests.Session) -> list[str
     return found
 
 
-def test_no_5xx_and_no_response_breaks_its_schema(fuzzed_platform):
-    document = merged_document(fuzzed_platform.gateway_url)
+def test_no_5xx_and_no_response_breaks_its_schema(sandbox):
+    document = merged_document(sandbox.gateway_url)
     schema = schemathesis.openapi.from_dict(without_time_format(document))
     started = time.monotonic()
     failures, exercised, skipped = [], 0, []
@@ -102,7 +75,7 @@ def test_no_5xx_and_no_response_breaks_its_schema(fuzzed_platform):
             if time.monotonic() - started > TIME_BUDGET_SECONDS:
                 skipped.append(f"{operation.method.upper()} {operation.path}")
                 continue
-            failures += failures_of(operation, fuzzed_platform.gateway_url, session)
+            failures += failures_of(operation, sandbox.gateway_url, session)
             exercised += 1
     print(f"fuzzed {exercised} operations in {time.monotonic() - started:.1f} s; "
           f"over the budget: {len(skipped)}")  # fmt: skip
