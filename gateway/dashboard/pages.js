@@ -59,11 +59,11 @@ async function feedback(argument) {
                      ["promoters", (g) => g.total.promoters]],
           scores.groups, { key: (g) => g.key }),
     el("h2", {}, `What detractors talk about (${topics.answers} answers)`),
-    chart("topics", {
+    topics.topics.length ? chart("topics", {
       tooltip: {}, xAxis: { type: "value" }, grid: { left: 140 },
       yAxis: { type: "category", data: topics.topics.map((t) => t.name_en || t.topic).reverse() },
       series: [{ type: "bar", barMaxWidth: 28, data: topics.topics.map((t) => t.mentions).reverse() }],
-    }),
+    }) : el("p", { class: "muted" }, "No detractor named a topic in these 90 days."),
     table("topics", [["topic", (t) => [t.name_en, t.name_zh].filter(Boolean).join(" · ") || t.topic],
                      ["mentions", (t) => t.mentions], ["share", (t) => percent(t.share)]],
           topics.topics, { key: (t) => t.topic }),

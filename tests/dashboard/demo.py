@@ -88,7 +88,7 @@ async def _plant_alert(gateway: httpx.AsyncClient) -> dict:
     # Telematics learns the vehicles from profile's events; until then a sample is refused.
     await wait_for(send, lambda result: result["rejected"] == 0)
     visits = failure_visits(component, fleet, random.Random(7))
-    await _import(str(gateway.base_url), dealer.headers, batch, visits)
+    await _import(str(gateway.base_url), dealer.headers, {"owners": [], "service_visits": visits})
     failed = sum(visit["vin"] in {vin for vin, code, _, _ in fleet if code == BAD}
                  for visit in visits)  # fmt: skip
     last = fleet[-1]
@@ -112,14 +112,15 @@ async def _plant_alert(gateway: httpx.AsyncClient) -> dict:
     return alerts[0]
 
 
-async def _import(gateway_url: str, headers: dict, batch: dict, visits: list[dict] = ()) -> None:
+async def _import(gateway_url: str, headers: dict, batch: dict) -> None:
     """The DMS import in small parts, retried when profile, busy with the simulator's imports,
     does not answer in time (an import is an idempotent upsert)."""
     async with Gateway(gateway_url, concurrency=1) as dms:
         for part in chunks(batch["owners"], OWNERS_PER_IMPORT):
             owners = {owner["external_id"] for owner in part}
             vehicles = [v for v in batch["vehicles"] if v["owner_external_id"] in owners]
-            vins = {vehicle["vin"] for vehicle in vehicles}
-            repairs = [visit for visit in visits if visit["vin"] in vins]
-            body = {"owners": part, "vehicles": vehicles, "service_visits": repairs}
+            body = {"owners": part, "vehicles": vehicles, "service_visits": []}
+            await dms.post("/v1/profile/imports", body, headers=headers)
+        if batch.get("service_visits"):
+            body = {"service_visits": batch["service_visits"]}
             await dms.post("/v1/profile/imports", body, headers=headers)

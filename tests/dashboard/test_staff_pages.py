@@ -25,7 +25,8 @@ async def feedback_agrees(dashboard: Dashboard, gateway, headers, filters: dict)
     groups, cards = await dashboard.rows("groups"), {}
     for name in ("score", "responses", "response_rate", "detractors"):
         cards[name] = await dashboard.figure(name)
-    topics, topic_bars = await dashboard.rows("topics"), await dashboard.chart("topics")
+    topics = await dashboard.rows("topics")
+    topic_bars = await dashboard.chart("topics") if topics else [{"data": []}]
     scores = ok(await gateway.get("/v1/feedback/analytics/scores", params=filters, headers=headers))
     report = ok(await gateway.get("/v1/feedback/analytics/topics",
                                   params={"kind": filters["kind"]}, headers=headers))  # fmt: skip
