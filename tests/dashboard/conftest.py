@@ -9,14 +9,15 @@ from typing import TypeVar
 import httpx
 import pytest
 from playwright.async_api import async_playwright
+from typer.testing import CliRunner
 
+from cli.main import app as cli
 from tests.dashboard import browser
 from tests.dashboard.demo import Demo, load
 from tests.e2e.conftest import ADMIN
 from tests.e2e.support import ok
 
 T = TypeVar("T")
-STAFF_TOKEN = ADMIN["Authorization"].removeprefix("Bearer ")
 # The page and the API are read a moment apart while events may still be landing: both are
 # read again until they agree, for this long at most.
 AGREE_SECONDS = 30.0
@@ -64,10 +65,17 @@ async def _tab(chromium, platform, screenshots, credential: str):
     assert not errors, f"the dashboard's scripts failed: {errors}"
 
 
+@pytest.fixture(scope="package")
+def staff_token() -> str:
+    """What `cem token --staff --role admin` prints, as a CX director would sign in with it."""
+    printed = CliRunner().invoke(cli, ["token", "--staff", "--role", "admin"])
+    assert printed.exit_code == 0, printed.output
+    return printed.stdout.strip()
+
+
 @pytest.fixture
-async def staff(chromium, platform, screenshots):
-    """Signed in with a staff token, as `cem token --staff --role admin` mints it."""
-    async for dashboard in _tab(chromium, platform, screenshots, STAFF_TOKEN):
+async def staff(chromium, platform, screenshots, staff_token):
+    async for dashboard in _tab(chromium, platform, screenshots, staff_token):
         yield dashboard
 
 
