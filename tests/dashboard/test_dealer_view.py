@@ -1,10 +1,15 @@
 """A dealer's manager signs in with the dealer's key: the pages show that dealer only, the same
 figures as the API gives that key, and the staff pages are not offered."""
 
+import pytest
+
 from tests.dashboard.conftest import agree
 from tests.dashboard.test_staff_pages import feedback_agrees, sla_agrees
 from tests.e2e.conftest import ADMIN
 from tests.e2e.support import ok
+
+# The first test here may start the platform and load the demo data (minutes on a busy machine).
+pytestmark = pytest.mark.timeout(600)
 
 
 async def test_the_scores_and_cases_are_the_dealers_own(

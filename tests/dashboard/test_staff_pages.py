@@ -9,6 +9,9 @@ from tests.dashboard.conftest import agree
 from tests.e2e.conftest import ADMIN
 from tests.e2e.support import ok
 
+# The first test here may start the platform and load the demo data (minutes on a busy machine).
+pytestmark = pytest.mark.timeout(600)
+
 OTA_JOURNEY = "ota_release_tech_enthusiasts"
 DASH = "\u2013"  # between the ends of a range, as the page writes it
 SLA_CARDS = ("backlog", "first_response", "resolution", "hours_to_resolve")
