@@ -167,6 +167,9 @@ class Platform:
                 {c.name: self.url(c.name) for c in self.components if c.name != GATEWAY}
             )
             environment["CEM_GATEWAY_PORT"] = str(component.port)
+            # One process per service here: the gateway holds a request through a service's
+            # restart (up to a start-up's length) rather than answer 503 (gateway/proxy.py).
+            environment.setdefault("CEM_UPSTREAM_RETRY_SECONDS", str(int(READY_TIMEOUT_SECONDS)))
         else:
             # Where the other services listen (profile gathers their parts of an export).
             environment["CEM_PEER_URLS"] = json.dumps(

@@ -22,6 +22,10 @@ class GatewaySettings(ServiceSettings):
     # Service name -> base URL; `/v1/<name>/...` is forwarded there.
     upstreams: dict[str, str] = Field(default_factory=_local_upstreams)
     upstream_timeout_seconds: float = 30.0
+    # A request whose service refused it, was draining or (for an idempotent request) broke
+    # the connection is sent again, with back-off, until this long after the first failure:
+    # long enough to ride out a single replica's restart.
+    upstream_retry_seconds: float = 10.0
     upstream_connections: int = 100
 
     # Bearer tokens: HS256 with a shared secret locally, RS256/ES256 from a JWKS in production.

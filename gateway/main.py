@@ -42,6 +42,7 @@ def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
         settings.upstreams,
         connections=settings.upstream_connections,
         timeout_seconds=settings.upstream_timeout_seconds,
+        retry_seconds=settings.upstream_retry_seconds,
     )
     edge: ASGIApp = GatewayEdge(
         inner, settings=settings, authenticator=authenticator, upstreams=upstreams

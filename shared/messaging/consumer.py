@@ -7,7 +7,9 @@ keeps failing up to `max_deliver`, is recorded in `dead_letters` and terminated.
 database is down nothing counts towards `max_deliver`: an outage must not bury events in
 the dead letters (or, were the broker to give up, lose them). A handler slower than the
 ack wait keeps its message with in-progress acks, and each consumer's lag and pending
-acks are sampled into Prometheus gauges.
+acks are sampled into Prometheus gauges. Asked to stop, each loop finishes the event in
+hand, hands the rest of its batch back to the broker (nak: redelivered at once, not after
+the ack wait) and returns.
 """
 
 import asyncio
@@ -108,6 +110,11 @@ class EventConsumer:
         self.subscriptions = subscriptions
         self.settings = settings or ConsumerSettings()
         self._database_down = False
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        """Asks `run()` to finish the events in hand and return."""
+        self._stopping.set()
 
     async def run(self) -> None:
         async with asyncio.TaskGroup() as group:
@@ -120,7 +127,7 @@ class EventConsumer:
 
     async def _run_forever(self, subscription: Subscription) -> None:
         failures = 0
-        while True:
+        while not self._stopping.is_set():
             _raise_if_cancelled()
             try:
                 await self._pull(subscription)
@@ -133,7 +140,12 @@ class EventConsumer:
                     consumer=self.durable_name(subscription),
                     error=repr(error),
                 )
-                await asyncio.sleep(min(0.2 * 2**failures, 5.0))
+                await self._pause(min(0.2 * 2**failures, 5.0))
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleeps `seconds`, or less if asked to stop meanwhile."""
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
 
     def consumer_config(self, subscription: Subscription) -> ConsumerConfig:
         durable = self.durable_name(subscription)
@@ -157,7 +169,7 @@ class EventConsumer:
         # Create or update: a durable declared by an older release takes the current config.
         await jetstream.add_consumer(stream, config=config)
         pull = await jetstream.pull_subscribe_bind(durable=config.durable_name, stream=stream)
-        while True:
+        while not self._stopping.is_set():
             _raise_if_cancelled()
             await self._wait_for_database()
             try:
@@ -166,9 +178,12 @@ class EventConsumer:
                 continue
             unfinished = list(messages)
             async with self._in_progress(unfinished):
-                while unfinished:
+                while unfinished and not self._stopping.is_set():
                     await self.process(subscription, unfinished[0])
                     unfinished.pop(0)
+            for message in unfinished:  # stopping: another replica, or the next start, has them
+                with suppress(Exception):
+                    await message.nak()
 
     async def process(self, subscription: Subscription, message: Msg) -> None:
         consumer = self.durable_name(subscription)
@@ -227,9 +242,9 @@ class EventConsumer:
 
     async def _wait_for_database(self) -> None:
         """While the database is down, fetching would only bounce events back and forth."""
-        while self._database_down:
+        while self._database_down and not self._stopping.is_set():
             _raise_if_cancelled()
-            await asyncio.sleep(DATABASE_POLL_SECONDS)
+            await self._pause(DATABASE_POLL_SECONDS)
             self._database_down = not await self.database.is_ready()
 
     @asynccontextmanager
@@ -259,7 +274,7 @@ class EventConsumer:
         """Keeps the lag and pending gauges current, also while the handler is stuck."""
         durable = self.durable_name(subscription)
         stream = stream_name(subscription.contract.event_type.service)
-        while True:
+        while not self._stopping.is_set():
             try:
                 info = await self.client.jetstream().consumer_info(stream, durable)
             except asyncio.CancelledError:
@@ -272,7 +287,7 @@ class EventConsumer:
                 CONSUMER_ACK_PENDING_LIMIT.labels(durable).set(info.config.max_ack_pending or 0)
                 CONSUMER_REDELIVERED.labels(durable).set(info.num_redelivered or 0)
             _raise_if_cancelled()
-            await asyncio.sleep(self.settings.metrics_interval_seconds)
+            await self._pause(self.settings.metrics_interval_seconds)
 
     async def _dead_letter(self, consumer: str, message: Msg, reason: str, deliveries: int) -> None:
         event_id = _event_id(message)

@@ -88,12 +88,20 @@ class OutboxRelay:
         self.interval_seconds = interval_seconds
         self.batch_size = batch_size
         self._wake = asyncio.Event()
+        self._stopping = False
         database.on_events_committed(self._wake.set)
 
+    def stop(self) -> None:
+        """Asks `run()` to publish what is committed once more and return."""
+        self._stopping = True
+        self._wake.set()
+
     async def run(self) -> None:
-        """Publishes until cancelled; failures (broker or database down) are retried."""
+        """Publishes until stopped (after a last pass) or cancelled; failures (broker or
+        database down) are retried."""
         failures = 0
         while True:
+            stopping = self._stopping  # read before the pass, so the last pass comes after
             try:
                 await self.publish_pending()
                 failures = 0
@@ -102,13 +110,19 @@ class OutboxRelay:
             except Exception as error:
                 failures += 1
                 log.warning("outbox_relay_failed", service=self.service, error=repr(error))
-                await asyncio.sleep(min(0.2 * 2**failures, 5.0))
+                await self._pause(min(0.2 * 2**failures, 5.0))
                 continue
-            try:
-                await asyncio.wait_for(self._wake.wait(), self.interval_seconds)
-            except TimeoutError:
-                pass
-            self._wake.clear()
+            if stopping:
+                return
+            await self._pause(self.interval_seconds)
+
+    async def _pause(self, seconds: float) -> None:
+        """Until `seconds` pass, a commit writes events, or `stop()` is called."""
+        try:
+            await asyncio.wait_for(self._wake.wait(), seconds)
+        except TimeoutError:
+            pass
+        self._wake.clear()
 
     async def publish_pending(self) -> int:
         """Publishes every unpublished row; returns how many it published."""

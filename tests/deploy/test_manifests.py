@@ -9,7 +9,7 @@ import kubernetes_validate
 import pytest
 
 from shared.config import SERVICE_PORTS, CommonSettings, ServiceSettings
-from shared.runtime import CLOSE_TIMEOUT_SECONDS
+from shared.runtime import STOP_SECONDS as RUNTIME_STOP_SECONDS
 from tests.deploy.conftest import DEPLOY, OVERLAYS, of_kind
 
 # The oldest Kubernetes the manifests support (matchLabelKeys, PodDisruptionBudget v1,
@@ -24,9 +24,8 @@ CUSTOM_GROUPS = (
     "keda.sh/",
 )
 
-# After uvicorn has finished the in-flight requests, shared/runtime.py cancels the workers,
-# flushes and closes NATS (up to CLOSE_TIMEOUT_SECONDS each) and closes the pool.
-RUNTIME_STOP_SECONDS = 2 * CLOSE_TIMEOUT_SECONDS + 2
+# After uvicorn has finished the in-flight requests, shared/runtime.py stops the workers,
+# flushes and closes NATS and closes the pool, in at most RUNTIME_STOP_SECONDS.
 
 # Every service with an image is deployed; the launcher's services must all be among them.
 SERVICES = tuple(

@@ -97,6 +97,8 @@ def gateway_settings(infrastructure, echo_url: str, **overrides) -> GatewaySetti
         **infrastructure.settings().model_dump(),
         "upstreams": {"echo": echo_url, "down": f"http://127.0.0.1:{free_port()}"},
         "upstream_timeout_seconds": 1.0,
+        # `down` never comes back: its requests are retried this long, then answered 503.
+        "upstream_retry_seconds": 0.3,
         **overrides,
     }
     return GatewaySettings(**values)
