@@ -49,6 +49,9 @@ BODIES: dict[str, object] = {
         "vin": "{vin}", "visit_date": "2026-01-01", "visit_type": "maintenance", "mileage_km": 9000
     },
     "POST /v1/profile/vehicles": {"vin": "{new_vin}", "model": "ET7"},
+    "POST /v1/profile/vehicles/{vehicle_id}/drivers": {
+        "owner_id": "{owner_id}", "role": "secondary_driver", "effective_from": "2026-01-01"
+    },
     "POST /v1/tickets/routing-rules": ROUTING_RULE,
     "PUT /v1/tickets/routing-rules/{rule_id}": ROUTING_RULE,
     "POST /v1/tickets/tickets/{ticket_id}/assignment": {"assignee": "agent@cem.test"},
