@@ -5,11 +5,14 @@ from typing import Self
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
 
 # Development defaults: usable on a laptop, refused anywhere else.
 DEV_INTERNAL_SECRET = "dev-internal-secret-change-me-0123456789"
 DEV_JWT_SECRET = "dev-jwt-secret-change-me-0123456789abcdef"
 DEV_API_KEY_PEPPER = "dev-api-key-pepper-change-me-0123456789"
+# The application role when `CEM_APP_DATABASE_URL` names none (docs/operations.md).
+DEFAULT_APPLICATION_ROLE = "cem_app"
 
 # One place that names the services and where they listen by default.
 SERVICE_PORTS: dict[str, int] = {
@@ -45,6 +48,13 @@ class CommonSettings(BaseSettings):
     environment: Environment = Environment.LOCAL
     # A server URL; each service uses its own database `<database_prefix>_<service>` on it.
     database_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
+    # The same server as the application role services run as: it neither owns the tables
+    # nor bypasses row-level security. Unset: `database_url` as the role `cem_app`, without
+    # a password (trust authentication, as the embedded server and the tests have).
+    app_database_url: str | None = None
+    # Tests only: `off` drops the application's own dealer scoping (`in_visible_dealers`),
+    # leaving row-level security alone to keep dealers apart.
+    application_scoping: bool = True
     database_prefix: str = "cem"
     database_pool_size: int = 10
     nats_url: str = "nats://127.0.0.1:4222"
@@ -54,6 +64,12 @@ class CommonSettings(BaseSettings):
     role: Role = Role.ALL
     log_level: str = "INFO"
     log_json: bool = True
+
+    @model_validator(mode="after")
+    def _scoping_off_only_in_tests(self) -> Self:
+        if not self.application_scoping and self.environment is not Environment.TEST:
+            raise ValueError("CEM_APPLICATION_SCOPING=off is for the test environment only")
+        return self
 
     @model_validator(mode="after")
     def _refuse_development_secrets(self) -> Self:
@@ -71,6 +87,20 @@ class CommonSettings(BaseSettings):
 
     def database_name(self, service: str) -> str:
         return f"{self.database_prefix}_{service}"
+
+    def application_database_url(self) -> str:
+        if self.app_database_url:
+            return self.app_database_url
+        owner = make_url(self.database_url)
+        url = URL.create(
+            owner.drivername,
+            username=DEFAULT_APPLICATION_ROLE,
+            host=owner.host,
+            port=owner.port,
+            database=owner.database,
+            query=owner.query,
+        )
+        return url.render_as_string(hide_password=False)
 
 
 class ServiceSettings(CommonSettings):

@@ -9,10 +9,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.auth import CALLER_HEADER, Caller, CallerKind
 from shared.errors import Forbidden
 from shared.pagination import PageParams
+from shared.scoping import EVERY_DEALER, RowScope
 
 
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with request.app.state.database.transaction() as session:
+    """The transaction sees the rows of the caller's dealers (row-level security): none
+    without a caller, so a route that forgets to ask for one reads no dealer's rows."""
+    token = request.headers.get(CALLER_HEADER)
+    caller = request.app.state.caller_verifier.verify(token) if token else None
+    async with request.app.state.database.transaction(RowScope.for_caller(caller)) as session:
+        yield session
+
+
+async def _public_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with request.app.state.database.transaction(EVERY_DEALER) as session:
         yield session
 
 
@@ -41,6 +51,9 @@ def _page_params(
 # scope="function": the transaction commits before the response is sent, so a failed
 # commit becomes an error response instead of a success the database never saw.
 Session = Annotated[AsyncSession, Depends(_request_session, scope="function")]
+# For the few routes with no caller that find their record by a secret the request holds (a
+# survey link's token): every dealer's rows, as the route itself scopes by that secret.
+PublicSession = Annotated[AsyncSession, Depends(_public_session, scope="function")]
 CurrentCaller = Annotated[Caller, Depends(_request_caller)]
 # A machine credential too: only for what machines send (signals, posts, interaction events).
 AnyCaller = Annotated[Caller, Depends(_any_caller)]

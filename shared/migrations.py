@@ -1,4 +1,8 @@
-"""Alembic per service: `upgrade()` for the CLI and tests, `run_env()` for each env.py."""
+"""Alembic per service: `upgrade()` for the CLI and tests, `run_env()` for each env.py.
+
+Migrations run as the owner of the tables (`CEM_DATABASE_URL`'s user); `upgrade()` then
+grants the application role (`shared.application_role`) what the running service needs.
+"""
 
 import asyncio
 from pathlib import Path
@@ -9,6 +13,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from shared.application_role import provide_application_role
 from shared.config import CommonSettings
 from shared.database import create_database_if_missing, service_url
 
@@ -26,9 +31,11 @@ def alembic_config(component: str, migrations_dir: Path, settings: CommonSetting
 
 
 def upgrade(component: str, migrations_dir: Path, settings: CommonSettings) -> None:
-    """Creates the component's database if needed and migrates it to head (sync, own loop)."""
+    """Creates the component's database if needed, migrates it to head and grants the
+    application role its use (sync, own loop)."""
     asyncio.run(create_database_if_missing(settings, component))
     command.upgrade(alembic_config(component, migrations_dir, settings), "head")
+    asyncio.run(provide_application_role(settings, component))
 
 
 def _only_modelled_tables(obj, name, type_, reflected, compare_to) -> bool:
@@ -42,6 +49,9 @@ def run_env(metadata: MetaData) -> None:
     url = context.config.get_main_option("sqlalchemy.url")
 
     def run(connection: Connection) -> None:
+        # A data migration sees every dealer's rows, should the owner not bypass the policies.
+        connection.exec_driver_sql("SELECT set_config('cem.scope', 'all', false)")
+        connection.commit()  # a session setting; alembic then begins its own transaction
         context.configure(
             connection=connection,
             target_metadata=metadata,

@@ -25,13 +25,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from shared.auth import CallerVerifier
 from shared.config import Role, ServiceSettings
-from shared.database import Database, service_url
+from shared.database import Database, application_url
 from shared.http import RequestContextMiddleware, install_problem_handlers, problem_response
 from shared.messaging.broker import connect, ensure_stream
 from shared.messaging.consumer import ConsumerSettings, EventConsumer, Subscription
 from shared.messaging.housekeeping import prune_forever
 from shared.messaging.outbox import OutboxRelay
 from shared.observability import configure_logging
+from shared.scoping import set_application_scoping
 
 log = structlog.get_logger("runtime")
 
@@ -73,7 +74,8 @@ class ServiceRuntime:
 
     def __post_init__(self) -> None:
         self.database = Database(
-            service_url(self.settings, self.service), pool_size=self.settings.database_pool_size
+            application_url(self.settings, self.service),
+            pool_size=self.settings.database_pool_size,
         )
 
     async def start(self) -> None:
@@ -207,6 +209,7 @@ def build_service_app(
     """`root_routers` mount outside `/v1/<service>`; `own_docs=False` leaves `/docs` and
     `/openapi.json` free for a router that serves them (the gateway's merged docs)."""
     configure_logging(level=settings.log_level, json=settings.log_json)
+    set_application_scoping(settings.application_scoping)
     runtime = ServiceRuntime(
         service=service,
         settings=settings,

@@ -1,13 +1,13 @@
 """Every query on the raw signals: COPY in, the derivation worker's reads, location expiry and
 erasure. asyncpg directly: ORM inserts are far too slow for this path. Ingestion has a pool of
-its own (`SignalWriter`); the other queries run on the session's connection, in its
-transaction.
+its own (`SignalWriter`) and sets its transactions' row scope itself; the other queries run
+on the session's connection, in its transaction.
 """
 
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from datetime import UTC, date, datetime
 
 import asyncpg
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.telematics.catalogue import ROW_COLUMNS, SIGNALS
 from services.telematics.codec import KnownVehicle
 from services.telematics.domain import Point
+from shared.scoping import RowScope
 
 STAGING = "signals_staging"
 _SIGNAL_COLUMNS = ", ".join(ROW_COLUMNS)
@@ -67,10 +68,11 @@ WHERE v.vin = ANY($1::text[]) AND v.registered
 
 class SignalWriter:
     """Ingestion's own asyncpg pool, beside the service's SQLAlchemy one: a batch costs five
-    round trips (the VIN check, then BEGIN, COPY, one merging statement and COMMIT) instead
-    of ten through the ORM session (its pre-ping alone is three, its lazy BEGIN two). Each
-    connection has its staging table from the start; nothing else is set on a connection, so
-    it is handed back without a reset (an open transaction is still rolled back)."""
+    round trips (BEGIN with the row scope, the VIN check, COPY, one merging statement and
+    COMMIT) instead of ten through the ORM session (its pre-ping alone is three, its lazy
+    BEGIN two). Each connection has its staging table from the start; nothing else is set on
+    a connection (the scope lasts one transaction), so it is handed back without a reset (an
+    open transaction is still rolled back)."""
 
     def __init__(self, url: URL, *, connections: int) -> None:
         self._dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
@@ -136,10 +138,6 @@ def _month(moment: datetime) -> date:
     return date(moment.year, moment.month, 1)
 
 
-def _next_month(month: date) -> date:
-    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
-
-
 def missing_partitions(moments: Sequence[datetime]) -> list[date]:
     """Months with no partition known to this process: usually none, and a batch usually
     falls within one month, so two comparisons answer for all of its samples."""
@@ -156,18 +154,29 @@ def missing_partitions(moments: Sequence[datetime]) -> list[date]:
 async def create_partitions(connection: asyncpg.Connection, months: list[date]) -> None:
     """Creates monthly partitions in a transaction of their own, committed before rows are
     written, so the lock on the parent table is held only briefly. A concurrent creator of
-    the same month makes this one wait, then find it there."""
+    the same month makes this one wait, then find it there. The service's role does not own
+    `signals`: a function that runs as its owner adds the partition (see the migration)."""
     async with connection.transaction():
         await connection.execute("SELECT pg_advisory_xact_lock(hashtext('signals_partitions'))")
         for month in months:
-            start = datetime(month.year, month.month, 1, tzinfo=UTC)
-            end_month = _next_month(month)
-            end = datetime(end_month.year, end_month.month, 1, tzinfo=UTC)
-            await connection.execute(
-                f"CREATE TABLE IF NOT EXISTS signals_{month:%Y%m} PARTITION OF signals "
-                f"FOR VALUES FROM ('{start.isoformat()}') TO ('{end.isoformat()}')"
-            )
+            await connection.execute("SELECT cem_create_signals_partition($1)", month)
     _known_partitions.update(months)
+
+
+@asynccontextmanager
+async def scoped_transaction(
+    connection: asyncpg.Connection, scope: RowScope
+) -> AsyncIterator[asyncpg.Connection]:
+    """A transaction that sees the rows `scope` allows (row-level security). BEGIN and the
+    scope go in one simple query: no round trip more than a bare transaction."""
+    await connection.execute(f"BEGIN; {scope.statement()}")
+    try:
+        yield connection
+    except BaseException:
+        with suppress(Exception):  # a broken connection is discarded by the pool anyway
+            await connection.execute("ROLLBACK")
+        raise
+    await connection.execute("COMMIT")
 
 
 async def store(connection: asyncpg.Connection, records: list[tuple]) -> int:

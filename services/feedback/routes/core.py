@@ -38,7 +38,7 @@ from services.feedback.schemas import (
     TriggerRead,
 )
 from services.feedback.service import configuration, invitations, posts, responses, topics
-from shared.dependencies import AnyCaller, CurrentCaller, Paging, Session
+from shared.dependencies import AnyCaller, CurrentCaller, Paging, PublicSession, Session
 
 router = APIRouter()
 public_router = APIRouter(prefix="/public", tags=["public"])
@@ -166,7 +166,7 @@ async def answer_in_app(
 
 
 @public_router.get("/invitations/{token}", response_model=SurveyView)
-async def public_survey(token: str, session: Session, now: Now):
+async def public_survey(token: str, session: PublicSession, now: Now):
     """The survey behind an SMS or e-mail link; the token is the only credential."""
     return await invitations.survey_view(session, token=token, now=now)
 
@@ -177,7 +177,7 @@ async def public_survey(token: str, session: Session, now: Now):
     response_model=ResponseRead,
 )
 async def answer_by_link(
-    token: str, body: AnswerCreate, session: Session, provenance: Provenance, now: Now
+    token: str, body: AnswerCreate, session: PublicSession, provenance: Provenance, now: Now
 ):
     return await responses.answer_by_token(
         session, token=token, data=body, fingerprint=provenance, now=now

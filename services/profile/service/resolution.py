@@ -33,6 +33,7 @@ from services.profile.repository.privacy import PrivacyRepository
 from services.profile.service.facts import refresh_owner
 from shared.auth import Caller, CallerKind
 from shared.contracts.profile import OwnersMerged
+from shared.database import every_dealer
 from shared.errors import Forbidden
 from shared.messaging.outbox import record_event
 
@@ -132,7 +133,9 @@ async def merge_records(
     merged_by: str,
     now: datetime,
 ) -> OwnerMerge:
-    moved = await _move(session, merged.id, survivor.id)
+    # The duplicate's records at every dealer move, whichever dealer's request found it.
+    async with every_dealer(session):
+        moved = await _move(session, merged.id, survivor.id)
     merged.merged_into = survivor.id
     record = OwnerMerge(
         survivor_id=survivor.id,

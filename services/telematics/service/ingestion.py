@@ -13,11 +13,13 @@ from services.telematics.signal_store import (
     SignalWriter,
     create_partitions,
     missing_partitions,
+    scoped_transaction,
     sendable_vehicles,
     store,
 )
 from shared.auth import Caller, CallerKind
 from shared.errors import Forbidden
+from shared.scoping import RowScope
 
 SAMPLES = Counter("cem_telematics_samples_total", "Ingested samples by outcome", ["outcome"])
 # Labelled children looked up once: `labels()` takes a lock on every call.
@@ -63,10 +65,10 @@ async def ingest(
     async with writer.connection() as connection:
         if months := missing_partitions([s.ts for s in samples if earliest <= s.ts <= latest]):
             await create_partitions(connection, months)
-        vins = list({sample.vin for sample in samples})
-        vehicles = await sendable_vehicles(connection, vins, _dealer_scope(caller))
-        rows = to_rows(samples, vehicles, earliest=earliest, latest=latest)
-        async with connection.transaction():
+        async with scoped_transaction(connection, RowScope.for_caller(caller)):
+            vins = list({sample.vin for sample in samples})
+            vehicles = await sendable_vehicles(connection, vins, _dealer_scope(caller))
+            rows = to_rows(samples, vehicles, earliest=earliest, latest=latest)
             inserted = await store(connection, rows.records)
     result = IngestionResult(
         accepted=inserted,

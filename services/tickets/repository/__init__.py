@@ -29,6 +29,7 @@ from services.tickets.repository.base import BaseRepository, ticket_scope
 from services.tickets.repository.privacy import PrivacyQueries
 from services.tickets.repository.reports import ReportCut, ReportQueries
 from shared.auth import Caller
+from shared.database import every_dealer
 from shared.pagination import PageParams
 
 __all__ = ["BaseRepository", "ReportCut", "TicketsRepository", "ticket_scope"]
@@ -64,12 +65,16 @@ class TicketsRepository(ReportQueries, PrivacyQueries):
 
     async def lock_source(self, source_type: str, source_id: str) -> Ticket | None:
         """Serialises openings from one source (so two deliveries cannot both open a case)
-        and returns the case it already opened, if any."""
+        and returns the case it already opened, if any: whoever's it is (the source is unique
+        across dealers), for the caller to refuse in its own words if not theirs."""
         key = func.hashtext(f"{source_type}:{source_id}")
         await self.session.execute(select(func.pg_advisory_xact_lock(key)))
-        return await self.session.scalar(
-            select(Ticket).where(Ticket.source_type == source_type, Ticket.source_id == source_id)
-        )
+        async with every_dealer(self.session):
+            return await self.session.scalar(
+                select(Ticket).where(
+                    Ticket.source_type == source_type, Ticket.source_id == source_id
+                )
+            )
 
     async def entries(self, ticket_id: uuid.UUID, *, public_only: bool) -> Sequence[TicketEntry]:
         statement = select(TicketEntry).where(TicketEntry.ticket_id == ticket_id)
