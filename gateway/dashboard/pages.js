@@ -92,7 +92,9 @@ async function cases(argument) {
            `since ${day(report.since)}`)),
     chart("sla", {
       tooltip: { trigger: "axis" }, legend: {},
-      xAxis: { type: "category", data: rows.map(label) }, yAxis: { type: "value" },
+      xAxis: { type: "category", data: rows.map(label),
+               axisLabel: { interval: 0, rotate: rows.length > 4 ? 20 : 0 } },
+      yAxis: { type: "value" }, grid: { bottom: 90 },
       series: [
         { name: "opened", type: "bar", data: rows.map((r) => r.opened) },
         { name: "backlog", type: "bar", data: rows.map((r) => r.backlog) },
