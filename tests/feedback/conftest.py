@@ -12,19 +12,16 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
-import httpx
 import pytest
 from sqlalchemy import text
 
 from services.feedback.config import MIGRATIONS_DIR, FeedbackSettings
 from services.feedback.main import create_app
 from services.feedback.timers import InvitationWorker
-from shared.auth import Caller, CallerKind, StaffRole, sign_caller
-from shared.config import DEV_INTERNAL_SECRET
-from shared.messaging.broker import connect, ensure_stream
-from shared.messaging.envelope import Envelope, Event
+from shared.auth import Caller, CallerKind, StaffRole
+from shared.messaging.envelope import Envelope
 from shared.migrations import upgrade
-from tests.helpers import FakeClock
+from tests.helpers import FakeClock, Publish, ServiceClient, event_publisher, inbox_holds
 
 ADMIN = Caller(kind=CallerKind.STAFF, subject="admin@test", roles=frozenset({StaffRole.ADMIN}))
 MARKETING = Caller(
@@ -116,19 +113,10 @@ def worker(feedback_app, clock) -> InvitationWorker:
     )
 
 
-class FeedbackClient:
+class FeedbackClient(ServiceClient):
     """Calls feedback as a given caller, the way the gateway would (or as nobody)."""
 
-    def __init__(self, app, caller: Caller | None) -> None:
-        headers = {"x-cem-caller": sign_caller(caller, DEV_INTERNAL_SECRET)} if caller else {}
-        self.http = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url="http://feedback/v1/feedback",
-            headers=headers,
-        )
-
-    def __getattr__(self, name):
-        return getattr(self.http, name)
+    service = "feedback"
 
 
 @pytest.fixture
@@ -225,31 +213,13 @@ async def scalar(app, sql: str, **params):
 
 
 @pytest.fixture(scope="session")
-async def publisher(infrastructure, feedback_app) -> AsyncIterator:
+async def publisher(infrastructure, feedback_app) -> AsyncIterator[Publish]:
     """Publishes other services' events to real NATS, as their outbox relays would."""
-    client = await connect(infrastructure.nats_url, name="feedback-test-publisher")
-    for service in ("profile", "tickets", "journeys"):
-        await ensure_stream(client, service)
-
-    async def publish(event: Event, *, envelope: Envelope | None = None) -> Envelope:
-        envelope = envelope or Envelope.wrap(event)
-        await client.jetstream().publish(
-            envelope.type,
-            envelope.model_dump_json().encode(),
-            headers={"Nats-Msg-Id": str(envelope.id)},
-        )
-        return envelope
-
-    yield publish
-    await client.close()
+    streams = ("profile", "tickets", "journeys")
+    async with event_publisher(infrastructure.nats_url, "feedback", streams) as publish:
+        yield publish
 
 
 async def handled(app, consumer: str, *envelopes: Envelope) -> bool:
     """Whether the consumer's inbox holds every one of these events (so it has applied them)."""
-    count = await scalar(
-        app,
-        "SELECT count(*) FROM inbox WHERE consumer = :c AND event_id = ANY(:ids)",
-        c=f"feedback_{consumer}",
-        ids=[e.id for e in envelopes],
-    )
-    return count == len(envelopes)
+    return await inbox_holds(app, f"feedback_{consumer}", *envelopes)

@@ -20,18 +20,23 @@ from services.journeys.config import MIGRATIONS_DIR, JourneysSettings
 from services.journeys.main import create_app
 from services.journeys.senders import WebhookSender, development_senders
 from services.journeys.timers import DeliveryWorker, StepWorker
-from shared.auth import Caller, CallerKind, StaffRole, sign_caller
-from shared.config import DEV_INTERNAL_SECRET
+from shared.auth import Caller, CallerKind, StaffRole
 from shared.contracts.profile import (
     ConsentChanged,
     OwnerRegistered,
     SegmentMembershipChanged,
     VehicleRegistered,
 )
-from shared.messaging.broker import connect, ensure_stream
 from shared.messaging.envelope import Envelope, Event
 from shared.migrations import upgrade
-from tests.helpers import FakeClock, eventually
+from tests.helpers import (
+    FakeClock,
+    Publish,
+    ServiceClient,
+    event_publisher,
+    eventually,
+    inbox_holds,
+)
 
 MARKETER = Caller(
     kind=CallerKind.STAFF, subject="marketer@test", roles=frozenset({StaffRole.MARKETING})
@@ -104,19 +109,10 @@ def deliveries(journeys_app, clock) -> DeliveryWorker:
     )
 
 
-class JourneysClient:
+class JourneysClient(ServiceClient):
     """Calls journeys as a given caller, the way the gateway would."""
 
-    def __init__(self, app, caller: Caller | None) -> None:
-        headers = {"x-cem-caller": sign_caller(caller, DEV_INTERNAL_SECRET)} if caller else {}
-        self.http = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url="http://journeys/v1/journeys",
-            headers=headers,
-        )
-
-    def __getattr__(self, name):
-        return getattr(self.http, name)
+    service = "journeys"
 
     async def ok(self, method: str, url: str, expected: int = 200, **kwargs):
         response = await self.http.request(method, url, **kwargs)
@@ -207,34 +203,15 @@ def message_journey(
 
 
 @pytest.fixture(scope="session")
-async def publisher(infrastructure, journeys_app) -> AsyncIterator:
+async def publisher(infrastructure, journeys_app) -> AsyncIterator[Publish]:
     """Publishes other services' events to real NATS, as their outbox relays would."""
-    client = await connect(infrastructure.nats_url, name="journeys-test-publisher")
-    for service in ("profile", "feedback", "tickets", "telematics"):
-        await ensure_stream(client, service)
-
-    async def publish(
-        event: Event | None, *, envelope: Envelope | None = None, msg_id=None
-    ) -> Envelope:
-        envelope = envelope or Envelope.wrap(event)
-        await client.jetstream().publish(
-            envelope.type,
-            envelope.model_dump_json().encode(),
-            headers={"Nats-Msg-Id": str(msg_id or envelope.id)},
-        )
-        return envelope
-
-    yield publish
-    await client.close()
+    streams = ("profile", "feedback", "tickets", "telematics")
+    async with event_publisher(infrastructure.nats_url, "journeys", streams) as publish:
+        yield publish
 
 
 async def handled(app, consumer: str, *envelopes: Envelope) -> bool:
-    async with app.state.database.transaction() as session:
-        count = await session.scalar(
-            text("SELECT count(*) FROM inbox WHERE consumer = :c AND event_id = ANY(:ids)"),
-            {"c": f"journeys_{consumer}", "ids": [e.id for e in envelopes]},
-        )
-    return count == len(envelopes)
+    return await inbox_holds(app, f"journeys_{consumer}", *envelopes)
 
 
 async def deliver(app, publish, consumer: str, *events: Event) -> list[Envelope]:

@@ -5,18 +5,16 @@ import itertools
 import uuid
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 from sqlalchemy import text
 
 from services.profile.config import MIGRATIONS_DIR, ProfileSettings
 from services.profile.domain import vin_problem
 from services.profile.main import create_app
-from shared.auth import Caller, CallerKind, StaffRole, sign_caller
-from shared.config import DEV_INTERNAL_SECRET
-from shared.messaging.broker import connect, ensure_stream
-from shared.messaging.envelope import Envelope, Event
+from shared.auth import Caller, CallerKind, StaffRole
+from shared.messaging.envelope import Envelope
 from shared.migrations import upgrade
+from tests.helpers import Publish, ServiceClient, event_publisher, inbox_holds
 
 ADMIN = Caller(kind=CallerKind.STAFF, subject="admin@test", roles=frozenset({StaffRole.ADMIN}))
 _serials = itertools.count(100000 + uuid.uuid4().int % 800000)
@@ -41,19 +39,10 @@ async def profile_app(infrastructure) -> AsyncIterator:
         yield app
 
 
-class ProfileClient:
+class ProfileClient(ServiceClient):
     """Calls profile as a given caller, the way the gateway would."""
 
-    def __init__(self, app, caller: Caller | None) -> None:
-        headers = {"x-cem-caller": sign_caller(caller, DEV_INTERNAL_SECRET)} if caller else {}
-        self.http = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url="http://profile/v1/profile",
-            headers=headers,
-        )
-
-    def __getattr__(self, name):
-        return getattr(self.http, name)
+    service = "profile"
 
 
 @pytest.fixture
@@ -186,33 +175,16 @@ async def events_after(app, seq: int, event_type: str) -> list[dict]:
 
 
 @pytest.fixture(scope="session")
-async def publisher(infrastructure, profile_app) -> AsyncIterator:
+async def publisher(infrastructure, profile_app) -> AsyncIterator[Publish]:
     """Publishes other services' events to real NATS, as their outbox relays would."""
-    client = await connect(infrastructure.nats_url, name="profile-test-publisher")
-    for service in ("feedback", "tickets", "telematics", "journeys"):
-        await ensure_stream(client, service)
-
-    async def publish(event: Event, *, envelope: Envelope | None = None) -> Envelope:
-        envelope = envelope or Envelope.wrap(event)
-        await client.jetstream().publish(
-            envelope.type,
-            envelope.model_dump_json().encode(),
-            headers={"Nats-Msg-Id": str(envelope.id)},
-        )
-        return envelope
-
-    yield publish
-    await client.close()
+    streams = ("feedback", "tickets", "telematics", "journeys")
+    async with event_publisher(infrastructure.nats_url, "profile", streams) as publish:
+        yield publish
 
 
 async def handled(app, consumer: str, *envelopes: Envelope) -> bool:
     """Whether profile's consumer has applied every one of these events."""
-    async with app.state.database.transaction() as session:
-        count = await session.scalar(
-            text("SELECT count(*) FROM inbox WHERE consumer = :c AND event_id = ANY(:ids)"),
-            {"c": f"profile_{consumer}", "ids": [e.id for e in envelopes]},
-        )
-    return count == len(envelopes)
+    return await inbox_holds(app, f"profile_{consumer}", *envelopes)
 
 
 async def scalar(app, sql: str, **params):

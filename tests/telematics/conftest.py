@@ -9,20 +9,24 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 
-import httpx
 import pytest
 from sqlalchemy import text
 
 from services.telematics.config import MIGRATIONS_DIR, TelematicsSettings
 from services.telematics.main import create_app
 from services.telematics.workers import DerivationWorker, RetentionWorker
-from shared.auth import Caller, CallerKind, StaffRole, sign_caller
-from shared.config import DEV_INTERNAL_SECRET
+from shared.auth import Caller, CallerKind, StaffRole
 from shared.contracts.profile import ComponentBatch, ConsentChanged, VehicleRegistered
-from shared.messaging.broker import connect, ensure_stream
-from shared.messaging.envelope import Envelope, Event
+from shared.messaging.envelope import Envelope
 from shared.migrations import upgrade
-from tests.helpers import FakeClock, eventually
+from tests.helpers import (
+    FakeClock,
+    Publish,
+    ServiceClient,
+    event_publisher,
+    eventually,
+    inbox_holds,
+)
 
 GATEWAY = Caller(kind=CallerKind.SERVICE, subject="vehicle-gateway")
 ADMIN = Caller(kind=CallerKind.STAFF, subject="admin@test", roles=frozenset({StaffRole.ADMIN}))
@@ -44,8 +48,9 @@ async def telematics_app(infrastructure, clock) -> AsyncIterator:
     settings = TelematicsSettings(
         **infrastructure.settings().model_dump(),
         relay_interval_seconds=0.2,
-        # Tests run the workers themselves.
+        # Tests run the workers themselves, in this process.
         derivation_poll_seconds=3600,
+        derivation_process=False,
         quality_interval_seconds=3600,
         retention_interval_seconds=3600,
         max_batch_samples=2000,
@@ -72,19 +77,10 @@ def retention(telematics_app, clock) -> RetentionWorker:
     return RetentionWorker(telematics_app.state.database, telematics_app.state.settings, clock)
 
 
-class TelematicsClient:
+class TelematicsClient(ServiceClient):
     """Calls telematics as a given caller, the way the gateway would."""
 
-    def __init__(self, app, caller: Caller | None) -> None:
-        headers = {"x-cem-caller": sign_caller(caller, DEV_INTERNAL_SECRET)} if caller else {}
-        self.http = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url="http://telematics/v1/telematics",
-            headers=headers,
-        )
-
-    def __getattr__(self, name):
-        return getattr(self.http, name)
+    service = "telematics"
 
     async def send(self, samples: list[dict], expected: int = 200) -> dict:
         response = await self.post("/signals", json=samples)
@@ -120,31 +116,15 @@ def new_vin() -> str:
 
 
 @pytest.fixture(scope="session")
-async def publisher(infrastructure, telematics_app) -> AsyncIterator:
+async def publisher(infrastructure, telematics_app) -> AsyncIterator[Publish]:
     """Publishes profile's events to real NATS, as its outbox relay would."""
-    client = await connect(infrastructure.nats_url, name="telematics-test-publisher")
-    await ensure_stream(client, "profile")
-
-    async def publish(event: Event, *, envelope: Envelope | None = None) -> Envelope:
-        envelope = envelope or Envelope.wrap(event)
-        await client.jetstream().publish(
-            envelope.type,
-            envelope.model_dump_json().encode(),
-            headers={"Nats-Msg-Id": str(envelope.id)},
-        )
-        return envelope
-
-    yield publish
-    await client.close()
+    streams = ("profile",)
+    async with event_publisher(infrastructure.nats_url, "telematics", streams) as publish:
+        yield publish
 
 
 async def handled(app, consumer: str, *envelopes: Envelope) -> bool:
-    async with app.state.database.transaction() as session:
-        count = await session.scalar(
-            text("SELECT count(*) FROM inbox WHERE consumer = :c AND event_id = ANY(:ids)"),
-            {"c": f"telematics_{consumer}", "ids": [e.id for e in envelopes]},
-        )
-    return count == len(envelopes)
+    return await inbox_holds(app, f"telematics_{consumer}", *envelopes)
 
 
 async def scalar(app, sql: str, **params):

@@ -17,12 +17,10 @@ from sqlalchemy import text
 from services.tickets.config import MIGRATIONS_DIR, TicketsSettings
 from services.tickets.main import create_app
 from services.tickets.timers import SlaWorker
-from shared.auth import Caller, CallerKind, StaffRole, sign_caller
-from shared.config import DEV_INTERNAL_SECRET
-from shared.messaging.broker import connect, ensure_stream
-from shared.messaging.envelope import Envelope, Event
+from shared.auth import Caller, CallerKind, StaffRole
+from shared.messaging.envelope import Envelope
 from shared.migrations import upgrade
-from tests.helpers import FakeClock
+from tests.helpers import FakeClock, Publish, ServiceClient, event_publisher, inbox_holds
 
 ADMIN = Caller(kind=CallerKind.STAFF, subject="admin@test", roles=frozenset({StaffRole.ADMIN}))
 AGENT = Caller(kind=CallerKind.STAFF, subject="agent@test", roles=frozenset({StaffRole.CX_AGENT}))
@@ -68,19 +66,10 @@ def sla_worker(tickets_app, clock) -> SlaWorker:
     return SlaWorker(tickets_app.state.database, clock=clock)
 
 
-class TicketsClient:
+class TicketsClient(ServiceClient):
     """Calls tickets as a given caller, the way the gateway would."""
 
-    def __init__(self, app, caller: Caller | None) -> None:
-        headers = {"x-cem-caller": sign_caller(caller, DEV_INTERNAL_SECRET)} if caller else {}
-        self.http = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url="http://tickets/v1/tickets",
-            headers=headers,
-        )
-
-    def __getattr__(self, name):
-        return getattr(self.http, name)
+    service = "tickets"
 
     async def open(self, expected: int = 201, **fields) -> dict:
         body = {"kind": "complaint", "subject": "Smart key fails", "description": "Again."}
@@ -150,33 +139,16 @@ async def last_seq(app) -> int:
 
 
 @pytest.fixture(scope="session")
-async def publisher(infrastructure, tickets_app) -> AsyncIterator:
+async def publisher(infrastructure, tickets_app) -> AsyncIterator[Publish]:
     """Publishes other services' events to real NATS, as their outbox relays would."""
-    client = await connect(infrastructure.nats_url, name="tickets-test-publisher")
-    for service in ("profile", "feedback", "journeys", "telematics"):
-        await ensure_stream(client, service)
-
-    async def publish(event: Event, *, envelope: Envelope | None = None, msg_id=None) -> Envelope:
-        envelope = envelope or Envelope.wrap(event)
-        await client.jetstream().publish(
-            envelope.type,
-            envelope.model_dump_json().encode(),
-            headers={"Nats-Msg-Id": str(msg_id or envelope.id)},
-        )
-        return envelope
-
-    yield publish
-    await client.close()
+    streams = ("profile", "feedback", "journeys", "telematics")
+    async with event_publisher(infrastructure.nats_url, "tickets", streams) as publish:
+        yield publish
 
 
 async def handled(app, consumer: str, *envelopes: Envelope) -> bool:
     """Whether the consumer's inbox holds every one of these events (so it has applied them)."""
-    async with app.state.database.transaction() as session:
-        count = await session.scalar(
-            text("SELECT count(*) FROM inbox WHERE consumer = :c AND event_id = ANY(:ids)"),
-            {"c": f"tickets_{consumer}", "ids": [e.id for e in envelopes]},
-        )
-    return count == len(envelopes)
+    return await inbox_holds(app, f"tickets_{consumer}", *envelopes)
 
 
 async def scalar(app, sql: str, **params):
