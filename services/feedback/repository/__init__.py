@@ -8,8 +8,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, cast, false, func, select, true, tuple_
-from sqlalchemy.dialects.postgresql import INET, insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.dialects.postgresql import INET
 from sqlmodel import SQLModel
 
 from services.feedback.domain import InvitationStatus
@@ -29,6 +28,7 @@ from services.feedback.models import (
 )
 from shared.auth import Caller, CallerKind
 from shared.pagination import PageParams
+from shared.repository import Repository
 from shared.scoping import in_visible_dealers
 
 M = TypeVar("M", bound=SQLModel)
@@ -55,37 +55,7 @@ def dealer_scope(dealer_id: Any, caller: Caller) -> ColumnElement[bool]:
     return true()
 
 
-class FeedbackRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def add(self, model: M) -> M:
-        self.session.add(model)
-        await self.session.flush()
-        return model
-
-    async def get(self, model: type[M], key: Any, *, for_update: bool = False) -> M | None:
-        return await self.session.get(model, key, with_for_update=for_update)
-
-    async def delete(self, record: SQLModel) -> None:
-        await self.session.delete(record)
-        await self.session.flush()
-
-    async def page(
-        self, model: type[M], page: PageParams, *conditions: Any, order_by: Any
-    ) -> tuple[list[M], int]:
-        total = await self.session.scalar(
-            select(func.count()).select_from(model).where(*conditions)
-        )
-        rows = await self.session.scalars(
-            select(model)
-            .where(*conditions)
-            .order_by(order_by)
-            .limit(page.limit)
-            .offset(page.offset)
-        )
-        return list(rows.all()), total or 0
-
+class FeedbackRepository(Repository):
     async def owned_page(
         self, model: type[M], caller: Caller, page: PageParams, *filters: Any, order_by: Any
     ) -> tuple[list[M], int]:
@@ -98,23 +68,6 @@ class FeedbackRepository:
         if for_update:
             statement = statement.with_for_update()
         return await self.session.scalar(statement)
-
-    async def upsert(
-        self, model: type[SQLModel], values: dict[str, Any], *, insert_only: set[str] = frozenset()
-    ) -> None:
-        """Inserts a projected record or overwrites the fields given, except `insert_only`."""
-        keys = [column.name for column in model.__table__.primary_key.columns]
-        statement = insert(model).values(**values)
-        changed = {
-            name: statement.excluded[name]
-            for name in values
-            if name not in keys and name not in insert_only
-        }
-        await self.session.execute(
-            statement.on_conflict_do_update(index_elements=keys, set_=changed)
-            if changed
-            else statement.on_conflict_do_nothing(index_elements=keys)
-        )
 
     # Surveys
 

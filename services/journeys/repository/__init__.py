@@ -3,13 +3,8 @@ flush only. Bulk writes go through Core statements: a campaign touches 100,000 o
 
 import json
 import uuid
-from collections.abc import Sequence
-from typing import Any, TypeVar
 
-from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
 from services.journeys.repository.base import Running
@@ -19,38 +14,13 @@ from services.journeys.repository.recalls import RecallQueries
 from services.journeys.repository.reports import ReportQueries
 from shared.database import EVENTS_WRITTEN
 from shared.messaging.envelope import Envelope, Event
-from shared.pagination import PageParams
-
-M = TypeVar("M", bound=SQLModel)
+from shared.repository import Repository
 
 __all__ = ["JourneysRepository", "Running"]
 
 
-class JourneysRepository(InstanceQueries, ContactQueries, RecallQueries, ReportQueries):
+class JourneysRepository(Repository, InstanceQueries, ContactQueries, RecallQueries, ReportQueries):
     """Every query, grouped by concern in the mixins; generic writes here."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def add(self, model: M) -> M:
-        self.session.add(model)
-        await self.session.flush()
-        return model
-
-    async def get(self, model: type[M], key: Any, *, for_update: bool = False) -> M | None:
-        return await self.session.get(model, key, with_for_update=for_update)
-
-    async def page(
-        self, model: type[M], page: PageParams, *conditions: Any, order_by: Any
-    ) -> tuple[Sequence[M], int]:
-        total = await self.session.scalar(
-            select(func.count()).select_from(model).where(*conditions)
-        )
-        rows = await self.session.scalars(
-            select(model).where(*conditions).order_by(*order_by).limit(page.limit)
-            .offset(page.offset)
-        )  # fmt: skip
-        return rows.all(), total or 0
 
     async def insert_many(self, model: type[SQLModel], rows: list[dict]) -> None:
         """New rows by COPY, in the session's transaction: a campaign writes hundreds of
@@ -68,23 +38,6 @@ class JourneysRepository(InstanceQueries, ContactQueries, RecallQueries, ReportQ
         connection = await (await self.session.connection()).get_raw_connection()
         await connection.driver_connection.copy_records_to_table(
             table.name, records=records, columns=columns
-        )
-
-    async def upsert(
-        self, model: type[SQLModel], values: dict[str, Any], *, insert_only: set[str] = frozenset()
-    ) -> None:
-        """Inserts a projected record or overwrites the fields given, except `insert_only`."""
-        keys = [column.name for column in model.__table__.primary_key.columns]
-        statement = pg_insert(model).values(**values)
-        changed = {
-            name: statement.excluded[name]
-            for name in values
-            if name not in keys and name not in insert_only
-        }
-        await self.session.execute(
-            statement.on_conflict_do_update(index_elements=keys, set_=changed)
-            if changed
-            else statement.on_conflict_do_nothing(index_elements=keys)
         )
 
     async def record_events(self, events: list[tuple[Event, uuid.UUID | None, str | None]]) -> None:

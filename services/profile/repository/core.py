@@ -4,9 +4,8 @@ import uuid
 from collections.abc import Collection, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, exists, false, func, select, true
+from sqlalchemy import ColumnElement, exists, false, select, true
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
 from services.profile.models import (
@@ -21,6 +20,7 @@ from services.profile.models import (
 )
 from shared.auth import Caller, CallerKind
 from shared.pagination import PageParams
+from shared.repository import Repository
 from shared.scoping import in_visible_dealers
 
 M = TypeVar("M", bound=SQLModel)
@@ -81,31 +81,7 @@ def _dealer_owned_scope(model: type[Order] | type[ServiceVisit], caller: Caller)
     return true()
 
 
-class ProfileRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def add(self, model: M) -> M:
-        self.session.add(model)
-        await self.session.flush()
-        return model
-
-    async def _page(
-        self, model: type[M], scope: Any, page: PageParams, *filters: Any, order_by: Any
-    ) -> tuple[Sequence[M], int]:
-        conditions = [scope, *filters]
-        total = await self.session.scalar(
-            select(func.count()).select_from(model).where(*conditions)
-        )
-        rows = await self.session.scalars(
-            select(model)
-            .where(*conditions)
-            .order_by(order_by)
-            .limit(page.limit)
-            .offset(page.offset)
-        )
-        return rows.all(), total or 0
-
+class ProfileRepository(Repository):
     async def _one(self, model: type[M], scope: Any, *conditions: Any) -> M | None:
         return await self.session.scalar(select(model).where(scope, *conditions))
 
@@ -113,7 +89,7 @@ class ProfileRepository:
 
     async def list_dealers(self, caller: Caller, page: PageParams, *, region: str | None):
         filters = [Dealer.region == region] if region else []
-        return await self._page(Dealer, dealer_scope(caller), page, *filters, order_by=Dealer.code)
+        return await self.page(Dealer, page, dealer_scope(caller), *filters, order_by=Dealer.code)
 
     async def get_dealer(self, caller: Caller, dealer_id: uuid.UUID) -> Dealer | None:
         return await self._one(Dealer, dealer_scope(caller), Dealer.id == dealer_id)
@@ -125,8 +101,8 @@ class ProfileRepository:
 
     async def list_owners(self, caller: Caller, page: PageParams, *, city: str | None):
         filters = [Owner.city == city] if city else []
-        return await self._page(
-            Owner, owner_scope(caller), page, *filters, order_by=Owner.created_at
+        return await self.page(
+            Owner, page, owner_scope(caller), *filters, order_by=Owner.created_at
         )
 
     async def get_owner(self, caller: Caller, owner_id: uuid.UUID) -> Owner | None:
@@ -172,8 +148,8 @@ class ProfileRepository:
             filters.append(Vehicle.model == model)
         if owner_id:
             filters.append(Vehicle.owner_id == owner_id)
-        return await self._page(
-            Vehicle, vehicle_scope(caller), page, *filters, order_by=Vehicle.created_at
+        return await self.page(
+            Vehicle, page, vehicle_scope(caller), *filters, order_by=Vehicle.created_at
         )
 
     async def get_vehicle(self, caller: Caller, vehicle_id: uuid.UUID) -> Vehicle | None:
@@ -204,8 +180,8 @@ class ProfileRepository:
             filters.append(Order.status == status)
         if owner_id:
             filters.append(Order.owner_id == owner_id)
-        return await self._page(
-            Order, _dealer_owned_scope(Order, caller), page, *filters, order_by=Order.created_at
+        return await self.page(
+            Order, page, _dealer_owned_scope(Order, caller), *filters, order_by=Order.created_at
         )
 
     async def get_order(self, caller: Caller, order_id: uuid.UUID, *, for_update: bool = False):
@@ -249,10 +225,10 @@ class ProfileRepository:
         filters = [ServiceVisit.vehicle_id == vehicle_id] if vehicle_id else []
         if owner_id:
             filters.append(ServiceVisit.owner_id == owner_id)
-        return await self._page(
+        return await self.page(
             ServiceVisit,
-            _dealer_owned_scope(ServiceVisit, caller),
             page,
+            _dealer_owned_scope(ServiceVisit, caller),
             *filters,
             order_by=ServiceVisit.visit_date,
         )
