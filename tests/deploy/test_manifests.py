@@ -427,10 +427,16 @@ def test_postgres_has_three_instances_a_role_and_database_per_component_and_back
     cluster = of_kind(objects, "Cluster")[0]
     assert cluster["spec"]["instances"] == 3
     roles = {r["name"]: r["passwordSecret"]["name"] for r in cluster["spec"]["managed"]["roles"]}
-    assert roles == {c: f"cem-db-{c}" for c in ("gateway", *SERVICES)}
+    components = ("gateway", *SERVICES)
+    # The owner of each database (migrations) and the application role its pods run as.
+    assert roles == {c: f"cem-db-{c}" for c in components} | {
+        f"{c}_app": f"cem-db-{c}-app" for c in components
+    }
+    applications = [r for r in cluster["spec"]["managed"]["roles"] if r["name"].endswith("_app")]
+    assert all(not r["superuser"] and not r["bypassrls"] for r in applications)
     databases = {d["spec"]["name"]: d["spec"]["owner"] for d in of_kind(objects, "Database")}
     prefix = CommonSettings().database_prefix
-    assert databases == {f"{prefix}_{c}": c for c in roles}
+    assert databases == {f"{prefix}_{c}": c for c in components}
     store = of_kind(objects, "ObjectStore")[0]["metadata"]["name"]
     (archiver,) = [p for p in cluster["spec"]["plugins"] if p.get("isWALArchiver")]
     assert archiver["parameters"]["barmanObjectName"] == store
@@ -444,4 +450,6 @@ def test_postgres_has_three_instances_a_role_and_database_per_component_and_back
             for env in app_container(workload)["env"]
             if "valueFrom" in env
         }
-        assert keys == {roles[component]}, workload["metadata"]["name"]
+        owner, application = f"cem-db-{component}", f"cem-db-{component}-app"
+        expected = {owner, application} if workload["kind"] == "Job" else {application}
+        assert keys == expected, workload["metadata"]["name"]
