@@ -81,6 +81,21 @@ async def test_identity_is_masked_for_roles_that_do_not_need_it_and_staff_reads_
     assert (await client_as(AGENT).get(f"/owners/{owner_id}/audit")).status_code == 403
 
 
+async def test_owner_reads_are_masked_alike_for_roles_that_do_not_need_identity(
+    client_as, dealer_a
+):
+    """Not only the 360 view: the owner and the owner list (they showed a quality engineer
+    the contacts in full)."""
+    owner_id = await imported_owner(client_as(dealer_a), "V3")
+    one = (await client_as(ENGINEER).get(f"/owners/{owner_id}")).json()
+    listed = (await client_as(ENGINEER).get("/owners", params={"limit": 200})).json()["items"]
+    for shown in (one, next(item for item in listed if item["id"] == owner_id)):
+        assert (shown["full_name"], shown["email"], shown["phone"]) == (
+            "L*****", "l***@example.com", "***0000"
+        )  # fmt: skip
+    assert (await client_as(AGENT).get(f"/owners/{owner_id}")).json()["full_name"] == "Li Wei"
+
+
 async def test_personal_fields_are_stored_sealed(client_as, dealer_a, profile_app):
     owner_id = await create_owner(client_as(dealer_a), full_name="Zhou Min", phone="+8613900001111")
     async with profile_app.state.database.transaction() as session:

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.profile.domain import VehicleRoleKind, mask_email, mask_name, mask_phone
+from services.profile.domain import VehicleRoleKind
 from services.profile.models import Owner, OwnerFacts, Vehicle, VehicleRole
 from services.profile.repository import ProfileRepository
 from services.profile.repository.engagement import EngagementRepository
@@ -27,20 +27,14 @@ from services.profile.schemas.owner360 import (
 )
 from services.profile.service.orders import read_orders
 from services.profile.service.owners import visible_owner
-from services.profile.service.personal import audit, personal_of
+from services.profile.service.personal import audit, personal_of, sees_identity, shown_to
 from services.profile.service.segments import memberships_of
 from services.profile.vault import Vault
-from shared.auth import Caller, CallerKind, StaffRole
+from shared.auth import Caller, CallerKind
 from shared.pagination import PageParams
 
 EVERYTHING = PageParams(limit=500)
 TIMELINE_LENGTH = 200
-_IDENTITY_ROLES = frozenset({StaffRole.CX_AGENT, StaffRole.ADMIN})
-
-
-def sees_identity(caller: Caller) -> bool:
-    """Owners and their dealers see names and contacts; staff only in roles that need them."""
-    return not caller.is_staff or bool(caller.roles & _IDENTITY_ROLES)
 
 
 async def owner_360(
@@ -70,19 +64,12 @@ async def owner_360(
 
 async def identity(session: AsyncSession, vault: Vault, caller: Caller, owner: Owner) -> Identity:
     personal = (await personal_of(session, vault, [owner]))[owner.id]
-    masked = not sees_identity(caller)
-    if masked:
-        personal = {
-            "full_name": mask_name(personal["full_name"]),
-            "email": mask_email(personal["email"]),
-            "phone": mask_phone(personal["phone"]),
-        }
     return Identity(
         owner_id=owner.id,
-        **personal,
+        **shown_to(caller, personal),
         city=owner.city,
         preferred_language=owner.preferred_language,
-        masked=masked,
+        masked=not sees_identity(caller),
         merged_into=owner.merged_into,
         erased=owner.erased_at is not None,
     )

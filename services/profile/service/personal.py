@@ -1,5 +1,6 @@
 """Owners' personal fields: sealed with the owner's own key on the way in, opened on the way
-out (or shown as erased once the key is destroyed), and every staff read audited."""
+out (or shown as erased once the key is destroyed), masked for staff roles that do not need
+them, and every staff read audited."""
 
 import uuid
 from collections.abc import Sequence
@@ -8,14 +9,29 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.profile.domain import mask_email, mask_name, mask_phone
 from services.profile.models import AuditEntry, Owner, OwnerKey, utc_now
 from services.profile.repository.privacy import PrivacyRepository
 from services.profile.schemas import OwnerRead
 from services.profile.vault import Vault
-from shared.auth import Caller
+from shared.auth import Caller, StaffRole
 
 PERSONAL_FIELDS = ("full_name", "email", "phone")
 ERASED = "[erased]"
+_IDENTITY_ROLES = frozenset({StaffRole.CX_AGENT, StaffRole.ADMIN})
+_MASKS = {"full_name": mask_name, "email": mask_email, "phone": mask_phone}
+
+
+def sees_identity(caller: Caller) -> bool:
+    """Owners and their dealers see names and contacts; staff only in roles that need them."""
+    return not caller.is_staff or bool(caller.roles & _IDENTITY_ROLES)
+
+
+def shown_to(caller: Caller, personal: dict[str, Any]) -> dict[str, Any]:
+    """The personal fields as the caller may see them: masked unless it `sees_identity`."""
+    if sees_identity(caller):
+        return personal
+    return {name: _MASKS[name](value) for name, value in personal.items()}
 
 
 def _sealed(vault: Vault, wrapped: bytes, owner_id: uuid.UUID, values: dict) -> dict[str, Any]:
@@ -94,7 +110,8 @@ async def read_owners(
     personal = await personal_of(session, vault, owners)
     await audit(session, caller, [owner.id for owner in owners], action="read")
     return [
-        OwnerRead.model_validate({**owner.model_dump(), **personal[owner.id]}) for owner in owners
+        OwnerRead.model_validate({**owner.model_dump(), **shown_to(caller, personal[owner.id])})
+        for owner in owners
     ]
 
 
