@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlmodel import SQLModel
 
 from services.tickets.models import (
     DealerSettings,
@@ -190,23 +189,6 @@ class TicketsRepository(ReportQueries, PrivacyQueries):
         return [manager for manager in found if manager]
 
     # Projections of profile
-
-    async def upsert(
-        self, model: type[SQLModel], values: dict[str, Any], *, insert_only: set[str] = frozenset()
-    ) -> None:
-        """Inserts a projected record or overwrites the fields given, except `insert_only`."""
-        keys = [column.name for column in model.__table__.primary_key.columns]
-        statement = insert(model).values(**values)
-        changed = {
-            name: statement.excluded[name]
-            for name in values
-            if name not in keys and name not in insert_only
-        }
-        await self.session.execute(
-            statement.on_conflict_do_update(index_elements=keys, set_=changed)
-            if changed
-            else statement.on_conflict_do_nothing(index_elements=keys)
-        )
 
     async def dealer_in_city(self, city: str, prefer: uuid.UUID | None) -> KnownDealer | None:
         """A dealer in the city: the preferred one if it is there, else the first by code."""
