@@ -16,15 +16,15 @@ class TelematicsSettings(ServiceSettings):
     max_future_seconds: int = 300
     # Raw location tracks are erased after this many days.
     location_retention_days: int = 30
-    # The derivation worker: how often it looks for vehicles with new rows, how many at a time.
+    # How often the derivation worker looks for vehicles with new rows.
     derivation_poll_seconds: float = 2.0
-    derivation_batch: int = 50
+    # With CEM_ROLE=all, derivation runs in a child process (see `derivation_process`).
+    derivation_process: bool = True
     # The quality analysis runs on its own every this many seconds (and on demand via the API).
     quality_interval_seconds: float = 3600.0
     retention_interval_seconds: float = 3600.0
     # Samples older than this are refused (raw rows live in monthly partitions).
     max_age_days: int = 400
-    # Rows one derivation pass reads for a vehicle (about 14 hours at one row a second).
+    # Rows one derivation pass reads for a vehicle (a longer backlog takes several passes;
+    # what is open carries over between them, so a trip may be any length).
     derivation_row_limit: int = 50_000
-    # A vehicle with an open trip or charging session is derived again at most this often.
-    derivation_reread_seconds: float = 30.0

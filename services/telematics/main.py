@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from services.telematics.config import SERVICE, TelematicsSettings
+from services.telematics.derivation_process import run_in_child
 from services.telematics.handlers import subscriptions
 from services.telematics.models import utc_now
 from services.telematics.routes import router
@@ -16,6 +17,7 @@ from services.telematics.workers import (
     QualityWorker,
     RetentionWorker,
 )
+from shared.config import Role
 from shared.database import Database
 from shared.runtime import build_service_app
 
@@ -29,12 +31,18 @@ def create_app(settings: TelematicsSettings | None = None, *, clock: Clock = utc
 
         return run
 
+    # Everything in one process: deriving runs in a child process, off the API's event loop.
+    own_process = settings.role is Role.ALL and settings.derivation_process
     app = build_service_app(
         service=SERVICE,
         settings=settings,
         routers=[router],
         subscriptions=subscriptions(clock),
-        workers=[worker(DerivationWorker), worker(QualityWorker), worker(RetentionWorker)],
+        workers=[
+            run_in_child if own_process else worker(DerivationWorker),
+            worker(QualityWorker),
+            worker(RetentionWorker),
+        ],
         title="CEM telematics",
     )
     app.state.settings = settings

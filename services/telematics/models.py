@@ -151,18 +151,20 @@ class VehicleState(TelematicsModel, table=True):
 
 
 class DerivationCursor(TelematicsModel, table=True):
-    """Where the derivation worker resumes for a vehicle: rows from `resume_from` on are read
-    again (an open trip or charging session starts there); `dirty` marks new rows."""
+    """Where the derivation worker stands for a vehicle: rows after `derived_until` are new to
+    it; `state` is what is still open (a trip, a charging session) as tallies. Ingestion sets
+    `dirty` and, in `arrived_from`, the earliest of the rows it added since: at or before
+    `derived_until`, they are late, and derivation goes back for them."""
 
     __tablename__ = "derivation_cursors"
 
     vehicle_id: uuid.UUID = Field(primary_key=True)
     dirty: bool = True
-    resume_from: datetime | None = _moment()
+    derived_until: datetime | None = _moment()
+    state: dict | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
+    arrived_from: datetime | None = _moment()
     faults_seen_until: datetime | None = _moment()
     recheck_at: datetime | None = _moment()
-    # While a trip or session is open, new rows wait until then (each pass re-reads it whole).
-    not_before: datetime | None = _moment()
     open_trip_id: uuid.UUID | None = None
     open_trip_started_at: datetime | None = _moment()
     predicted_on: date | None = None

@@ -30,8 +30,9 @@ _AFTER_TIME = ", ".join(ROW_COLUMNS[2:])
 # one, or the same second twice in a batch, is dropped by the unique (vehicle, time) index;
 # offsets are whole seconds, so truncating in any time zone is exact); the newest staged
 # row of each vehicle refreshes its latest state (keeping values it did not carry; an older
-# or resent row changes nothing); vehicles with new rows are marked for derivation. Vehicles
-# come in id order, so concurrent batches lock their rows in the same order.
+# or resent row changes nothing); vehicles with new rows are marked for derivation, with the
+# earliest of them (derivation tells late rows by it). Vehicles come in id order, so
+# concurrent batches lock their rows in the same order.
 _MERGE = f"""
 WITH staged AS (
     SELECT vehicle_id, date_trunc('second', ts) AS ts, {_AFTER_TIME} FROM {STAGING}
@@ -49,9 +50,12 @@ WITH staged AS (
         {", ".join(f"{c} = coalesce(EXCLUDED.{c}, vehicle_state.{c})" for c in _STATE_COLUMNS)}
     WHERE vehicle_state.ts < EXCLUDED.ts
 ), marked AS (
-    INSERT INTO derivation_cursors (vehicle_id, dirty)
-    SELECT DISTINCT vehicle_id, true FROM inserted ORDER BY vehicle_id
-    ON CONFLICT (vehicle_id) DO UPDATE SET dirty = true WHERE NOT derivation_cursors.dirty
+    INSERT INTO derivation_cursors (vehicle_id, dirty, arrived_from)
+    SELECT vehicle_id, true, min(ts) FROM inserted GROUP BY vehicle_id ORDER BY vehicle_id
+    ON CONFLICT (vehicle_id) DO UPDATE SET dirty = true,
+        arrived_from = least(derivation_cursors.arrived_from, EXCLUDED.arrived_from)
+    WHERE NOT derivation_cursors.dirty OR derivation_cursors.arrived_from IS NULL
+        OR EXCLUDED.arrived_from < derivation_cursors.arrived_from
 )
 SELECT count(*) FROM inserted
 """
@@ -189,20 +193,22 @@ async def store(connection: asyncpg.Connection, records: list[tuple]) -> int:
 
 
 _POINT_COLUMNS = ("ts", *(signal.column for signal in SIGNALS))
+assert Point._fields == _POINT_COLUMNS, "a Point is built from a row by position"
+_POINTS_AFTER = (
+    f"SELECT {', '.join(_POINT_COLUMNS)} FROM signals "
+    "WHERE vehicle_id = $1 AND ts > $2 ORDER BY ts LIMIT $3"
+)
 
 
-async def points_since(
-    session: AsyncSession, vehicle_id: uuid.UUID, since: datetime | None, *, limit: int
+async def points_after(
+    session: AsyncSession, vehicle_id: uuid.UUID, after: datetime | None, *, limit: int
 ) -> list[Point]:
+    """The vehicle's rows after `after` (all, for None), oldest first, at most `limit`."""
     connection = await driver_connection(session)
     rows = await connection.fetch(
-        f"SELECT {', '.join(_POINT_COLUMNS)} FROM signals "
-        "WHERE vehicle_id = $1 AND ts >= $2 ORDER BY ts LIMIT $3",
-        vehicle_id,
-        since or datetime(1970, 1, 1, tzinfo=UTC),
-        limit,
+        _POINTS_AFTER, vehicle_id, after or datetime(1970, 1, 1, tzinfo=UTC), limit
     )
-    return [Point(**dict(row)) for row in rows]
+    return [Point._make(row) for row in rows]
 
 
 async def expire_locations(session: AsyncSession, before: datetime) -> int:

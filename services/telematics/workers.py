@@ -43,16 +43,18 @@ class DerivationWorker:
         self.clock = clock
 
     async def run_once(self) -> int:
-        """Derives every vehicle that needs it now, one transaction per vehicle."""
+        """Derives every vehicle that needs it now, one transaction per vehicle, by the
+        analysis settings as they stand when the pass begins."""
         vehicles = 0
+        async with self.database.transaction() as session:
+            settings = await analysis_settings(session)
         while True:
             async with self.database.transaction() as session:
                 found = await derivation.derive_next(
                     session,
                     now=self.clock(),
-                    settings=await analysis_settings(session),
+                    settings=settings,
                     row_limit=self.settings.derivation_row_limit,
-                    reread_pause=timedelta(seconds=self.settings.derivation_reread_seconds),
                 )
             if not found:
                 return vehicles

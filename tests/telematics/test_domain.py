@@ -13,13 +13,11 @@ from services.telematics.domain import (
     Tariff,
     TripSummary,
     campaign_targets,
-    charging_facts,
     fault_changes,
     rolling_behaviour,
     segment_charging,
     segment_trips,
     service_due,
-    trip_facts,
 )
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
@@ -50,7 +48,7 @@ def test_a_trip_ends_after_300_seconds_parked():
         (True, at(0), at(600)),
         (False, at(1000), at(1059)),
     ]
-    facts = trip_facts(trips[0], SETTINGS)
+    facts = trips[0].tally.facts()
     assert facts.distance_km == pytest.approx(6.0)  # 600 s at 10 m/s, to where it stopped
     assert facts.duration_seconds == 600
 
@@ -77,9 +75,9 @@ def test_a_one_hour_gap_ends_a_trip_and_silence_closes_the_last():
 def test_short_trips_are_dropped():
     creeping = driving(0, 5, speed=3.6)  # 4 m
     (trip,) = segment_trips([*creeping, *standing(5, 400, odometer=4)], now=at(500))
-    assert trip_facts(trip, SETTINGS) is None
+    assert trip.tally.facts() is None
     (single,) = segment_trips([Point(ts=at(0), speed=50.0, odometer_m=0.0)], now=at(99999))
-    assert trip_facts(single, SETTINGS) is None
+    assert single.tally.facts() is None
 
 
 def test_harsh_events_are_counted_once_per_episode():
@@ -88,20 +86,18 @@ def test_harsh_events_are_counted_once_per_episode():
         Point(ts=at(i), speed=40.0, odometer_m=i * 11.0, acceleration=a)
         for i, a in enumerate(accelerations)
     ]
-    facts = trip_facts(segment_trips(points, now=at(9999))[0], SETTINGS)
+    facts = segment_trips(points, now=at(9999))[0].tally.facts()
     assert (facts.harsh_accelerations, facts.harsh_brakings) == (2, 1)
-    gentle = trip_facts(
-        segment_trips(points, now=at(9999))[0],
-        AnalysisSettings(harsh_acceleration_ms2=5.5, harsh_braking_ms2=7),
-    )
+    settings = AnalysisSettings(harsh_acceleration_ms2=5.5, harsh_braking_ms2=7)
+    gentle = segment_trips(points, now=at(9999), settings=settings)[0].tally.facts()
     assert (gentle.harsh_accelerations, gentle.harsh_brakings) == (0, 0)
 
 
 def test_trip_behaviour_shares_energy_and_destination():
     points = driving(0, 100, speed=130.0, assisted=True, active_app="music")
     points += driving(100, 100, speed=60.0, odometer=points[-1].odometer_m, destination="school")
-    points = [Point(**{**p.__dict__, "consumed_kwh": 100 + i * 0.01}) for i, p in enumerate(points)]
-    facts = trip_facts(segment_trips(points, now=at(99999))[0], SETTINGS)
+    points = [p._replace(consumed_kwh=100 + i * 0.01) for i, p in enumerate(points)]
+    facts = segment_trips(points, now=at(99999))[0].tally.facts()
     assert facts.overspeed_share == 0.5 and facts.assisted_share == 0.5
     assert facts.night_share == 0.0
     assert facts.apps == ["music"] and facts.destination == "school"
@@ -111,10 +107,10 @@ def test_trip_behaviour_shares_energy_and_destination():
 
 def test_night_is_judged_in_the_configured_time_zone():
     night = [Point(ts=at(15 * 3600 + i), speed=50.0, odometer_m=i * 14.0) for i in range(10)]
-    facts = trip_facts(segment_trips(night, now=at(99999))[0], SETTINGS)  # 23:00 in Shanghai
+    facts = segment_trips(night, now=at(99999))[0].tally.facts()  # 23:00 in Shanghai
     assert facts.night_share == 1.0
-    utc = trip_facts(segment_trips(night, now=at(99999))[0], AnalysisSettings(time_zone="UTC"))
-    assert utc.night_share == 0.0  # 15:00 UTC
+    utc = AnalysisSettings(time_zone="UTC")
+    assert segment_trips(night, now=at(99999), settings=utc)[0].tally.facts().night_share == 0.0
 
 
 def test_rolling_behaviour_weights_shares_by_duration():
@@ -150,7 +146,7 @@ def test_a_charging_session_has_energy_and_cost():
     settings = AnalysisSettings(tariff=tariff)
     points = [*charging(0, 3600, power_w=7000), Point(ts=at(3700), is_charging=False)]
     (session,) = segment_charging(points, now=at(3700))
-    facts = charging_facts(session, settings)
+    facts = session.tally.facts(settings)
     assert session.closed and not facts.fast
     assert facts.energy_kwh == pytest.approx(7.0)
     assert facts.cost == pytest.approx(7.0 * 1.0 + 5.0)
@@ -162,7 +158,7 @@ def test_a_fast_session_without_a_counter_integrates_power():
     settings = AnalysisSettings(tariff=Tariff(price_per_kwh=1.0, fast_price_per_kwh=2.0))
     points = charging(0, 1800, power_w=120_000, counter=False)
     (session,) = segment_charging(points, now=at(1800 + 3600))
-    facts = charging_facts(session, settings)
+    facts = session.tally.facts(settings)
     assert facts.fast and facts.peak_power_kw == 120.0
     assert facts.energy_kwh == pytest.approx(60.0)
     assert facts.cost == pytest.approx(120.0)

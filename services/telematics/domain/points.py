@@ -1,9 +1,9 @@
 """One vehicle's wide rows as the derivation sees them, and runs of them (trips, charging
 sessions). Points are one row per second at most, oldest first."""
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Generic, NamedTuple, TypeVar
 
 MOVING_KMH = 0.5
 PARKED_SECONDS = 300
@@ -11,8 +11,9 @@ GAP_SECONDS = 3600
 MIN_TRIP_METRES = 10.0
 
 
-@dataclass(frozen=True)
-class Point:
+class Point(NamedTuple):
+    """A tuple, not a dataclass: the derivation builds one per row (fields in column order)."""
+
     ts: datetime
     speed: float | None = None
     odometer_m: float | None = None
@@ -35,26 +36,29 @@ class Point:
         return self.speed is not None and self.speed > MOVING_KMH
 
 
-@dataclass(frozen=True)
-class Segment:
-    """A run of points (a trip or a charging session); `closed` when it can no longer grow."""
+Tally = TypeVar("Tally")
 
-    points: Sequence[Point]
+
+@dataclass(frozen=True)
+class Run(Generic[Tally]):
+    """A trip or a charging session: its tally of facts so far; `closed` once it cannot grow.
+    An open run's `ended_at` is its last point (a trip's may be a stop that is not over yet)."""
+
+    tally: Tally
+    started_at: datetime
+    ended_at: datetime
     closed: bool
 
-    @property
-    def started_at(self) -> datetime:
-        return self.points[0].ts
 
-    @property
-    def ended_at(self) -> datetime:
-        return self.points[-1].ts
+def seconds_between(earlier: datetime, later: datetime) -> float:
+    return (later - earlier).total_seconds()
 
 
-def gap(earlier: Point, later: Point) -> float:
-    return (later.ts - earlier.ts).total_seconds()
+def first_or(known: float | None, value: float | None) -> float | None:
+    """A counter's first reading: the one known already, else this one."""
+    return known if known is not None else value
 
 
-def delta(values: list[float]) -> float | None:
-    """From the first value to the last (a counter's increase), given two at least."""
-    return values[-1] - values[0] if len(values) >= 2 else None
+def increase(first: float | None, last: float | None, readings: int) -> float | None:
+    """A counter's increase from its first reading to its last, given two at least."""
+    return last - first if readings >= 2 and first is not None and last is not None else None

@@ -1,48 +1,13 @@
-"""Trips from a vehicle's points, their facts, and driving behaviour over a rolling window."""
+"""Trips' facts, kept point by point in constant space (a trip may last days), and driving
+behaviour over a rolling window."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from services.telematics.domain.points import (
-    GAP_SECONDS,
-    MIN_TRIP_METRES,
-    PARKED_SECONDS,
-    Point,
-    Segment,
-)
-from services.telematics.domain.points import delta as _delta
-from services.telematics.domain.points import gap as _gap
+from services.telematics.domain.points import MIN_TRIP_METRES, Point, first_or, increase
 from services.telematics.domain.settings import AnalysisSettings
-
-
-def segment_trips(points: Sequence[Point], now: datetime) -> list[Segment]:
-    """Trips: from the first moving point until 300 s parked (ending where it stopped) or a
-    3,600 s gap without data (ending at the last point). The last trip stays open while it
-    could still go on."""
-    trips: list[Segment] = []
-    start: int | None = None
-    stopped_at: int | None = None
-    for index, point in enumerate(points):
-        if start is not None and _gap(points[index - 1], point) >= GAP_SECONDS:
-            trips.append(Segment(points[start : (stopped_at or index - 1) + 1], closed=True))
-            start = stopped_at = None
-        if start is None:
-            start = index if point.moving else None
-            continue
-        if point.moving:
-            stopped_at = None
-        elif stopped_at is None:
-            stopped_at = index
-        elif _gap(points[stopped_at], point) >= PARKED_SECONDS:
-            trips.append(Segment(points[start : stopped_at + 1], closed=True))
-            start = stopped_at = None
-    if start is not None:
-        silent = (now - points[-1].ts).total_seconds() >= GAP_SECONDS
-        end = stopped_at if stopped_at is not None else len(points) - 1
-        trips.append(Segment(points[start : end + 1] if silent else points[start:], silent))
-    return trips
 
 
 @dataclass(frozen=True)
@@ -63,47 +28,134 @@ class TripFacts:
     destination: str | None
 
 
-def _runs(flags: list[bool]) -> int:
-    """How many separate runs of True: one harsh event lasts several samples."""
-    return sum(1 for i, flag in enumerate(flags) if flag and (i == 0 or not flags[i - 1]))
+class TripRules:
+    """The settings a trip's points are judged by, looked up once per pass."""
 
+    def __init__(self, settings: AnalysisSettings) -> None:
+        self.harsh_acceleration = settings.harsh_acceleration_ms2
+        self.harsh_braking = -settings.harsh_braking_ms2
+        self.overspeed_kmh = settings.overspeed_kmh
+        self.zone = ZoneInfo(settings.time_zone)
+        start, end = settings.night_start_hour, settings.night_end_hour
+        # Night may span midnight (22 to 6) or not (0 to 5).
+        wraps = start > end
+        self.night_hours = frozenset(
+            hour
+            for hour in range(24)
+            if ((start <= hour or hour < end) if wraps else start <= hour < end)
+        )
 
-def _share(flags: list[bool]) -> float:
-    return round(sum(flags) / len(flags), 4) if flags else 0.0
+    def is_night(self, moment: datetime) -> bool:
+        return moment.astimezone(self.zone).hour in self.night_hours
 
 
 def is_night(moment: datetime, settings: AnalysisSettings) -> bool:
-    hour = moment.astimezone(ZoneInfo(settings.time_zone)).hour
-    start, end = settings.night_start_hour, settings.night_end_hour
-    return start <= hour or hour < end if start > end else start <= hour < end
+    return TripRules(settings).is_night(moment)
 
 
-def trip_facts(trip: Segment, settings: AnalysisSettings) -> TripFacts | None:
-    """The trip's facts, or None for a trip too short to count (under 10 m or 2 points)."""
-    points = trip.points
-    odometer = [p.odometer_m for p in points if p.odometer_m is not None]
-    distance_m = _delta(odometer)
-    if len(points) < 2 or distance_m is None or distance_m < MIN_TRIP_METRES:
-        return None
-    distance_km = distance_m / 1000
-    energy = _delta([p.consumed_kwh for p in points if p.consumed_kwh is not None])
-    accelerations = [p.acceleration for p in points if p.acceleration is not None]
-    return TripFacts(
-        started_at=trip.started_at,
-        ended_at=trip.ended_at,
-        points=len(points),
-        distance_km=round(distance_km, 3),
-        duration_seconds=(trip.ended_at - trip.started_at).total_seconds(),
-        energy_kwh=round(energy, 3) if energy is not None else None,
-        efficiency_wh_per_km=round(energy * 1000 / distance_km, 1) if energy is not None else None,
-        harsh_accelerations=_runs([a >= settings.harsh_acceleration_ms2 for a in accelerations]),
-        harsh_brakings=_runs([a <= -settings.harsh_braking_ms2 for a in accelerations]),
-        overspeed_share=_share([(p.speed or 0) > settings.overspeed_kmh for p in points]),
-        night_share=_share([is_night(p.ts, settings) for p in points]),
-        assisted_share=_share([bool(p.assisted) for p in points]),
-        apps=sorted({p.active_app for p in points if p.active_app}),
-        destination=next((p.destination for p in reversed(points) if p.destination), None),
-    )
+@dataclass(slots=True)
+class TripTally:
+    """What a trip's facts need of its points. Harsh events are counted per episode (one
+    lasts several samples), so the tally remembers whether the last reading was harsh."""
+
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    points: int = 0
+    first_odometer_m: float | None = None
+    last_odometer_m: float | None = None
+    odometer_readings: int = 0
+    first_consumed_kwh: float | None = None
+    last_consumed_kwh: float | None = None
+    consumed_readings: int = 0
+    harsh_accelerations: int = 0
+    harsh_brakings: int = 0
+    accelerating: bool = False
+    braking: bool = False
+    overspeed: int = 0
+    night: int = 0
+    assisted: int = 0
+    apps: list[str] = field(default_factory=list)
+    destination: str | None = None
+
+    def add(self, point: Point, rules: TripRules) -> None:
+        if self.started_at is None:
+            self.started_at = point.ts
+        self.ended_at = point.ts
+        self.points += 1
+        if (odometer := point.odometer_m) is not None:
+            self.first_odometer_m = first_or(self.first_odometer_m, odometer)
+            self.last_odometer_m = odometer
+            self.odometer_readings += 1
+        if (consumed := point.consumed_kwh) is not None:
+            self.first_consumed_kwh = first_or(self.first_consumed_kwh, consumed)
+            self.last_consumed_kwh = consumed
+            self.consumed_readings += 1
+        if (acceleration := point.acceleration) is not None:
+            accelerating = acceleration >= rules.harsh_acceleration
+            braking = acceleration <= rules.harsh_braking
+            self.harsh_accelerations += accelerating and not self.accelerating
+            self.harsh_brakings += braking and not self.braking
+            self.accelerating, self.braking = accelerating, braking
+        self.overspeed += (point.speed or 0) > rules.overspeed_kmh
+        self.night += rules.is_night(point.ts)
+        self.assisted += bool(point.assisted)
+        if point.active_app and point.active_app not in self.apps:
+            self.apps.append(point.active_app)
+        if point.destination:
+            self.destination = point.destination
+
+    def carried_on(self) -> "TripTally":
+        """An empty tally that goes on from this one: a harsh episode under way continues."""
+        return TripTally(accelerating=self.accelerating, braking=self.braking)
+
+    def extend(self, later: "TripTally") -> None:
+        """Adds the tally of the points that followed (made by `carried_on`)."""
+        if later.points == 0:
+            return
+        self.started_at = self.started_at or later.started_at
+        self.ended_at = later.ended_at
+        self.points += later.points
+        self.first_odometer_m = first_or(self.first_odometer_m, later.first_odometer_m)
+        self.last_odometer_m = first_or(later.last_odometer_m, self.last_odometer_m)
+        self.odometer_readings += later.odometer_readings
+        self.first_consumed_kwh = first_or(self.first_consumed_kwh, later.first_consumed_kwh)
+        self.last_consumed_kwh = first_or(later.last_consumed_kwh, self.last_consumed_kwh)
+        self.consumed_readings += later.consumed_readings
+        self.harsh_accelerations += later.harsh_accelerations
+        self.harsh_brakings += later.harsh_brakings
+        self.accelerating, self.braking = later.accelerating, later.braking
+        self.overspeed += later.overspeed
+        self.night += later.night
+        self.assisted += later.assisted
+        self.apps.extend(app for app in later.apps if app not in self.apps)
+        self.destination = later.destination or self.destination
+
+    def facts(self) -> TripFacts | None:
+        """None for a trip too short to count (under 10 m, or fewer than 2 points)."""
+        distance_m = increase(self.first_odometer_m, self.last_odometer_m, self.odometer_readings)
+        if self.points < 2 or distance_m is None or distance_m < MIN_TRIP_METRES:
+            return None
+        assert self.started_at is not None and self.ended_at is not None
+        distance_km = distance_m / 1000
+        energy = increase(self.first_consumed_kwh, self.last_consumed_kwh, self.consumed_readings)
+        return TripFacts(
+            started_at=self.started_at,
+            ended_at=self.ended_at,
+            points=self.points,
+            distance_km=round(distance_km, 3),
+            duration_seconds=(self.ended_at - self.started_at).total_seconds(),
+            energy_kwh=round(energy, 3) if energy is not None else None,
+            efficiency_wh_per_km=(
+                round(energy * 1000 / distance_km, 1) if energy is not None else None
+            ),
+            harsh_accelerations=self.harsh_accelerations,
+            harsh_brakings=self.harsh_brakings,
+            overspeed_share=round(self.overspeed / self.points, 4),
+            night_share=round(self.night / self.points, 4),
+            assisted_share=round(self.assisted / self.points, 4),
+            apps=sorted(self.apps),
+            destination=self.destination,
+        )
 
 
 @dataclass(frozen=True)

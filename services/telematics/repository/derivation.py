@@ -3,12 +3,15 @@
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 
-from sqlalchemy import ARRAY, Uuid, and_, any_, bindparam, func, or_, select
+from sqlalchemy import ARRAY, Uuid, any_, bindparam, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 
+from services.telematics.domain.rewind import GAP, Span
 from services.telematics.models import (
     AppUse,
+    ChargingSession,
     DailyMileage,
     DerivationCursor,
     Fault,
@@ -17,27 +20,49 @@ from services.telematics.models import (
 )
 from services.telematics.repository.base import Queries
 
+# A stored trip or charging session.
+Run = TypeVar("Run", Trip, ChargingSession)
+
 
 class DerivationQueries(Queries):
     async def claim_vehicle(self, now: datetime) -> DerivationCursor | None:
         """A vehicle with new rows, or whose open trip or session may have ended by now."""
         return await self.session.scalar(
             select(DerivationCursor)
-            .where(
-                or_(
-                    and_(
-                        DerivationCursor.dirty,
-                        or_(
-                            DerivationCursor.not_before.is_(None),
-                            DerivationCursor.not_before <= now,
-                        ),
-                    ),
-                    DerivationCursor.recheck_at <= now,
-                )
-            )
+            .where(or_(DerivationCursor.dirty, DerivationCursor.recheck_at <= now))
             .limit(1)
             .with_for_update(skip_locked=True)
         )
+
+    async def overlapping(
+        self, model: type[Run], vehicle_id: uuid.UUID, start: datetime, end: datetime
+    ) -> Sequence[Run]:
+        """The vehicle's trips (or charging sessions) that overlap [start, end], oldest first."""
+        rows = await self.session.scalars(
+            select(model)
+            .where(model.vehicle_id == vehicle_id, model.started_at <= end, model.ended_at >= start)
+            .order_by(model.started_at)
+        )
+        return rows.all()
+
+    async def spans_before(self, vehicle_id: uuid.UUID, moment: datetime) -> list[Span]:
+        """Trips and charging sessions that started before `moment` and ended at most an hour
+        before it (rows at `moment` might belong to them)."""
+        spans = []
+        for model, trip in ((Trip, True), (ChargingSession, False)):
+            rows = await self.session.execute(
+                select(model.started_at, model.ended_at).where(
+                    model.vehicle_id == vehicle_id,
+                    model.started_at < moment,
+                    model.ended_at >= moment - GAP,
+                )
+            )
+            spans.extend(Span(started, ended, trip) for started, ended in rows)
+        return spans
+
+    async def delete(self, run: Run) -> None:
+        await self.session.delete(run)
+        await self.session.flush()
 
     async def active_faults(self, vehicle_id: uuid.UUID) -> dict[str, Fault]:
         rows = await self.session.scalars(
@@ -52,13 +77,17 @@ class DerivationQueries(Queries):
         return rows.all()
 
     async def new_apps(self, vehicle_id: uuid.UUID, apps: set[str], at: datetime) -> None:
+        """Records when each app was first used (a late trip may tell of an earlier use)."""
         if apps:
+            statement = insert(AppUse).values(
+                [{"vehicle_id": vehicle_id, "app": app, "first_used_at": at} for app in apps]
+            )
             await self.session.execute(
-                insert(AppUse)
-                .values(
-                    [{"vehicle_id": vehicle_id, "app": app, "first_used_at": at} for app in apps]
+                statement.on_conflict_do_update(
+                    index_elements=["vehicle_id", "app"],
+                    set_={"first_used_at": statement.excluded.first_used_at},
+                    where=AppUse.first_used_at > statement.excluded.first_used_at,
                 )
-                .on_conflict_do_nothing()
             )
 
     async def apps_first_used_since(self, vehicle_id: uuid.UUID, since: datetime) -> list[str]:

@@ -1,382 +1,115 @@
-"""Derived facts from committed rows, one vehicle at a time: trips and behaviour, charging
-sessions, fault codes, mileage and the service due date. Each fact is stored and announced
-(outbox) in the transaction that moves the vehicle's cursor, so a restart neither loses nor
-repeats one."""
+"""Derived facts from committed rows, one vehicle at a time, as a stream: each pass reads the
+rows after the vehicle's cursor (at most a row limit) and feeds them, once, to what it
+carries of the open trip and charging session (`domain.stream`), so a trip of any length
+costs the same per row. Each fact is stored and announced (outbox) in the transaction that
+moves the cursor, so a restart neither loses nor repeats one.
 
-import uuid
+Rows for a time already derived (late rows: a vehicle sending its backlog after newer rows)
+send the cursor back to a moment where nothing was open before them (`domain.rewind`); the
+stream is then derived again from there, and the trips and sessions it finds correct those
+stored where they overlap."""
+
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.telematics import domain
-from services.telematics.domain import AnalysisSettings, Point, Segment
-from services.telematics.models import (
-    ChargingSession,
-    DerivationCursor,
-    Fault,
-    ServiceDueRow,
-    Trip,
-    Vehicle,
+from services.telematics.domain import (
+    AnalysisSettings,
+    Closed,
+    Point,
+    Span,
+    StreamState,
+    TripTally,
+    advance,
+    close_silent,
+    dump_state,
+    load_state,
+    rewind_start,
 )
+from services.telematics.models import Vehicle
 from services.telematics.repository import TelematicsRepository
-from services.telematics.signal_store import points_since
-from shared.contracts.telematics import (
-    ChargingSessionCompleted,
-    DrivingBehaviourUpdated,
-    DtcCleared,
-    DtcRaised,
-    ServiceDuePredicted,
-    TripCompleted,
-    TripStarted,
-)
-from shared.messaging.envelope import Event
-from shared.messaging.outbox import record_event
+from services.telematics.service.derived import DerivedFacts
+from services.telematics.signal_store import points_after
 
-BEHAVIOUR_WINDOW_DAYS = 30
-GAP = timedelta(seconds=domain.GAP_SECONDS)
+JUST_BEFORE = timedelta(microseconds=1)
 
 
 class Derivation:
-    """The facts of one vehicle's new rows, within the caller's transaction."""
+    """One pass over one vehicle's new rows, within the transaction of `facts`."""
 
-    def __init__(
-        self,
-        session: AsyncSession,
-        cursor: DerivationCursor,
-        vehicle: Vehicle,
-        *,
-        now: datetime,
-        settings: AnalysisSettings,
-        reread_pause: timedelta,
-    ) -> None:
-        self.session = session
-        self.reread_pause = reread_pause
-        self.repository = TelematicsRepository(session)
-        self.cursor = cursor
-        self.vehicle = vehicle
-        self.now = now
-        self.settings = settings
+    def __init__(self, facts: DerivedFacts) -> None:
+        self.facts = facts
+        self.session, self.repository = facts.session, facts.repository
+        self.cursor, self.vehicle = facts.cursor, facts.vehicle
+        self.now, self.settings = facts.now, facts.settings
 
     async def run(self, row_limit: int) -> None:
-        points = await points_since(
-            self.session, self.vehicle.id, self.cursor.resume_from, limit=row_limit
+        state = load_state(self.cursor.state)
+        if self._late_rows():
+            state = await self._rewind(state)
+        points = await points_after(
+            self.session, self.vehicle.id, self.cursor.derived_until, limit=row_limit
         )
-        # A full read may stop mid-trip: judge silence by its last row, and come back for more.
+        # A full read may stop mid-trip: silence is judged only once every row is read.
         truncated = len(points) >= row_limit
-        clock = points[-1].ts if truncated else self.now
+        closed = advance(state, points, self.settings)
         if points:
-            trips = domain.segment_trips(points, clock)
-            sessions = domain.segment_charging(points, clock)
-            await self._trips(trips)
-            await self._charging(sessions)
-            await self._faults(points)
-            await self._mileage(points)
-            self._advance(points, [*trips, *sessions])
-        await self._service_due()
-        self.cursor.dirty = truncated
+            state.fed_at = self.now
+        silenced = Closed() if truncated else close_silent(state, self.now)
+        await self.facts.trips([*closed.trips, *silenced.trips])
+        await self.facts.charging([*closed.sessions, *silenced.sessions])
+        await self.facts.faults(points)
+        await self.facts.mileage(points)
+        if state.trip is not None and not truncated:
+            await self.facts.announce_start(state.trip.kept.started_at)
+        await self.facts.service_due()
+        self._advance(
+            state, points, truncated=truncated, silenced=bool(silenced.trips or silenced.sessions)
+        )
         await self.session.flush()
 
-    async def _publish(self, event: Event) -> None:
-        await record_event(
-            self.session,
-            event,
-            subject=self.vehicle.id,
-            owner_id=self.vehicle.owner_id,
-            dealer_id=self.vehicle.servicing_dealer_id,
-        )
+    def _late_rows(self) -> bool:
+        arrived, derived = self.cursor.arrived_from, self.cursor.derived_until
+        return arrived is not None and derived is not None and arrived <= derived
 
-    def _who(self) -> dict:
-        return {"vehicle_id": self.vehicle.id, "vin": self.vehicle.vin}
+    async def _rewind(self, state: StreamState) -> StreamState:
+        """Back to before the late rows, where nothing was open. Every row of a stored trip or
+        session is read again, so each one overlaps what the stream finds there anew."""
+        assert self.cursor.arrived_from is not None and self.cursor.derived_until is not None
+        open_spans = [
+            Span(run.started_at, run.ended_at, isinstance(run.tally, TripTally))
+            for run in state.open_runs()
+        ]
+        moment, quiet = self.cursor.arrived_from, frozenset[bool]()
+        while True:
+            stored = await self.repository.spans_before(self.vehicle.id, moment)
+            earlier = rewind_start(moment, [*stored, *open_spans], quiet)
+            if earlier is None:
+                break
+            moment, quiet = earlier
+        self.cursor.derived_until = moment - JUST_BEFORE
+        return StreamState()
 
-    # Trips and behaviour
-
-    async def _trips(self, trips: Sequence[Segment]) -> None:
-        completed = []
-        for trip in trips:
-            if not trip.closed:
-                await self._announce_start(trip)
-            elif (facts := domain.trip_facts(trip, self.settings)) and await self._save_trip(facts):
-                completed.append(facts)
-        if completed:
-            await self._behaviour()
-
-    def _trip_id(self, started_at: datetime) -> uuid.UUID:
-        if self.cursor.open_trip_id and self.cursor.open_trip_started_at == started_at:
-            return self.cursor.open_trip_id
-        return uuid.uuid4()
-
-    async def _announce_start(self, trip: Segment) -> None:
-        if self.cursor.open_trip_started_at == trip.started_at:
-            return
-        self.cursor.open_trip_id = uuid.uuid4()
-        self.cursor.open_trip_started_at = trip.started_at
-        await self._publish(
-            TripStarted(
-                trip_id=self.cursor.open_trip_id,
-                owner_id=self.vehicle.owner_id,
-                started_at=trip.started_at,
-                **self._who(),
-            )
-        )
-
-    async def _save_trip(self, facts: domain.TripFacts) -> bool:
-        trip_id = self._trip_id(facts.started_at)
-        values = {
-            "id": trip_id,
-            "vehicle_id": self.vehicle.id,
-            "owner_id": self.vehicle.owner_id,
-            **{name: getattr(facts, name) for name in _TRIP_FIELDS},
-        }
-        if not await self.repository.insert_new(Trip, values, "vehicle_id", "started_at"):
-            return False
-        await self.repository.new_apps(self.vehicle.id, set(facts.apps), facts.started_at)
-        await self._publish(
-            TripCompleted(
-                trip_id=trip_id,
-                owner_id=self.vehicle.owner_id,
-                started_at=facts.started_at,
-                ended_at=facts.ended_at,
-                distance_km=facts.distance_km,
-                energy_kwh=facts.energy_kwh,
-                efficiency_wh_per_km=facts.efficiency_wh_per_km,
-                harsh_accelerations=facts.harsh_accelerations,
-                harsh_brakings=facts.harsh_brakings,
-                **self._who(),
-            )
-        )
-        return True
-
-    async def _behaviour(self) -> None:
-        since = self.now - timedelta(days=BEHAVIOUR_WINDOW_DAYS)
-        trips = await self.repository.trips_since(self.vehicle.id, since)
-        behaviour = domain.rolling_behaviour(
-            [
-                domain.TripSummary(**{name: getattr(trip, name) for name in _SUMMARY_FIELDS})
-                for trip in trips
-            ]
-        )
-        await self._publish(
-            DrivingBehaviourUpdated(
-                owner_id=self.vehicle.owner_id,
-                window_days=BEHAVIOUR_WINDOW_DAYS,
-                trips=behaviour.trips,
-                distance_km=behaviour.distance_km,
-                harsh_accelerations_per_100km=behaviour.harsh_accelerations_per_100km,
-                harsh_brakings_per_100km=behaviour.harsh_brakings_per_100km,
-                overspeed_share=behaviour.overspeed_share,
-                night_share=behaviour.night_share,
-                assisted_driving_share=behaviour.assisted_share,
-                new_apps=await self.repository.apps_first_used_since(self.vehicle.id, since),
-                destination_categories=behaviour.destination_categories,
-                computed_at=self.now,
-                **self._who(),
-            )
-        )
-
-    # Charging
-
-    async def _charging(self, sessions: Sequence[Segment]) -> None:
-        for segment in sessions:
-            facts = domain.charging_facts(segment, self.settings) if segment.closed else None
-            if facts is None:
-                continue
-            session_id = uuid.uuid4()
-            values = {
-                "id": session_id,
-                "vehicle_id": self.vehicle.id,
-                "owner_id": self.vehicle.owner_id,
-                **{name: getattr(facts, name) for name in _CHARGING_FIELDS},
-            }
-            if await self.repository.insert_new(
-                ChargingSession, values, "vehicle_id", "started_at"
-            ):
-                await self._publish(
-                    ChargingSessionCompleted(
-                        session_id=session_id,
-                        owner_id=self.vehicle.owner_id,
-                        **{
-                            name: getattr(facts, name)
-                            for name in _CHARGING_FIELDS
-                            if name not in ("latitude", "longitude")
-                        },
-                        **self._who(),
-                    )
-                )
-
-    # Fault codes
-
-    async def _faults(self, points: Sequence[Point]) -> None:
-        seen_until = self.cursor.faults_seen_until
-        fresh = [p for p in points if seen_until is None or p.ts > seen_until]
-        active = await self.repository.active_faults(self.vehicle.id)
-        for change in domain.fault_changes(fresh, set(active)):
-            if change.raised:
-                active[change.code] = await self._raise(change)
-            else:
-                active.pop(change.code).cleared_at = change.at
-                await self._publish(
-                    DtcCleared(
-                        owner_id=self.vehicle.owner_id,
-                        code=change.code,
-                        cleared_at=change.at,
-                        **self._who(),
-                    )
-                )
-        await self.session.flush()
-
-    async def _raise(self, change: domain.FaultChange) -> Fault:
-        component = self.settings.component_of(change.code)
-        mileage = change.mileage_km if change.mileage_km is not None else self.vehicle.mileage_km
-        fault = await self.repository.add(
-            Fault(
-                vehicle_id=self.vehicle.id,
-                code=change.code,
-                component=component,
-                mileage_km=mileage,
-                raised_at=change.at,
-            )
-        )
-        part = await self.repository.current_part(self.vehicle.id, component) if component else None
-        if part is not None and mileage is not None:
-            await self.repository.record_failure(part, mileage, change.at, "dtc")
-        await self._publish(
-            DtcRaised(
-                owner_id=self.vehicle.owner_id,
-                servicing_dealer_id=self.vehicle.servicing_dealer_id,
-                code=change.code,
-                component=component,
-                mileage_km=mileage,
-                raised_at=change.at,
-                **self._who(),
-            )
-        )
-        return fault
-
-    # Mileage and service due
-
-    async def _mileage(self, points: Sequence[Point]) -> None:
-        readings = [(p.ts, p.odometer_m / 1000) for p in points if p.odometer_m is not None]
-        if not readings:
-            return
-        daily: dict[date, float] = {}
-        for moment, km in readings:
-            daily[moment.date()] = max(km, daily.get(moment.date(), 0.0))
-        await self.repository.record_daily_mileage(self.vehicle.id, daily)
-        highest = max(km for _, km in readings)
-        lowest = min(km for _, km in readings)
-        if self.vehicle.mileage_km is None or highest >= self.vehicle.mileage_km:
-            self.vehicle.mileage_km = highest
-            self.vehicle.mileage_at = readings[-1][0]
-        if self.vehicle.first_mileage_km is None or lowest < self.vehicle.first_mileage_km:
-            self.vehicle.first_mileage_km = lowest
-
-    async def _service_due(self) -> None:
-        today = self.now.date()
-        if self.cursor.predicted_on == today or self.vehicle.mileage_km is None:
-            return
-        self.cursor.predicted_on = today
-        last = await self.repository.last_service(self.vehicle.id)
-        pace = await self.repository.km_per_day(self.vehicle.id, today)
-        due = domain.service_due(
-            today=today,
-            mileage_km=self.vehicle.mileage_km,
-            km_per_day=pace,
-            last_service_date=last.visit_date if last else self.vehicle.delivery_date or today,
-            last_service_km=last.mileage_km if last else self.vehicle.first_mileage_km or 0.0,
-            settings=self.settings,
-        )
-        previous = await self.repository.get(ServiceDueRow, self.vehicle.id)
-        await self.repository.upsert(
-            ServiceDueRow,
-            {
-                "vehicle_id": self.vehicle.id,
-                "due_date": due.due_date,
-                "reason": due.reason.value,
-                "mileage_km": self.vehicle.mileage_km,
-                "km_per_day": round(pace, 2),
-                "predicted_at": self.now,
-            },
-        )
-        if previous is None or (previous.due_date, previous.reason) != (due.due_date, due.reason):
-            await self._publish(
-                ServiceDuePredicted(
-                    owner_id=self.vehicle.owner_id,
-                    servicing_dealer_id=self.vehicle.servicing_dealer_id,
-                    due_date=due.due_date,
-                    reason=due.reason.value,
-                    mileage_km=self.vehicle.mileage_km,
-                    km_per_day=round(pace, 2),
-                    predicted_at=self.now,
-                    **self._who(),
-                )
-            )
-
-    # The cursor
-
-    def _advance(self, points: Sequence[Point], segments: Sequence[Segment]) -> None:
-        """Rows from the start of what is still open are read again next time; a vehicle with
-        something open is looked at again once its silence would close it."""
-        open_starts = [segment.started_at for segment in segments if not segment.closed]
-        last = points[-1].ts
-        self.cursor.resume_from = min(open_starts) if open_starts else last + timedelta(seconds=1)
-        self.cursor.faults_seen_until = last
-        self.cursor.recheck_at = last + GAP if open_starts else None
-        self.cursor.not_before = self.now + self.reread_pause if open_starts else None
-        if not any(
-            not s.closed and s.started_at == self.cursor.open_trip_started_at for s in segments
-        ):
-            self.cursor.open_trip_id = self.cursor.open_trip_started_at = None
-
-
-_TRIP_FIELDS = (
-    "started_at",
-    "ended_at",
-    "points",
-    "distance_km",
-    "duration_seconds",
-    "energy_kwh",
-    "efficiency_wh_per_km",
-    "harsh_accelerations",
-    "harsh_brakings",
-    "overspeed_share",
-    "night_share",
-    "assisted_share",
-    "apps",
-    "destination",
-)
-_SUMMARY_FIELDS = (
-    "distance_km",
-    "duration_seconds",
-    "harsh_accelerations",
-    "harsh_brakings",
-    "overspeed_share",
-    "night_share",
-    "assisted_share",
-    "destination",
-)
-_CHARGING_FIELDS = (
-    "started_at",
-    "ended_at",
-    "start_soc",
-    "end_soc",
-    "energy_kwh",
-    "peak_power_kw",
-    "fast",
-    "cost",
-    "currency",
-    "latitude",
-    "longitude",
-)
+    def _advance(
+        self, state: StreamState, points: Sequence[Point], *, truncated: bool, silenced: bool
+    ) -> None:
+        cursor = self.cursor
+        if points:
+            cursor.derived_until = points[-1].ts
+        if silenced:  # closed for want of rows until now: rows before now come late
+            cursor.derived_until = max(cursor.derived_until or self.now, self.now)
+        cursor.state = dump_state(state) if state.open_runs() else None
+        # A vehicle with something open is looked at again once its silence would close it.
+        cursor.recheck_at = state.closes_at()
+        if state.trip is None or state.trip.kept.started_at != cursor.open_trip_started_at:
+            cursor.open_trip_id = cursor.open_trip_started_at = None
+        cursor.dirty = truncated
+        cursor.arrived_from = None
 
 
 async def derive_next(
-    session: AsyncSession,
-    *,
-    now: datetime,
-    settings: AnalysisSettings,
-    row_limit: int,
-    reread_pause: timedelta,
+    session: AsyncSession, *, now: datetime, settings: AnalysisSettings, row_limit: int
 ) -> bool:
     """Derives the facts of one vehicle that needs it; whether there was one."""
     repository = TelematicsRepository(session)
@@ -388,7 +121,6 @@ async def derive_next(
         cursor.dirty = False
         cursor.recheck_at = None
         return True
-    await Derivation(
-        session, cursor, vehicle, now=now, settings=settings, reread_pause=reread_pause
-    ).run(row_limit)
+    facts = DerivedFacts(session, cursor, vehicle, now=now, settings=settings)
+    await Derivation(facts).run(row_limit)
     return True

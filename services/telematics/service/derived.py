@@ -1,0 +1,325 @@
+"""How each derived fact of one vehicle is stored and announced (outbox), within the pass's
+transaction: trips and behaviour, charging sessions, fault codes, mileage and the service
+due date. A trip or session derived again (rows came late) corrects the one stored where
+they overlap, keeping its id, and is announced again only if it changed."""
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import fields
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.telematics import domain
+from services.telematics.domain import AnalysisSettings, ChargingTally, Point, Run, TripTally
+from services.telematics.models import (
+    ChargingSession,
+    DerivationCursor,
+    Fault,
+    ServiceDueRow,
+    Trip,
+    Vehicle,
+)
+from services.telematics.repository import TelematicsRepository
+from shared.contracts.telematics import (
+    ChargingSessionCompleted,
+    DrivingBehaviourUpdated,
+    DtcCleared,
+    DtcRaised,
+    ServiceDuePredicted,
+    TripCompleted,
+    TripStarted,
+)
+from shared.messaging.envelope import Event
+from shared.messaging.outbox import record_event
+
+BEHAVIOUR_WINDOW_DAYS = 30
+
+
+class DerivedFacts:
+    def __init__(
+        self,
+        session: AsyncSession,
+        cursor: DerivationCursor,
+        vehicle: Vehicle,
+        *,
+        now: datetime,
+        settings: AnalysisSettings,
+    ) -> None:
+        self.session = session
+        self.repository = TelematicsRepository(session)
+        self.cursor = cursor
+        self.vehicle = vehicle
+        self.now = now
+        self.settings = settings
+
+    async def _publish(self, event: Event) -> None:
+        await record_event(
+            self.session,
+            event,
+            subject=self.vehicle.id,
+            owner_id=self.vehicle.owner_id,
+            dealer_id=self.vehicle.servicing_dealer_id,
+        )
+
+    def _who(self) -> dict:
+        return {"vehicle_id": self.vehicle.id, "vin": self.vehicle.vin}
+
+    async def _settle(self, model, stored: Sequence, facts: dict[str, Any], new_id: uuid.UUID):
+        """Stores a trip or session where none overlaps it, or corrects the first that does
+        (those after it were parts of it); returns the stored row, or None if unchanged."""
+        keep, *absorbed = stored or [None]
+        for row in absorbed:
+            await self.repository.delete(row)
+        if keep is None:
+            return await self.repository.add(
+                model(
+                    id=new_id, vehicle_id=self.vehicle.id, owner_id=self.vehicle.owner_id, **facts
+                )
+            )
+        if not absorbed and all(getattr(keep, name) == value for name, value in facts.items()):
+            return None
+        for name, value in facts.items():
+            setattr(keep, name, value)
+        await self.session.flush()
+        return keep
+
+    # Trips and behaviour
+
+    async def trips(self, runs: Sequence[Run[TripTally]]) -> None:
+        changed = False
+        for run in runs:
+            stored = await self.repository.overlapping(
+                Trip, self.vehicle.id, run.started_at, run.ended_at
+            )
+            facts = run.tally.facts()
+            if facts is None:  # too short to count (now): so is what it overlapped
+                for trip in stored:
+                    await self.repository.delete(trip)
+                changed = changed or bool(stored)
+            elif trip := await self._settle(Trip, stored, _values(facts), self._trip_id(facts)):
+                await self._completed(trip, facts)
+                changed = True
+        if changed:
+            await self._behaviour()
+
+    def _trip_id(self, facts: domain.TripFacts) -> uuid.UUID:
+        """The id it was announced with when it started, if it was."""
+        announced = self.cursor.open_trip_started_at == facts.started_at
+        return self.cursor.open_trip_id if announced and self.cursor.open_trip_id else uuid.uuid4()
+
+    async def _completed(self, trip: Trip, facts: domain.TripFacts) -> None:
+        await self.repository.new_apps(self.vehicle.id, set(facts.apps), facts.started_at)
+        await self._publish(
+            TripCompleted(
+                trip_id=trip.id,
+                owner_id=trip.owner_id,
+                started_at=facts.started_at,
+                ended_at=facts.ended_at,
+                distance_km=facts.distance_km,
+                energy_kwh=facts.energy_kwh,
+                efficiency_wh_per_km=facts.efficiency_wh_per_km,
+                harsh_accelerations=facts.harsh_accelerations,
+                harsh_brakings=facts.harsh_brakings,
+                **self._who(),
+            )
+        )
+
+    async def announce_start(self, started_at: datetime) -> None:
+        """A trip under way is announced once, with the id it will complete with."""
+        if self.cursor.open_trip_started_at == started_at:
+            return
+        self.cursor.open_trip_id = uuid.uuid4()
+        self.cursor.open_trip_started_at = started_at
+        await self._publish(
+            TripStarted(
+                trip_id=self.cursor.open_trip_id,
+                owner_id=self.vehicle.owner_id,
+                started_at=started_at,
+                **self._who(),
+            )
+        )
+
+    async def _behaviour(self) -> None:
+        since = self.now - timedelta(days=BEHAVIOUR_WINDOW_DAYS)
+        trips = await self.repository.trips_since(self.vehicle.id, since)
+        behaviour = domain.rolling_behaviour(
+            [
+                domain.TripSummary(**{name: getattr(trip, name) for name in _SUMMARY_FIELDS})
+                for trip in trips
+            ]
+        )
+        await self._publish(
+            DrivingBehaviourUpdated(
+                owner_id=self.vehicle.owner_id,
+                window_days=BEHAVIOUR_WINDOW_DAYS,
+                trips=behaviour.trips,
+                distance_km=behaviour.distance_km,
+                harsh_accelerations_per_100km=behaviour.harsh_accelerations_per_100km,
+                harsh_brakings_per_100km=behaviour.harsh_brakings_per_100km,
+                overspeed_share=behaviour.overspeed_share,
+                night_share=behaviour.night_share,
+                assisted_driving_share=behaviour.assisted_share,
+                new_apps=await self.repository.apps_first_used_since(self.vehicle.id, since),
+                destination_categories=behaviour.destination_categories,
+                computed_at=self.now,
+                **self._who(),
+            )
+        )
+
+    # Charging
+
+    async def charging(self, runs: Sequence[Run[ChargingTally]]) -> None:
+        for run in runs:
+            stored = await self.repository.overlapping(
+                ChargingSession, self.vehicle.id, run.started_at, run.ended_at
+            )
+            facts = run.tally.facts(self.settings)
+            if facts is None:
+                for session in stored:
+                    await self.repository.delete(session)
+                continue
+            if session := await self._settle(ChargingSession, stored, _values(facts), uuid.uuid4()):
+                await self._publish(
+                    ChargingSessionCompleted(
+                        session_id=session.id,
+                        owner_id=session.owner_id,
+                        **{
+                            name: value
+                            for name, value in _values(facts).items()
+                            if name not in ("latitude", "longitude")
+                        },
+                        **self._who(),
+                    )
+                )
+
+    # Fault codes
+
+    async def faults(self, points: Sequence[Point]) -> None:
+        """In report order, once: a report older than one already seen (a late row) does not
+        reopen or close what the newer report decided."""
+        seen_until = self.cursor.faults_seen_until
+        fresh = [p for p in points if seen_until is None or p.ts > seen_until]
+        if not fresh:
+            return
+        active = await self.repository.active_faults(self.vehicle.id)
+        for change in domain.fault_changes(fresh, set(active)):
+            if change.raised:
+                active[change.code] = await self._raise(change)
+            else:
+                active.pop(change.code).cleared_at = change.at
+                await self._publish(
+                    DtcCleared(
+                        owner_id=self.vehicle.owner_id,
+                        code=change.code,
+                        cleared_at=change.at,
+                        **self._who(),
+                    )
+                )
+        self.cursor.faults_seen_until = fresh[-1].ts
+        await self.session.flush()
+
+    async def _raise(self, change: domain.FaultChange) -> Fault:
+        component = self.settings.component_of(change.code)
+        mileage = change.mileage_km if change.mileage_km is not None else self.vehicle.mileage_km
+        fault = await self.repository.add(
+            Fault(
+                vehicle_id=self.vehicle.id,
+                code=change.code,
+                component=component,
+                mileage_km=mileage,
+                raised_at=change.at,
+            )
+        )
+        part = await self.repository.current_part(self.vehicle.id, component) if component else None
+        if part is not None and mileage is not None:
+            await self.repository.record_failure(part, mileage, change.at, "dtc")
+        await self._publish(
+            DtcRaised(
+                owner_id=self.vehicle.owner_id,
+                servicing_dealer_id=self.vehicle.servicing_dealer_id,
+                code=change.code,
+                component=component,
+                mileage_km=mileage,
+                raised_at=change.at,
+                **self._who(),
+            )
+        )
+        return fault
+
+    # Mileage and service due
+
+    async def mileage(self, points: Sequence[Point]) -> None:
+        readings = [(p.ts, p.odometer_m / 1000) for p in points if p.odometer_m is not None]
+        if not readings:
+            return
+        daily: dict[date, float] = {}
+        for moment, km in readings:
+            daily[moment.date()] = max(km, daily.get(moment.date(), 0.0))
+        await self.repository.record_daily_mileage(self.vehicle.id, daily)
+        highest = max(km for _, km in readings)
+        lowest = min(km for _, km in readings)
+        if self.vehicle.mileage_km is None or highest >= self.vehicle.mileage_km:
+            self.vehicle.mileage_km = highest
+            self.vehicle.mileage_at = readings[-1][0]
+        if self.vehicle.first_mileage_km is None or lowest < self.vehicle.first_mileage_km:
+            self.vehicle.first_mileage_km = lowest
+
+    async def service_due(self) -> None:
+        today = self.now.date()
+        if self.cursor.predicted_on == today or self.vehicle.mileage_km is None:
+            return
+        self.cursor.predicted_on = today
+        last = await self.repository.last_service(self.vehicle.id)
+        pace = await self.repository.km_per_day(self.vehicle.id, today)
+        due = domain.service_due(
+            today=today,
+            mileage_km=self.vehicle.mileage_km,
+            km_per_day=pace,
+            last_service_date=last.visit_date if last else self.vehicle.delivery_date or today,
+            last_service_km=last.mileage_km if last else self.vehicle.first_mileage_km or 0.0,
+            settings=self.settings,
+        )
+        previous = await self.repository.get(ServiceDueRow, self.vehicle.id)
+        await self.repository.upsert(
+            ServiceDueRow,
+            {
+                "vehicle_id": self.vehicle.id,
+                "due_date": due.due_date,
+                "reason": due.reason.value,
+                "mileage_km": self.vehicle.mileage_km,
+                "km_per_day": round(pace, 2),
+                "predicted_at": self.now,
+            },
+        )
+        if previous is None or (previous.due_date, previous.reason) != (due.due_date, due.reason):
+            await self._publish(
+                ServiceDuePredicted(
+                    owner_id=self.vehicle.owner_id,
+                    servicing_dealer_id=self.vehicle.servicing_dealer_id,
+                    due_date=due.due_date,
+                    reason=due.reason.value,
+                    mileage_km=self.vehicle.mileage_km,
+                    km_per_day=round(pace, 2),
+                    predicted_at=self.now,
+                    **self._who(),
+                )
+            )
+
+
+def _values(facts: domain.TripFacts | domain.ChargingFacts) -> dict[str, Any]:
+    """The facts as stored: every field of a trip's or session's facts is a column."""
+    return {field.name: getattr(facts, field.name) for field in fields(facts)}
+
+
+_SUMMARY_FIELDS = (
+    "distance_km",
+    "duration_seconds",
+    "harsh_accelerations",
+    "harsh_brakings",
+    "overspeed_share",
+    "night_share",
+    "assisted_share",
+    "destination",
+)
