@@ -26,22 +26,24 @@ async def _public_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def _any_caller(request: Request) -> Caller:
+# Dependencies that do not wait are still `async def`: FastAPI runs a plain `def` in its
+# thread pool, two thread switches per request for a token check.
+async def _any_caller(request: Request) -> Caller:
     return request.app.state.caller_verifier.verify(request.headers.get(CALLER_HEADER))
 
 
-def _request_caller(request: Request) -> Caller:
+async def _request_caller(request: Request) -> Caller:
     """An owner, a dealer or staff. A machine credential (the vehicle gateway, a connector)
     is refused here, before the body is read, whatever the route's own checks would let
     through (scopes read it as unscoped staff): it reaches only the routes that take
     `AnyCaller`."""
-    caller = _any_caller(request)
+    caller = await _any_caller(request)
     if caller.kind is CallerKind.SERVICE:
         raise Forbidden("Machine credentials may not call this route")
     return caller
 
 
-def _page_params(
+async def _page_params(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> PageParams:

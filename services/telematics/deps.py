@@ -1,4 +1,5 @@
-"""Telematics' request dependencies: the app's clock, settings and signal writer."""
+"""Telematics' request dependencies: the app's clock, settings and signal writer (`async
+def`, though none waits: FastAPI runs a plain `def` in its thread pool)."""
 
 from datetime import datetime
 from typing import Annotated
@@ -9,15 +10,15 @@ from services.telematics.config import TelematicsSettings
 from services.telematics.signal_store import SignalWriter
 
 
-def _now(request: Request) -> datetime:
+async def _now(request: Request) -> datetime:
     return request.app.state.clock()
 
 
-def _settings(request: Request) -> TelematicsSettings:
+async def _settings(request: Request) -> TelematicsSettings:
     return request.app.state.settings
 
 
-def _signal_writer(request: Request) -> SignalWriter:
+async def _signal_writer(request: Request) -> SignalWriter:
     return request.app.state.signal_writer
 
 
