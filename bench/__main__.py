@@ -44,6 +44,7 @@ SIZES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "tickets": ([], ["--cases", "5000", "--due", "300", "--rounds", "3"]),
     "profile": (["--owners", "200000"], ["--owners", "30000", "--rounds", "1"]),
+    "profile_import": (["--owners", "10000"], ["--owners", "2000"]),
     "jetstream": ([], ["--messages", "4000"]),
     "closed_loop": (["--posts", "50"], ["--posts", "20"]),
 }

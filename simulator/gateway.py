@@ -16,6 +16,10 @@ from shared.auth import CallerKind, StaffRole
 
 RETRIED_STATUSES = frozenset({429, 502, 503, 504})
 ATTEMPTS = 8
+# A 504 says the gateway stopped waiting, not that the service stopped working: the first
+# attempt is likely still running, and a resend racing it could collide with it. The resend
+# waits for it to finish (it then finds the work done: a batch resent changes nothing).
+UPSTREAM_BUSY_SECONDS = 30.0
 PAGE_LIMIT = 200
 ADMIN_SUBJECT = "fleet-simulator@cem.local"
 
@@ -157,4 +161,6 @@ class Gateway:
 def _pause(response: httpx.Response | None, attempt: int) -> float:
     if response is not None and (after := response.headers.get("retry-after", "")).isdigit():
         return float(after)
+    if response is not None and response.status_code == 504:
+        return UPSTREAM_BUSY_SECONDS
     return min(0.25 * 2**attempt, 8.0)

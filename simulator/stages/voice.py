@@ -8,7 +8,8 @@ from simulator import catalogue as c
 from simulator.context import Run, chunks, run_all
 from simulator.world import Lead, Owner, Post
 
-POSTS_PER_BATCH = 500
+# Feedback analyses each post's text: 100 took 14-45 s on a busy two-core machine.
+POSTS_PER_BATCH = 40
 COMMUNITY_CONNECTOR = "community-connector"
 ANSWER_SHARE = 0.55
 
@@ -44,7 +45,7 @@ async def posts(run: Run) -> None:
         run.tally.add("posts", **{k: v for k, v in result.json().items() if k != "post_ids"})
         run.progress.advance(task)
 
-    await run_all(batches, send, workers=4)
+    await run_all(batches, send, workers=2)
 
 
 async def leads(run: Run) -> None:

@@ -1,0 +1,3 @@
+from bench.profile_import.run import main
+
+main()
