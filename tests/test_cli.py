@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -102,6 +103,40 @@ def test_dealer_and_key_commands_administer_the_running_platform(platform):
     assert cem("key", "revoke", key_id, *gateway).returncode == 0
     refused = httpx.get(f"{platform.gateway_url}/v1/profile/dealers", headers=as_dealer)
     assert refused.status_code == 401
+
+
+def test_a_dealer_groups_key_sees_the_dealers_put_in_the_group(platform):
+    gateway = ("--gateway", platform.gateway_url)
+    suffix = uuid.uuid4().hex[:8]
+    dealers = []
+    for number in (1, 2):
+        created = cem("dealer", "create", "--code", f"C{number}{suffix}", "--name", "Motors",
+                      "--city", "Hangzhou", "--region", "East", *gateway)  # fmt: skip
+        dealers.append(created.stdout.strip())
+    made = cem("dealer", "group", "create", "--code", f"G{suffix}", "--name", "Grand Auto",
+               "--region", "East", *gateway)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    group_id = made.stdout.strip()
+    moved = cem("dealer", "group", "assign", "--dealer", dealers[0], "--group", group_id, *gateway)
+    assert moved.returncode == 0, moved.stderr
+
+    issued = cem("key", "create", "--group", group_id, *gateway)
+    assert issued.returncode == 0, issued.stderr
+    assert f"dealer group {group_id}" in issued.stderr
+    as_group = {"X-API-Key": issued.stdout.strip()}
+
+    def visible() -> list[str]:
+        listed = httpx.get(f"{platform.gateway_url}/v1/profile/dealers", headers=as_group)
+        return [dealer["id"] for dealer in listed.json()["items"]]
+
+    deadline = time.monotonic() + 30  # the gateway learns the move from profile's event
+    while visible() != dealers[:1] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert visible() == dealers[:1]
+    assert issued.stdout.strip().split("_")[1] in cem("key", "list", "--group", group_id,
+                                                      *gateway).stdout  # fmt: skip
+    both = cem("key", "list", "--dealer", dealers[0], "--group", group_id, *gateway)
+    assert both.returncode != 0 and "--dealer or --group" in both.stderr
 
 
 def test_api_problems_are_printed_readably(platform):
