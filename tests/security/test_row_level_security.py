@@ -171,39 +171,45 @@ def unscoped_platform(infrastructure, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 async def unscoped(unscoped_platform):
-    """(edge, openapi, tenants, group keys) as the matrix's own fixtures, on that platform."""
+    """(edge, openapi, tenants) as the matrix's own fixtures, on that platform."""
     async with httpx.AsyncClient(base_url=unscoped_platform.gateway_url, timeout=60) as edge:
         openapi = await merged_openapi(edge)
         tenants = (
             await seed(edge, await onboard_dealer(edge)),
             await seed(edge, await onboard_dealer(edge)),
         )
-        keys = []
-        for tenant in tenants:
-            partner = await onboard_dealer(edge)
-            keys.append(await onboard_group(edge, tenant.dealer.id, partner.id))
-        yield edge, openapi, tenants, tuple(keys)
+        yield edge, openapi, tenants
+
+
+@pytest.fixture(scope="module")
+async def unscoped_group_keys(unscoped) -> tuple[dict[str, str], dict[str, str]]:
+    edge, _, tenants = unscoped
+    keys = []
+    for tenant in tenants:
+        partner = await onboard_dealer(edge)
+        keys.append(await onboard_group(edge, tenant.dealer.id, partner.id))
+    return keys[0], keys[1]
 
 
 @pytest.mark.timeout(900)
 async def test_the_matrix_holds_with_the_applications_dealer_scoping_off(unscoped):
-    edge, openapi, tenants, _ = unscoped
-    await matrix.test_another_dealers_or_owners_records_are_404(edge, openapi, tenants)
-
-
-async def test_dealer_group_keys_hold_with_the_applications_dealer_scoping_off(unscoped):
-    edge, openapi, tenants, group_keys = unscoped
-    await matrix.test_a_dealer_groups_key_sees_its_dealers_records_and_no_other(
-        edge, openapi, tenants, group_keys
-    )
+    await matrix.test_another_dealers_or_owners_records_are_404(*unscoped)
 
 
 async def test_with_scoping_off_a_dealers_lists_hold_only_its_own(unscoped):
     """The lists too, not only reads by id: what one dealer lists, the other never does."""
-    edge, _, (stranger, victim), _ = unscoped
+    edge, _, (stranger, victim) = unscoped
     for path in ("/v1/profile/owners", "/v1/profile/vehicles", "/v1/tickets/tickets"):
         theirs = await edge.get(path, headers=victim.dealer.headers)
         mine = await edge.get(path, headers=stranger.dealer.headers)
         assert theirs.status_code == mine.status_code == 200, (theirs.text, mine.text)
         their_ids = {item["id"] for item in theirs.json()["items"]}
         assert their_ids and not their_ids & {item["id"] for item in mine.json()["items"]}
+
+
+async def test_dealer_group_keys_hold_with_the_applications_dealer_scoping_off(
+    unscoped, unscoped_group_keys
+):
+    await matrix.test_a_dealer_groups_key_sees_its_dealers_records_and_no_other(
+        *unscoped, unscoped_group_keys
+    )
