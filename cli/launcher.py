@@ -33,7 +33,7 @@ from gateway.config import GatewaySettings
 from shared.config import SERVICE_PORTS, CommonSettings
 from shared.migrations import upgrade
 
-READY_TIMEOUT_SECONDS = 60.0
+READY_TIMEOUT_SECONDS = 180.0  # a busy 2-core machine was seen taking over 60 s
 STOP_TIMEOUT_SECONDS = 10.0
 GATEWAY = "gateway"
 
