@@ -47,6 +47,7 @@ SIZES: dict[str, tuple[list[str], list[str]]] = {
     "profile_import": (["--owners", "10000"], ["--owners", "2000"]),
     "jetstream": ([], ["--messages", "4000"]),
     "closed_loop": (["--posts", "50"], ["--posts", "20"]),
+    "row_security": ([], ["--dealers", "100", "--reads", "200", "--rounds", "2"]),
 }
 
 

@@ -173,6 +173,19 @@ def closed_loop(figures: dict) -> list[Row]:
     )]  # fmt: skip
 
 
+def row_security(figures: dict) -> list[Row]:
+    rows = figures.get("rows", 0)
+    return [
+        Row("row_security", f"a dealer's {read}, {rows:,} orders, row-level security on: "
+            f"{ways['rls'] * 1e3:.3f} ms (policies bypassed, scope set: "
+            f"{ways['owner'] * 1e3:.3f} ms)",
+            f"no policies, no scope statement: {ways['bare'] * 1e3:.3f} ms",
+            _ratio(ways["rls"] / ways["bare"]), "report the cost (issue 10 sets no number)",
+            "reported")
+        for read, ways in figures.get("reads", {}).items()
+    ]  # fmt: skip
+
+
 def profile_import(figures: dict) -> list[Row]:
     owners, done, raw = figures["owners"], figures["import"], figures["raw_insert"]
     rate, raw_rate = owners / done["seconds"], owners / raw["seconds"]
@@ -198,4 +211,5 @@ ROWS: dict[str, Callable[[dict], list[Row]]] = {
     "profile_import": profile_import,
     "jetstream": jetstream,
     "closed_loop": closed_loop,
+    "row_security": row_security,
 }

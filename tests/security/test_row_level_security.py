@@ -85,6 +85,9 @@ async def test_services_connect_as_a_role_that_neither_owns_the_tables_nor_bypas
     settings = platform_settings(platform)
     role = application_url(settings, "profile").username
     names = [settings.database_name(component.name) for component in components()]
+    async with httpx.AsyncClient(timeout=30) as client:  # readiness opens a pool connection
+        for component in components():
+            assert (await client.get(f"{platform.url(component.name)}/readyz")).is_success
     connection = await asyncpg.connect(settings.database_url)
     try:
         users = await connection.fetch(

@@ -1,0 +1,3 @@
+from bench.row_security.run import main
+
+main()
