@@ -12,7 +12,7 @@ from rich.table import Table
 from gateway.config import GatewaySettings
 from simulator.context import Run, Tally
 from simulator.gateway import Credentials, Gateway
-from simulator.stages import dms, journeys, roadside, setup, signals, voice
+from simulator.stages import casework, dms, journeys, roadside, service_desk, setup, signals, voice
 from simulator.world import build_world
 
 
@@ -76,6 +76,7 @@ async def _stages(run: Run, options: Options) -> None:
         setup.dealers,
         setup.surveys,  # before the import, so that deliveries and visits invite
         journeys.install,
+        service_desk.configure,  # queues, SLA policies and routing before any case opens
         dms.import_fleet,
         dms.learn_owner_ids,
         dms.consents,
@@ -84,9 +85,11 @@ async def _stages(run: Run, options: Options) -> None:
         voice.leads,
         roadside.requests,
         partial(signals.send_signals, lanes=options.lanes) if options.telemetry else None,
+        casework.answer_cases,  # as long after the posts and leads as the run took
         voice.survey_answers,
         signals.quality_analysis if options.telemetry else None,
         journeys.release_ota,
+        casework.answer_survey_complaints,
     ]
     if not options.telemetry:
         run.skip("Vehicle signals and the quality analysis", "left out (--no-telemetry)")
