@@ -5,7 +5,7 @@ The platform may hold other tests' data too, so what is checked is this fleet's 
 found by the ids the simulator gave them."""
 
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -14,7 +14,7 @@ from gateway.config import GatewaySettings
 from simulator.context import Run
 from simulator.gateway import Credentials, Gateway
 from simulator.run import Options, progress_bar, simulate
-from simulator.stages import roadside, voice
+from simulator.stages import casework, roadside, service_desk, voice
 from simulator.stages.journeys import SCENARIO_JOURNEYS
 from simulator.world import World, build_world
 from tests.e2e.conftest import ADMIN
@@ -164,6 +164,11 @@ async def test_a_second_run_changes_nothing(runs, world):
     assert second.counts["journeys"] == {"unchanged": len(SCENARIO_JOURNEYS)}
     assert second.counts["OTA release"] == {"unchanged": 1}
     assert second.counts["roadside assistance"] == {"unchanged": len(roadside.calls(world))}
+    configured = (service_desk.QUEUES, service_desk.SLA_POLICIES, service_desk.ROUTING_RULES)
+    setup = sum(map(len, configured)) + len(world.dealers)
+    assert second.counts["service desk setup"] == {"unchanged": setup}
+    for stage in ("service desk", "service desk, survey complaints"):
+        assert set(second.counts.get(stage, {"unchanged": 0})) == {"unchanged"}, stage
 
 
 async def test_orders_at_their_statuses_and_vehicles_with_their_batches(runs, world):
@@ -259,3 +264,54 @@ async def test_stranded_owners_get_roadside_assistance(runs, gateway, world):
     # Resolved, unless its owner's unhappy follow-up survey reopened it.
     resolved = [case for case in ours if case["status"] == "resolved" or case["reopen_count"]]
     assert len(resolved) == sum(call.outcome == "resolved" for call in calls)
+
+
+async def test_complaints_run_on_the_desk_sla_in_their_queue(runs, gateway, world):
+    """Scenario 1: a flagged post or a detractor's answer opens a complaint in first-line
+    customer service under the SLA policy for its priority; the desk answers it, hands the
+    technical ones to the dealer's service station, and leaves some waiting, whose first
+    response is due the policy's minutes after the case opened."""
+    owners = await fleet_owners(gateway, world)
+    complaints = [
+        case
+        for case in await items(gateway, "/v1/tickets/tickets", ADMIN, kind="complaint")
+        if case["owner_id"] in owners
+    ]
+    policies = {
+        policy["priority"]: policy
+        for policy in service_desk.SLA_POLICIES
+        if policy["kind"] == "complaint"
+    }
+    plans = [casework.plan(SEED, owners[case["owner_id"]], case) for case in complaints]
+    assert complaints and any(plan.outcome != "new" for plan in plans)
+    for case, plan in zip(complaints, plans, strict=True):
+        clocks = {clock["kind"]: clock for clock in case["sla"]}
+        # A breach raises the priority (an urgent complaint's 10 minutes may pass during the
+        # test); until then the priority is the one whose policy the case runs on.
+        if not case["escalation_level"]:
+            policy = policies[case["priority"]]
+            assert clocks["first_response"]["target_minutes"] == policy["first_response_minutes"]
+            assert clocks["resolution"]["target_minutes"] == policy["resolution_minutes"]
+        handed_over = plan.handover
+        assert case["queue"] == (service_desk.SERVICE_STATION if handed_over else "first_line")
+        assert case["first_responded_at"] is None or clocks["first_response"]["met"] is True
+        if case["reopen_count"]:
+            continue  # the owner's unhappy follow-up answer reopened it: the dealer's now
+        assert case["status"] == plan.outcome, case
+        if plan.outcome == "new":
+            due = datetime.fromisoformat(clocks["first_response"]["due_at"])
+            opened_at = datetime.fromisoformat(case["created_at"])
+            assert due - opened_at == timedelta(minutes=clocks["first_response"]["target_minutes"])
+        else:
+            assert case["first_responded_at"] is not None
+    answered = sum(case["first_responded_at"] is not None for case in complaints)
+    report = await gateway.get("/v1/tickets/reports/sla", params={"kind": "complaint"},
+                               headers=ADMIN)  # fmt: skip
+    assert report.json()["totals"]["first_response"]["met"] >= answered > 0
+
+
+async def fleet_owners(gateway: httpx.AsyncClient, world: World) -> dict[str, int]:
+    """The platform's id of each of the fleet's owners, with the owner's index in the world."""
+    index = {owner.email: owner.index for owner in world.owners}
+    found = await items(gateway, "/v1/profile/owners", ADMIN)
+    return {owner["id"]: index[owner["email"]] for owner in found if owner["email"] in index}
