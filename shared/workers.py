@@ -21,14 +21,31 @@ Clock = Callable[[], datetime]
 
 
 class Worker:
-    """A background loop: `run_once` does what is due now and returns how much; `run`
-    repeats it every `poll_seconds`. A pass that did something is logged as `done_event`
-    with its count; a failing pass as `failed_event`, then retried with back-off (0.4 s,
-    doubling, at most 5 s)."""
+    """A background loop: `run_once` does what is due now (up to `batch` rows a transaction)
+    and returns how much; `run` repeats it every `poll_seconds`. A pass that did something
+    is logged as `done_event` with its count; a failing pass as `failed_event`, then retried
+    with back-off (0.4 s, doubling, at most 5 s). A subclass names its events and default
+    `batch` and `poll_seconds`; a caller may override the two."""
 
     done_event: ClassVar[str]
     failed_event: ClassVar[str]
+    batch: int
     poll_seconds: float
+
+    def __init__(
+        self,
+        database: Database,
+        *,
+        clock: Clock,
+        batch: int | None = None,
+        poll_seconds: float | None = None,
+    ) -> None:
+        self.database = database
+        self.clock = clock
+        if batch is not None:
+            self.batch = batch
+        if poll_seconds is not None:
+            self.poll_seconds = poll_seconds
 
     async def run_once(self) -> int:
         raise NotImplementedError

@@ -7,7 +7,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.feedback.config import FeedbackSettings
 from services.feedback.service import privacy, projections, touchpoints
 from services.feedback.service.invitations import Touch
-from services.feedback.timers import Clock
 from shared.contracts.journeys import SurveyRequested
 from shared.contracts.profile import (
     DealerRegistered,
@@ -21,6 +20,7 @@ from shared.contracts.profile import (
 from shared.contracts.tickets import TicketResolved
 from shared.messaging.consumer import Subscription
 from shared.messaging.envelope import Envelope, Event
+from shared.workers import Clock
 
 
 # A name for every handler: `feedback_<name>` is its durable consumer and inbox key.

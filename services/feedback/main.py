@@ -6,9 +6,10 @@ from services.feedback.config import SERVICE, FeedbackSettings
 from services.feedback.handlers import subscriptions
 from services.feedback.models import utc_now
 from services.feedback.routes import public_router, router
-from services.feedback.timers import Clock, InvitationWorker
+from services.feedback.timers import InvitationWorker
 from shared.database import Database
 from shared.runtime import build_service_app
+from shared.workers import Clock
 
 
 def create_app(settings: FeedbackSettings | None = None, *, clock: Clock = utc_now) -> FastAPI:

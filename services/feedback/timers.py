@@ -16,18 +16,20 @@ class InvitationWorker(Worker):
     failed_event = "invitation_worker_failed"
 
     def __init__(self, database: Database, *, clock: Clock, settings: FeedbackSettings) -> None:
-        self.database = database
-        self.clock = clock
+        super().__init__(
+            database,
+            clock=clock,
+            batch=settings.invitation_batch,
+            poll_seconds=settings.invitation_poll_seconds,
+        )
         self.settings = settings
-        self.poll_seconds = settings.invitation_poll_seconds
 
     async def run_once(self) -> int:
         """Issues every invitation due now; returns how many."""
-        batch = self.settings.invitation_batch
         return await drain(
             self.database,
-            batch,
+            self.batch,
             lambda session: issue_due(
-                session, now=self.clock(), limit=batch, settings=self.settings
+                session, now=self.clock(), limit=self.batch, settings=self.settings
             ),
         )

@@ -10,9 +10,10 @@ from services.journeys.models import utc_now
 from services.journeys.routes import router
 from services.journeys.senders import development_senders
 from services.journeys.service.deliveries import DeliveryRules, Sender
-from services.journeys.timers import Clock, DeliveryWorker, StepWorker
+from services.journeys.timers import DeliveryWorker, StepWorker
 from shared.database import Database
 from shared.runtime import build_service_app
+from shared.workers import Clock
 
 
 def create_app(

@@ -14,14 +14,8 @@ from shared.workers import Clock, Worker, drain
 class StepWorker(Worker):
     done_event = "step_worker_pass"
     failed_event = "step_worker_failed"
-
-    def __init__(
-        self, database: Database, *, clock: Clock, batch: int = 500, poll_seconds: float = 2.0
-    ) -> None:
-        self.database = database
-        self.clock = clock
-        self.batch = batch
-        self.poll_seconds = poll_seconds
+    batch = 500
+    poll_seconds = 2.0
 
     async def run_once(self) -> int:
         """Enters today's date-triggered owners, then runs every due instance."""
@@ -39,12 +33,9 @@ class DeliveryWorker(Worker):
         self, database: Database, *, clock: Clock, senders: dict[str, Sender],
         rules: DeliveryRules = DeliveryRules(), batch: int = 200, poll_seconds: float = 2.0,
     ) -> None:  # fmt: skip
-        self.database = database
-        self.clock = clock
+        super().__init__(database, clock=clock, batch=batch, poll_seconds=poll_seconds)
         self.senders = senders
         self.rules = rules
-        self.batch = batch
-        self.poll_seconds = poll_seconds
 
     async def run_once(self) -> int:
         return await drain(self.database, self.batch, lambda session: deliveries.deliver_due(

@@ -6,7 +6,6 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.profile.service import projections
-from services.profile.timers import Clock
 from shared.contracts.feedback import FeedbackErasureCompleted, ResponseSubmitted
 from shared.contracts.journeys import JourneysErasureCompleted, PointsAwarded, TagChanged
 from shared.contracts.telematics import (
@@ -22,6 +21,7 @@ from shared.contracts.tickets import (
 )
 from shared.messaging.consumer import Handler, Subscription
 from shared.messaging.envelope import Envelope, Event
+from shared.workers import Clock
 
 # The other services' answers to OwnerErasureRequested (profile records its own directly).
 ERASURE_CONFIRMATIONS = (

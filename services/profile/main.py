@@ -7,10 +7,11 @@ from services.profile.handlers import subscriptions
 from services.profile.models import utc_now
 from services.profile.peers import PeerExports
 from services.profile.routes import router
-from services.profile.timers import Clock, SegmentTimer
+from services.profile.timers import SegmentTimer
 from services.profile.vault import Vault
 from shared.database import Database
 from shared.runtime import build_service_app
+from shared.workers import Clock
 
 
 def create_app(settings: ProfileSettings | None = None, *, clock: Clock = utc_now) -> FastAPI:

@@ -3,21 +3,14 @@ PostgreSQL, claimed with `FOR UPDATE SKIP LOCKED`, so replicas share it and rest
 nothing). The clock is injected, so tests move time instead of waiting for it."""
 
 from services.profile.service.segments import recompute_due
-from shared.database import Database
-from shared.workers import Clock, Worker, drain
+from shared.workers import Worker, drain
 
 
 class SegmentTimer(Worker):
     done_event = "segments_recomputed"
     failed_event = "segment_timer_failed"
-
-    def __init__(
-        self, database: Database, *, clock: Clock, batch: int = 10, poll_seconds: float = 60.0
-    ) -> None:
-        self.database = database
-        self.clock = clock
-        self.batch = batch
-        self.poll_seconds = poll_seconds
+    batch = 10
+    poll_seconds = 60.0
 
     async def run_once(self) -> int:
         return await drain(

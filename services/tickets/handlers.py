@@ -4,7 +4,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.tickets.config import TicketsSettings
 from services.tickets.service import intake, privacy, projections
-from services.tickets.timers import Clock
 from shared.contracts.feedback import DetractorDetected, PostFlagged
 from shared.contracts.journeys import TicketRequested
 from shared.contracts.profile import (
@@ -19,6 +18,7 @@ from shared.contracts.profile import (
 from shared.contracts.telematics import DtcCleared, DtcRaised
 from shared.messaging.consumer import Subscription
 from shared.messaging.envelope import Envelope
+from shared.workers import Clock
 
 
 def subscriptions(settings: TicketsSettings, clock: Clock) -> list[Subscription]:

@@ -6,9 +6,10 @@ from services.tickets.config import SERVICE, TicketsSettings
 from services.tickets.handlers import subscriptions
 from services.tickets.models import utc_now
 from services.tickets.routes import router
-from services.tickets.timers import Clock, SlaWorker
+from services.tickets.timers import SlaWorker
 from shared.database import Database
 from shared.runtime import build_service_app
+from shared.workers import Clock
 
 
 def create_app(settings: TicketsSettings | None = None, *, clock: Clock = utc_now) -> FastAPI:

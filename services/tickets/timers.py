@@ -6,21 +6,14 @@ clock is injected, so tests move time instead of waiting for it.
 """
 
 from services.tickets.service import sla
-from shared.database import Database
-from shared.workers import Clock, Worker, drain
+from shared.workers import Worker, drain
 
 
 class SlaWorker(Worker):
     done_event = "sla_timers_fired"
     failed_event = "sla_worker_failed"
-
-    def __init__(
-        self, database: Database, *, clock: Clock, batch: int = 100, poll_seconds: float = 5.0
-    ) -> None:
-        self.database = database
-        self.clock = clock
-        self.batch = batch
-        self.poll_seconds = poll_seconds
+    batch = 100
+    poll_seconds = 5.0
 
     async def run_once(self) -> int:
         """Fires every timer due now; returns how many fired."""
