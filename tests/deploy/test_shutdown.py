@@ -19,7 +19,7 @@ import httpx
 import nats
 import pytest
 
-from cli.launcher import STOP_TIMEOUT_SECONDS, Platform
+from cli.launcher import READY_TIMEOUT_SECONDS, STOP_TIMEOUT_SECONDS, Platform
 from shared.messaging.envelope import stream_name
 from tests.deploy.shutdown_workloads import (
     WORKLOADS,
@@ -78,7 +78,9 @@ class Load:
 
 @pytest.fixture(scope="module")
 async def gateway(platform):
-    async with httpx.AsyncClient(base_url=platform.gateway_url, timeout=120) as client:
+    # The gateway may hold a request as long as a restart may take (cli/launcher.py).
+    timeout = READY_TIMEOUT_SECONDS + STOP_TIMEOUT_SECONDS + 30
+    async with httpx.AsyncClient(base_url=platform.gateway_url, timeout=timeout) as client:
         yield client
 
 
