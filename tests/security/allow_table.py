@@ -5,7 +5,9 @@ OpenAPI by probing each route as each role with records of the caller's own and 
 as a change here. A route missing from it fails the test.
 
 "service" is a machine credential (the vehicle gateway, a community connector): it sends
-signals, posts and interaction events, and may call nothing else.
+signals, posts and interaction events, and may call nothing else. A dealer group's key
+("dealer_group") may do what its dealers' keys may, except the writes that become one
+dealer's (DEALERS_OWN_KEY).
 """
 
 STAFF = frozenset({"admin", "cx_agent", "marketing", "quality_engineer"})
@@ -213,6 +215,22 @@ READS: dict[str, frozenset[str]] = {
 
 ALLOWED = READS | WRITES
 
+# What a dealer's own key records for itself; its group's key may not (it names no one dealer).
+DEALERS_OWN_KEY = frozenset(
+    {
+        "POST /v1/profile/imports",
+        "POST /v1/profile/orders",
+        "POST /v1/profile/orders/{order_id}/status",
+        "POST /v1/profile/owners",
+        "POST /v1/profile/service-visits",
+        "POST /v1/profile/vehicles",
+        "POST /v1/telematics/signals",
+    }
+)
+
 
 def allowed(method: str, path: str, role: str) -> bool:
-    return role in ALLOWED.get(f"{method} {path}", frozenset())
+    key = f"{method} {path}"
+    if role == "dealer_group":
+        return key not in DEALERS_OWN_KEY and allowed(method, path, "dealer")
+    return role in ALLOWED.get(key, frozenset())

@@ -31,6 +31,8 @@ ROLES = ("owner", "dealer", *(role.value for role in StaffRole), "service")
 # Routes whose caller is not a platform identity at all (a survey link's token).
 PUBLIC_PREFIXES = ("/v1/feedback/public/",)
 EMAIL, PHONE = "matrix.owner@example.com", "+86 139 1234 5678"
+# The contacts as written and as a log or a response might reformat them.
+CONTACT_SPELLINGS = {EMAIL, PHONE, PHONE.replace(" ", ""), re.sub(r"\D", "", PHONE)}
 
 
 @dataclass
@@ -40,6 +42,8 @@ class Tenant:
     owner_id: str
     vin: str
     listings: dict[str, list[dict]] = field(default_factory=dict)
+    # The key of a dealer group holding this tenant's dealer and another (where one is made).
+    group_headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def records(self) -> dict[str, str]:
@@ -98,8 +102,11 @@ async def sandbox_openapi(sandbox_edge) -> dict:
 
 @pytest.fixture(scope="package")
 async def sandbox_tenants(sandbox_edge) -> tuple[Tenant, Tenant]:
+    """(A, B) as `tenants`; B's dealer is in a dealer group, with a key, beside a partner."""
     a = await seed(sandbox_edge, await onboard_dealer(sandbox_edge))
     b = await seed(sandbox_edge, await onboard_dealer(sandbox_edge))
+    partner = await onboard_dealer(sandbox_edge)
+    b.group_headers = await onboard_group(sandbox_edge, b.dealer.id, partner.id)
     return a, b
 
 
@@ -120,6 +127,8 @@ def role_headers(role: str, tenant: Tenant) -> dict[str, str]:
         return tenant.owner_headers
     if role == "dealer":
         return tenant.dealer.headers
+    if role == "dealer_group":
+        return tenant.group_headers
     if role == "service":
         return bearer(CallerKind.SERVICE, "vehicle-gateway")
     return bearer(CallerKind.STAFF, f"{role}@cem.test", StaffRole(role))
