@@ -3,7 +3,6 @@
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.telematics.service import privacy, projections
-from services.telematics.workers import Clock
 from shared.contracts.profile import (
     ConsentChanged,
     OwnerErasureRequested,
@@ -13,6 +12,7 @@ from shared.contracts.profile import (
 )
 from shared.messaging.consumer import Subscription
 from shared.messaging.envelope import Envelope
+from shared.workers import Clock
 
 
 def _projection(handle):

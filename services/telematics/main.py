@@ -11,15 +11,11 @@ from services.telematics.handlers import subscriptions
 from services.telematics.models import utc_now
 from services.telematics.routes import router
 from services.telematics.signal_store import SignalWriter
-from services.telematics.workers import (
-    Clock,
-    DerivationWorker,
-    QualityWorker,
-    RetentionWorker,
-)
+from services.telematics.workers import DerivationWorker, QualityWorker, RetentionWorker
 from shared.config import Role
 from shared.database import Database
 from shared.runtime import build_service_app
+from shared.workers import Clock
 
 
 def create_app(settings: TelematicsSettings | None = None, *, clock: Clock = utc_now) -> FastAPI:

@@ -2,45 +2,29 @@
 LOCKED), so any number of replicas may run them and a restart loses nothing. The clock is
 injected, so tests move time instead of waiting for it."""
 
-import asyncio
-from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
-
-import structlog
+from datetime import timedelta
 
 from services.telematics.config import TelematicsSettings
 from services.telematics.service import derivation, privacy, quality
 from services.telematics.service.settings import analysis_settings
 from shared.database import Database
-
-log = structlog.get_logger("telematics_workers")
-
-Clock = Callable[[], datetime]
+from shared.workers import Clock, Worker
 
 
-async def _forever(name: str, run_once: Callable[[], Awaitable[int]], poll_seconds: float) -> None:
-    """Runs a pass, sleeps, again; a failing pass is logged and retried with back-off."""
-    failures = 0
-    while True:
-        try:
-            if done := await run_once():
-                log.info(name, count=done)
-            failures = 0
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:
-            failures += 1
-            log.warning(f"{name}_failed", error=repr(error))
-            await asyncio.sleep(min(0.2 * 2**failures, 5.0))
-            continue
-        await asyncio.sleep(poll_seconds)
+class _TelematicsWorker(Worker):
+    """Runs by the service's settings; `interval` names the setting that spaces its passes."""
 
+    interval: str
 
-class DerivationWorker:
     def __init__(self, database: Database, settings: TelematicsSettings, clock: Clock) -> None:
-        self.database = database
+        super().__init__(database, clock=clock, poll_seconds=getattr(settings, self.interval))
         self.settings = settings
-        self.clock = clock
+
+
+class DerivationWorker(_TelematicsWorker):
+    done_event = "vehicles_derived"
+    failed_event = "vehicles_derived_failed"
+    interval = "derivation_poll_seconds"
 
     async def run_once(self) -> int:
         """Derives every vehicle that needs it now, one transaction per vehicle, by the
@@ -60,39 +44,26 @@ class DerivationWorker:
                 return vehicles
             vehicles += 1
 
-    async def run(self) -> None:
-        await _forever("vehicles_derived", self.run_once, self.settings.derivation_poll_seconds)
 
-
-class QualityWorker:
-    def __init__(self, database: Database, settings: TelematicsSettings, clock: Clock) -> None:
-        self.database = database
-        self.settings = settings
-        self.clock = clock
+class QualityWorker(_TelematicsWorker):
+    done_event = "quality_alerts_raised"
+    failed_event = "quality_alerts_raised_failed"
+    interval = "quality_interval_seconds"
 
     async def run_once(self) -> int:
         async with self.database.transaction() as session:
             report = await quality.analyse(session, now=self.clock())
         return report.alerts_raised
 
-    async def run(self) -> None:
-        await _forever(
-            "quality_alerts_raised", self.run_once, self.settings.quality_interval_seconds
-        )
 
-
-class RetentionWorker:
+class RetentionWorker(_TelematicsWorker):
     """Raw location tracks older than the retention are erased."""
 
-    def __init__(self, database: Database, settings: TelematicsSettings, clock: Clock) -> None:
-        self.database = database
-        self.settings = settings
-        self.clock = clock
+    done_event = "locations_expired"
+    failed_event = "locations_expired_failed"
+    interval = "retention_interval_seconds"
 
     async def run_once(self) -> int:
         before = self.clock() - timedelta(days=self.settings.location_retention_days)
         async with self.database.transaction() as session:
             return await privacy.expire_locations(session, before)
-
-    async def run(self) -> None:
-        await _forever("locations_expired", self.run_once, self.settings.retention_interval_seconds)
