@@ -1,6 +1,8 @@
-"""One simulation: the world drawn from the seed, pushed through the gateway stage by stage."""
+"""One simulation: the world drawn from the seed, pushed through the gateway phase by phase."""
 
+import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
@@ -71,28 +73,37 @@ async def simulate(
         return run.tally
 
 
+Stage = Callable[[Run], Awaitable[None]]
+
+
 async def _stages(run: Run, options: Options) -> None:
-    stages = [
-        setup.dealers,
-        setup.surveys,  # before the import, so that deliveries and visits invite
-        journeys.install,
-        service_desk.configure,  # queues, SLA policies and routing before any case opens
-        dms.import_fleet,
-        dms.learn_owner_ids,
-        dms.consents,
-        voice.posts,
-        dms.record_interactions,
-        voice.leads,
-        roadside.requests,
-        partial(signals.send_signals, lanes=options.lanes) if options.telemetry else None,
-        casework.answer_cases,  # as long after the posts and leads as the run took
-        voice.survey_answers,
-        signals.quality_analysis if options.telemetry else None,
-        journeys.release_ota,
-        casework.answer_survey_complaints,
-    ]
-    if not options.telemetry:
+    """Phase after phase; the stages of a phase run side by side (a tuple, in turn): each
+    waits only on the platform, so the platform's services work at once, not in turn."""
+    telemetry = options.telemetry
+    send_signals = partial(signals.send_signals, lanes=options.lanes) if telemetry else None
+    phases: list[list[Stage | tuple[Stage | None, ...] | None]] = [
+        [setup.dealers],
+        # Before the fleet arrives: deliveries and visits invite, journeys listen, cases route.
+        [setup.surveys, journeys.install, service_desk.configure],
+        [dms.import_fleet],
+        [dms.learn_owner_ids],
+        # What the fleet does; signals after the consents (location is kept only with one).
+        [(dms.consents, send_signals), voice.posts, dms.record_interactions, voice.leads,
+         roadside.requests],
+        [casework.answer_cases],  # as long after the posts and leads as the run took
+        [voice.survey_answers, signals.quality_analysis if telemetry else None],
+        [journeys.release_ota],
+        [casework.answer_survey_complaints],
+    ]  # fmt: skip
+    if not telemetry:
         run.skip("Vehicle signals and the quality analysis", "left out (--no-telemetry)")
+    for phase in phases:
+        async with asyncio.TaskGroup() as group:
+            for part in filter(None, phase):
+                group.create_task(_in_turn(run, *(part if isinstance(part, tuple) else (part,))))
+
+
+async def _in_turn(run: Run, *stages: Stage | None) -> None:
     for stage in filter(None, stages):
         started = time.monotonic()
         await stage(run)
