@@ -176,7 +176,7 @@ def closed_loop(figures: dict) -> list[Row]:
 def row_security(figures: dict) -> list[Row]:
     rows = figures.get("rows", 0)
     return [
-        Row("row_security", f"a dealer's {read}, {rows:,} orders, row-level security on: "
+        Row("row_security", f"{read}, {rows:,} orders, row-level security on: "
             f"{ways['rls'] * 1e3:.3f} ms (policies bypassed, scope set: "
             f"{ways['owner'] * 1e3:.3f} ms)",
             f"no policies, no scope statement: {ways['bare'] * 1e3:.3f} ms",

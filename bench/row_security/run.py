@@ -11,8 +11,9 @@ repository (so the application's scoping applies too), three ways, taking turns 
 - `bare`: as the owner, no scope statement: the platform before row-level security.
 
 The reads: a page of 50 of the dealer's orders with their total (`GET /v1/profile/orders`),
-an order by id, an owner by id (through the dealer links). Prints the median per read and the
-ratios to `bare`; asserts nothing about time.
+an order by id, an owner by id (through the dealer links); and staff's count of every order by
+dealer (the every-dealer scope: the policy's filter runs on every row). Prints the median per
+read and the ratios to `bare`; asserts nothing about time.
 
     python -m bench.row_security [--dealers 200] [--orders 500] [--reads 400] [--rounds 3]
 """
@@ -28,20 +29,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bench import summary
 from cli.embedded import EmbeddedPostgres
 from services.profile.config import MIGRATIONS_DIR, ProfileSettings
+from services.profile.models import Order
 from services.profile.repository import ProfileRepository
 from shared.auth import Caller, CallerKind
 from shared.config import Environment
 from shared.database import Database, application_url, service_url
 from shared.migrations import upgrade
 from shared.pagination import PageParams
-from shared.scoping import RowScope
+from shared.scoping import EVERY_DEALER, RowScope
 
 WAYS = ("rls", "owner", "bare")
+STAFF_SCAN = "staff: orders by dealer"  # every order counted, every dealer's scope
 PAGE = PageParams(limit=50)
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
@@ -95,40 +99,48 @@ async def _bench(settings: ProfileSettings, arguments: argparse.Namespace) -> No
 
 
 def _reads(chance: random.Random, dealers: list, count: int) -> dict[str, list]:
-    """The same reads for every way: (scope, read) pairs of randomly chosen dealers."""
+    """The same reads for every way: (scope, read) pairs, of randomly chosen dealers; and
+    staff's every-dealer scan (fewer: each reads every order)."""
     picks = [chance.choice(dealers) for _ in range(count)]
 
     def caller(dealer_id: uuid.UUID) -> Caller:
         return Caller(kind=CallerKind.DEALER, subject=str(dealer_id), dealer_id=dealer_id)
 
+    def by_dealer(repository: ProfileRepository):
+        counted = select(Order.dealer_id, func.count()).group_by(Order.dealer_id)
+        return repository.session.execute(counted)
+
     return {
-        "orders page": [
-            (d, lambda r, c=caller(d): r.list_orders(c, PAGE, status=None, owner_id=None))
+        "dealer: orders page": [
+            (RowScope(frozenset({d})),
+             lambda r, c=caller(d): r.list_orders(c, PAGE, status=None, owner_id=None))
             for d, _ in picks
         ],
-        "order by id": [
-            (d, lambda r, c=caller(d), o=chance.choice(orders): r.get_order(c, o[1]))
+        "dealer: order by id": [
+            (RowScope(frozenset({d})),
+             lambda r, c=caller(d), o=chance.choice(orders): r.get_order(c, o[1]))
             for d, orders in picks
         ],
-        "owner by id": [
-            (d, lambda r, c=caller(d), o=chance.choice(orders): r.get_owner(c, o[0]))
+        "dealer: owner by id": [
+            (RowScope(frozenset({d})),
+             lambda r, c=caller(d), o=chance.choice(orders): r.get_owner(c, o[0]))
             for d, orders in picks
         ],
-    }
+        STAFF_SCAN: [(EVERY_DEALER, by_dealer)] * max(count // 10, 3),
+    }  # fmt: skip
 
 
 async def _time(databases: dict[str, Database], bare, runs: list) -> dict[str, float]:
     """The median seconds of one read in its own transaction (BEGIN to COMMIT), each way.
     The ways take turns read by read, so a busy moment of the machine falls on all three."""
     durations: dict[str, list[float]] = {way: [] for way in WAYS}
-    for number, (dealer_id, read) in enumerate(runs):
+    for number, (scope, read) in enumerate(runs):
         for way in WAYS[number % 3 :] + WAYS[: number % 3]:
             started = time.perf_counter()
             if way == "bare":
                 async with bare() as session, session.begin():
                     await read(ProfileRepository(session))
             else:
-                scope = RowScope(frozenset({dealer_id}))
                 async with databases[way].transaction(scope) as session:
                     await read(ProfileRepository(session))
             durations[way].append(time.perf_counter() - started)
@@ -136,12 +148,12 @@ async def _time(databases: dict[str, Database], bare, runs: list) -> dict[str, f
 
 
 def _report(times: dict[tuple[str, str], list[float]], rows: int) -> None:
-    print(f"{'read':<12} {'rls ms':>8} {'owner ms':>9} {'bare ms':>8} {'rls/bare':>9} "
+    print(f"{'read':<24} {'rls ms':>8} {'owner ms':>9} {'bare ms':>8} {'rls/bare':>9} "
           f"{'owner/bare':>11}")  # fmt: skip
     figures = {}
-    for read in ("orders page", "order by id", "owner by id"):
+    for read in ("dealer: orders page", "dealer: order by id", "dealer: owner by id", STAFF_SCAN):
         rls, owner, bare = (statistics.median(times[(read, way)]) for way in WAYS)
-        print(f"{read:<12} {rls * 1e3:>8.3f} {owner * 1e3:>9.3f} {bare * 1e3:>8.3f} "
+        print(f"{read:<24} {rls * 1e3:>8.3f} {owner * 1e3:>9.3f} {bare * 1e3:>8.3f} "
               f"{rls / bare:>8.2f}x {owner / bare:>10.2f}x")  # fmt: skip
         figures[read] = {"rls": rls, "owner": owner, "bare": bare}
     summary.record(rows=rows, reads=figures)
