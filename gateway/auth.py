@@ -65,9 +65,7 @@ class Authenticator:
             known = await self._validate(api_key, bearer, now)
             self._remember(credential, known)
         elif now - known.signed_at > INTERNAL_TOKEN_REFRESH_SECONDS:
-            known.internal_token = sign_caller(
-                known.caller, self._internal_secret, ttl_seconds=INTERNAL_TOKEN_TTL_SECONDS
-            )
+            known.internal_token = self.sign(known.caller)
             known.signed_at = now
         if known.key_id:
             self.used_keys.add(known.key_id)
@@ -80,10 +78,11 @@ class Authenticator:
             valid_until = now + KEY_CACHE_SECONDS
         else:
             caller, valid_until = await self._tokens.caller(bearer or "")
-        internal = sign_caller(
-            caller, self._internal_secret, ttl_seconds=INTERNAL_TOKEN_TTL_SECONDS
-        )
-        return Authenticated(caller, internal, now, valid_until, key_id)
+        return Authenticated(caller, self.sign(caller), now, valid_until, key_id)
+
+    def sign(self, caller: Caller) -> str:
+        """A fresh internal token for `caller`; also for a request the proxy held a while."""
+        return sign_caller(caller, self._internal_secret, ttl_seconds=INTERNAL_TOKEN_TTL_SECONDS)
 
     async def _validate_key(self, presented: str) -> tuple[Caller, str]:
         parsed = keys.parse(presented)

@@ -139,6 +139,7 @@ class GatewayEdge:
             (b"x-request-id", request_id.encode()),
             (b"x-forwarded-for", client_address.encode()),
         ]
+        resign = None
         if scope["path"].startswith(self.public_prefixes):
             # No caller to charge: an anonymous link is limited per client address instead.
             limited_as = "ip:" + client_address
@@ -146,6 +147,7 @@ class GatewayEdge:
             authenticated = await self._authenticate(headers)
             forwarded.append((CALLER_HEADER_BYTES, authenticated.internal_token.encode()))
             limited_as = authenticated.caller.subject
+            resign = functools.partial(self.authenticator.sign, authenticated.caller)
         if wait := self.buckets.take(limited_as):
             await send_problem(
                 send,
@@ -165,7 +167,7 @@ class GatewayEdge:
             await self.inner(dict(scope, headers=forwarded), receive, send)
             return 200
         return await self._forward(
-            scope, receive, send, service, forwarded, content_length, request_id
+            scope, receive, send, service, forwarded, content_length, request_id, resign
         )
 
     async def _authenticate(self, headers):
@@ -179,7 +181,9 @@ class GatewayEdge:
             bearer = None
         return await self.authenticator.authenticate(api_key=api_key, bearer=bearer)
 
-    async def _forward(self, scope, receive, send, service, headers, content_length, request_id):
+    async def _forward(
+        self, scope, receive, send, service, headers, content_length, request_id, resign
+    ):
         target = scope["raw_path"].decode("latin-1") if scope.get("raw_path") else scope["path"]
         if scope["query_string"]:
             target += "?" + scope["query_string"].decode("latin-1")
@@ -194,6 +198,7 @@ class GatewayEdge:
                 content_length=content_length,
                 max_body_bytes=self.settings.body_limit(service),
                 request_id=request_id.encode(),
+                resign=resign,
             )
         except BodyTooLarge:
             await send_problem(send, 413, "payload_too_large", self._too_large(service), request_id)

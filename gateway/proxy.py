@@ -17,12 +17,13 @@ import asyncio
 import functools
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import aiohttp
 from prometheus_client import Counter
 from starlette.types import Message, Receive, Send
 
+from shared.auth import CALLER_HEADER
 from shared.runtime import DRAINING_HEADER
 
 # Headers that describe one hop, not the message; never forwarded either way.
@@ -153,8 +154,10 @@ class Upstreams:
         content_length: int | None,
         max_body_bytes: int,
         request_id: bytes,
+        resign: Callable[[], str] | None = None,
     ) -> int:
-        """Sends the request on and the response back; returns the response status."""
+        """Sends the request on and the response back; returns the response status.
+        `resign` gives a fresh caller token for a retry: a held request may outlive one."""
         body = await _request_body(receive, content_length, max_body_bytes)
         outgoing = [
             (name.decode("latin-1"), value.decode("latin-1"))
@@ -174,6 +177,11 @@ class Upstreams:
                 if not await retry.wait():
                     raise failure.unavailable from failure.__cause__
                 _retried(service, failure.reason).inc()
+                if resign is not None:
+                    outgoing = [
+                        (name, resign() if name == CALLER_HEADER else value)
+                        for name, value in outgoing
+                    ]
 
     async def _attempt(self, service, method, target, outgoing, body, send, request_id) -> int:
         started = False
@@ -245,24 +253,36 @@ def _length_header(response: aiohttp.ClientResponse) -> list[tuple[bytes, bytes]
 async def _request_body(
     receive: Receive, content_length: int | None, max_body_bytes: int
 ) -> bytes | AsyncIterator[bytes] | None:
-    """Small bodies, and unsized ones that arrive in one message (a GET's empty one), are
-    read whole: cheapest, and they can be sent again. Others are streamed."""
+    """Small bodies, sized or not (a GET's empty one), are read whole: cheapest, and they
+    can be sent again. Larger ones are streamed."""
     if content_length == 0:
         await receive()
         return None
     if content_length is not None and content_length <= BUFFER_BODIES_UP_TO:
         return await _read_all(receive, max_body_bytes)
     if content_length is None:
-        first = await receive()
-        receive = _then(first, receive)
-        if not first.get("more_body", False):
+        received, complete = await _receive_up_to(receive, BUFFER_BODIES_UP_TO)
+        receive = _replaying(received, receive)
+        if complete:
             return await _read_all(receive, max_body_bytes) or None
     return _stream(receive, max_body_bytes)
 
 
-def _then(first: Message, receive: Receive) -> Receive:
-    """`first`, then whatever `receive` brings."""
-    pending = [first]
+async def _receive_up_to(receive: Receive, size: int) -> tuple[list[Message], bool]:
+    """The messages of an unsized body until it ends or passes `size`; whether it ended."""
+    received: list[Message] = []
+    while size >= 0:
+        message = await receive()
+        received.append(message)
+        if message["type"] == "http.disconnect" or not message.get("more_body", False):
+            return received, True
+        size -= len(message.get("body", b""))
+    return received, False
+
+
+def _replaying(received: list[Message], receive: Receive) -> Receive:
+    """The messages already received, then whatever `receive` brings."""
+    pending = list(reversed(received))
 
     async def replayed() -> Message:
         return pending.pop() if pending else await receive()

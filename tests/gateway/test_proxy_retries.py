@@ -6,6 +6,7 @@ import json
 import pytest
 
 from cli.embedded import free_port
+from shared.auth import CALLER_HEADER
 from shared.runtime import DRAINING_HEADER
 from tests.gateway.support import token
 
@@ -22,6 +23,7 @@ class ScriptedService:
     def __init__(self) -> None:
         self.script: list[str] = []
         self.received: list[str] = []
+        self.callers: list[str | None] = []  # the caller token each request carried
         self.port = free_port()
         self.server: asyncio.Server | None = None
 
@@ -43,6 +45,7 @@ class ScriptedService:
                 head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
                 await _read_body(reader, head)
                 self.received.append(head.split(" ", 1)[0])
+                self.callers.append(_header(head, CALLER_HEADER))
                 action = self.script.pop(0) if self.script else "ok"
                 if action == "drop":
                     writer.transport.abort()
@@ -66,6 +69,14 @@ async def _read_body(reader: asyncio.StreamReader, head: str) -> None:
     for line in lines:
         if line.startswith("content-length:"):
             await reader.readexactly(int(line.split(":", 1)[1]))
+
+
+def _header(head: str, name: str) -> str | None:
+    for line in head.split("\r\n")[1:]:
+        key, _, value = line.partition(":")
+        if key.strip().lower() == name:
+            return value.strip()
+    return None
 
 
 def _answer(action: str, attempt: int) -> bytes:
@@ -120,6 +131,19 @@ async def test_any_request_refused_by_a_draining_service_is_sent_again(gateway_t
     response = await gateway_to.http.post("/v1/scripted/orders", headers=OWNER, json={"a": 1})
     assert response.status_code == 200 and response.json() == {"attempt": 3}
     assert scripted.received == ["POST", "POST", "POST"]
+
+
+async def test_a_held_request_is_sent_again_with_a_fresh_caller_token(
+    gateway_to, scripted, monkeypatch
+):
+    """The internal token lives a minute; a request held through a restart may outlive it."""
+    assert (await gateway_to.http.get("/v1/scripted/x", headers=OWNER)).status_code == 200
+    monkeypatch.setattr(gateway_to.app.authenticator, "sign", lambda caller: "signed-again")
+    scripted.script = ["drain"]
+    response = await gateway_to.http.get("/v1/scripted/x", headers=OWNER)
+    assert response.status_code == 200
+    cached, held, again = scripted.callers
+    assert held == cached != "signed-again" and again == "signed-again"
 
 
 async def test_a_streamed_body_is_never_sent_twice(gateway_to, scripted):
