@@ -6,7 +6,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, func, select, true
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
@@ -185,23 +185,29 @@ class FactsRepository:
     async def lifecycle_counts(
         self, owner_ids: Collection[uuid.UUID]
     ) -> dict[uuid.UUID, dict[str, int]]:
-        """Per owner, what the lifecycle stage is derived from (see domain.lifecycle_stage)."""
-        counts = {owner_id: dict.fromkeys(LIFECYCLE_COUNTS, 0) for owner_id in owner_ids}
-        referral = PointsEntry.cause == PointsCause.REFERRAL
-        queries = {
-            "orders": (Order.owner_id, Order.status != OrderStatus.CANCELLED),
-            "delivered_orders": (Order.owner_id, Order.status == OrderStatus.DELIVERED),
-            "service_visits": (ServiceVisit.owner_id, true()),
-            "converted_referrals": (PointsEntry.owner_id, referral),
-        }
-        for name, (owner_column, condition) in queries.items():
-            rows = await self.session.execute(
-                select(owner_column, func.count())
-                .where(owner_column.in_(owner_ids), condition)
-                .group_by(owner_column)
+        """Per owner, what the lifecycle stage is derived from (see domain.lifecycle_stage),
+        in one statement."""
+
+        def counted(owner_column: Any, *conditions: Any) -> Any:
+            return (
+                select(func.count())
+                .where(owner_column == Owner.id, *conditions)
+                .correlate(Owner)
+                .scalar_subquery()
             )
-            for owner_id, count in rows:
-                counts[owner_id][name] = count
+
+        rows = await self.session.execute(
+            select(
+                Owner.id,
+                counted(Order.owner_id, Order.status != OrderStatus.CANCELLED),
+                counted(Order.owner_id, Order.status == OrderStatus.DELIVERED),
+                counted(ServiceVisit.owner_id),
+                counted(PointsEntry.owner_id, PointsEntry.cause == PointsCause.REFERRAL),
+            ).where(Owner.id.in_(owner_ids))
+        )
+        counts = {owner_id: dict.fromkeys(LIFECYCLE_COUNTS, 0) for owner_id in owner_ids}
+        for owner_id, *values in rows:
+            counts[owner_id] = dict(zip(LIFECYCLE_COUNTS, values, strict=True))
         return counts
 
     async def lifecycle_history(self, owner_id: uuid.UUID) -> Sequence[LifecycleEntry]:

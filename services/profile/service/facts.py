@@ -14,6 +14,7 @@ from services.profile.models import BehaviourSnapshot, LifecycleEntry, OwnerFact
 from services.profile.repository.facts import FAMILY_DESTINATIONS, FactsRepository
 from services.profile.service.memberships import evaluate_segments
 from shared.contracts.profile import LifecycleStageChanged
+from shared.database import every_dealer
 from shared.messaging.envelope import Envelope
 from shared.messaging.outbox import record_envelopes
 
@@ -26,8 +27,10 @@ async def refresh_owners(
     session: AsyncSession, owner_ids: Iterable[uuid.UUID], *, now: datetime
 ) -> None:
     """Recomputes the owners' facts from what profile holds, then their lifecycle and
-    segments. Owners profile does not know (yet) are skipped: their projections wait."""
-    await _refresh_owners(session, owner_ids, now=now)
+    segments. Owners profile does not know (yet) are skipped: their projections wait.
+    Their records at every dealer count, whichever dealer's request set this off."""
+    async with every_dealer(session):
+        await _refresh_owners(session, owner_ids, now=now)
 
 
 async def _refresh_owners(
@@ -52,7 +55,7 @@ async def _refresh_owners(
             if (announcement := move_stage(session, row, *lifecycle_stage(**counts[owner_id]), now))
         ],
     )
-    await evaluate_segments(session, [owners[owner_id] for owner_id in ids], now=now)
+    await evaluate_segments(session, [(owners[i], facts[i]) for i in ids if i in facts], now=now)
 
 
 async def _derive(repository: FactsRepository, facts: dict[uuid.UUID, OwnerFacts]) -> None:
@@ -137,7 +140,8 @@ class LifecycleReplay:
         repository = FactsRepository(self.session)
         await repository.ensure_many(missing)
         self.facts |= await repository.lock_many(missing)
-        self.counts |= await repository.lifecycle_counts(missing)
+        async with every_dealer(self.session):  # their records at every dealer count
+            self.counts |= await repository.lifecycle_counts(missing)
 
     def count(self, owner_id: uuid.UUID, **changes: int) -> Envelope | None:
         """Adds to the owner's counts; the announcement of the stage they moved to, if any."""

@@ -49,17 +49,29 @@ async def snapshots_of(
     session: AsyncSession, owner_ids: Sequence[uuid.UUID], *, now: datetime, window_days: int
 ) -> dict[uuid.UUID, tuple[Owner, OwnerSnapshot]]:
     """What each owner's conditions look at, loaded in two queries for any number of owners."""
-    repository = SegmentRepository(session)
+    owners = await SegmentRepository(session).owners_with_facts(owner_ids)
+    return await _snapshots(session, owners, now=now, window_days=window_days)
+
+
+async def _snapshots(
+    session: AsyncSession,
+    owners: Sequence[tuple[Owner, OwnerFacts]],
+    *,
+    now: datetime,
+    window_days: int,
+) -> dict[uuid.UUID, tuple[Owner, OwnerSnapshot]]:
+    """The snapshots of owners whose facts are at hand: their recent events in one query."""
     events: dict[uuid.UUID, list[PastEventFact]] = defaultdict(list)
     if window_days:
         since = now - timedelta(days=window_days)
-        for event in await repository.events_of_owners(owner_ids, since):
+        ids = [owner.id for owner, _ in owners]
+        for event in await SegmentRepository(session).events_of_owners(ids, since):
             events[event.owner_id].append(
                 PastEventFact(event.type, event.occurred_at, event.properties)
             )
     return {
         owner.id: (owner, _snapshot(owner, facts, tuple(events[owner.id]), now))
-        for owner, facts in await repository.owners_with_facts(owner_ids)
+        for owner, facts in owners
     }
 
 
@@ -85,10 +97,10 @@ def is_eligible(owner: Owner) -> bool:
 
 
 async def evaluate_segments(
-    session: AsyncSession, owners: Sequence[Owner], *, now: datetime
+    session: AsyncSession, owners: Sequence[tuple[Owner, OwnerFacts]], *, now: datetime
 ) -> None:
-    """Enters or leaves each segment as the conditions now say, for every owner given, in a
-    fixed number of queries; each change is published."""
+    """Enters or leaves each segment as the conditions now say, for every owner given (with
+    their current facts), in a fixed number of queries; each change is published."""
     repository = SegmentRepository(session)
     segments = await repository.segments()
     parsed = [(segment, parse_condition(segment.condition)) for segment in segments]
@@ -96,13 +108,10 @@ async def evaluate_segments(
         return
     window = max(max_window_days(condition) for _, condition in parsed)
     await session.flush()
-    ids = [owner.id for owner in owners]
-    snapshots = await snapshots_of(session, ids, now=now, window_days=window)
-    stored = await repository.memberships_of_owners(ids)
+    snapshots = await _snapshots(session, owners, now=now, window_days=window)
+    stored = await repository.memberships_of_owners([owner.id for owner, _ in owners])
     changes = []
-    for owner in owners:
-        if owner.id not in snapshots:  # no facts row: nothing to evaluate yet
-            continue
+    for owner, _ in owners:
         _, snapshot = snapshots[owner.id]
         for segment, condition in parsed:
             member = is_eligible(owner) and evaluate(condition, snapshot)
