@@ -23,7 +23,9 @@ def main(
     seed: int = typer.Option(7, help="The same seed and sizes give the same fleet."),
     owners: int = typer.Option(10_000, min=1, help="Owners (about 6% are prospects)."),
     dealers: int = typer.Option(30, min=1, max=30, help="Dealers, one per Chinese city."),
-    days: int = typer.Option(28, min=1, max=365, help="Days of telemetry before --until."),
+    days: int = typer.Option(
+        14, min=1, max=365, help="Days of telemetry before --until (two weeks by default)."
+    ),
     until: datetime = typer.Option(
         None, formats=["%Y-%m-%d"], help="The simulated 'today' (default: today, UTC)."
     ),
