@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.auth import Authenticator
 from gateway.config import GatewaySettings
+from gateway.idempotency import Idempotency, caller_scope, requested_key
 from gateway.proxy import (
     BodyTooLarge,
     NulInBody,
@@ -64,8 +65,10 @@ class GatewayEdge:
         settings: GatewaySettings,
         authenticator: Authenticator,
         upstreams: Upstreams,
+        idempotency: Idempotency | None = None,
     ) -> None:
         self.inner = inner
+        self.idempotency = idempotency
         self.settings = settings
         self.authenticator = authenticator
         self.upstreams = upstreams
@@ -140,6 +143,7 @@ class GatewayEdge:
             (b"x-forwarded-for", client_address.encode()),
         ]
         resign = None
+        idempotent_as = None
         if scope["path"].startswith(self.public_prefixes):
             # No caller to charge: an anonymous link is limited per client address instead.
             limited_as = "ip:" + client_address
@@ -148,6 +152,7 @@ class GatewayEdge:
             forwarded.append((CALLER_HEADER_BYTES, authenticated.internal_token.encode()))
             limited_as = authenticated.caller.subject
             resign = functools.partial(self.authenticator.sign, authenticated.caller)
+            idempotent_as = caller_scope(authenticated.caller)
         if wait := self.buckets.take(limited_as):
             await send_problem(
                 send,
@@ -166,8 +171,10 @@ class GatewayEdge:
         if service == OWN_SERVICE:
             await self.inner(dict(scope, headers=forwarded), receive, send)
             return 200
+        key = requested_key(scope["method"], headers) if idempotent_as else None
+        guard = (idempotent_as, key) if key is not None and self.idempotency else None
         return await self._forward(
-            scope, receive, send, service, forwarded, content_length, request_id, resign
+            scope, receive, send, service, forwarded, content_length, request_id, resign, guard
         )
 
     async def _authenticate(self, headers):
@@ -182,23 +189,35 @@ class GatewayEdge:
         return await self.authenticator.authenticate(api_key=api_key, bearer=bearer)
 
     async def _forward(
-        self, scope, receive, send, service, headers, content_length, request_id, resign
+        self, scope, receive, send, service, headers, content_length, request_id, resign, guard
     ):
+        """`guard`: the caller and `Idempotency-Key` of a request answered once per key."""
         target = scope["raw_path"].decode("latin-1") if scope.get("raw_path") else scope["path"]
         if scope["query_string"]:
             target += "?" + scope["query_string"].decode("latin-1")
+        forward = functools.partial(
+            self.upstreams.forward,
+            service,
+            method=scope["method"],
+            target=target,
+            headers=headers,
+            max_body_bytes=self.settings.body_limit(service),
+            request_id=request_id.encode(),
+            resign=resign,
+        )
         try:
-            return await self.upstreams.forward(
-                service,
+            if guard is None or self.idempotency is None:
+                return await forward(receive=receive, send=send, content_length=content_length)
+            return await self.idempotency.handle(
+                caller=guard[0],
+                key=guard[1],
                 method=scope["method"],
                 target=target,
-                headers=headers,
                 receive=receive,
                 send=send,
-                content_length=content_length,
                 max_body_bytes=self.settings.body_limit(service),
                 request_id=request_id.encode(),
-                resign=resign,
+                forward=forward,
             )
         except BodyTooLarge:
             await send_problem(send, 413, "payload_too_large", self._too_large(service), request_id)
@@ -265,7 +284,8 @@ def _refuse_nul_in_target(scope: Scope) -> None:
 
 
 def _error_headers(error: CEMError) -> list[tuple[bytes, bytes]]:
-    return [WWW_AUTHENTICATE] if error.status == 401 else []
+    own = getattr(error, "headers", [])  # e.g. the Retry-After of a key still in use
+    return [WWW_AUTHENTICATE, *own] if error.status == 401 else own
 
 
 def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:

@@ -6,7 +6,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
-from gateway import auth
+from gateway import auth, idempotency
 from gateway.config import GatewaySettings
 from gateway.edge import GatewayEdge
 from gateway.handlers import SUBSCRIPTIONS
@@ -29,7 +29,7 @@ def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
         own_docs=False,
         subscriptions=SUBSCRIPTIONS,
         produces_events=False,
-        workers=auth.workers(authenticator, settings),
+        workers=[*auth.workers(authenticator, settings), idempotency.purge_expired],
         title="CEM gateway",
     )
     authenticator.bind(inner.state.database)
@@ -45,14 +45,24 @@ def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
         retry_seconds=settings.upstream_retry_seconds,
     )
     edge: ASGIApp = GatewayEdge(
-        inner, settings=settings, authenticator=authenticator, upstreams=upstreams
+        inner,
+        settings=settings,
+        authenticator=authenticator,
+        upstreams=upstreams,
+        idempotency=idempotency.Idempotency(inner.state.database),
     )
     if settings.cors_origins:
         edge = CORSMiddleware(
             edge,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-            allow_headers=["Authorization", "X-API-Key", "Content-Type", "X-Request-Id"],
-            expose_headers=["X-Request-Id", "Retry-After"],
+            allow_headers=[
+                "Authorization",
+                "X-API-Key",
+                "Content-Type",
+                "X-Request-Id",
+                "Idempotency-Key",
+            ],
+            expose_headers=["X-Request-Id", "Retry-After", "Idempotent-Replayed"],
         )
     return edge

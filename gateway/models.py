@@ -3,7 +3,7 @@
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import CheckConstraint, Column, DateTime
+from sqlalchemy import CheckConstraint, Column, DateTime, LargeBinary, SmallInteger, Text
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -73,3 +73,24 @@ class ApiKey(GatewayModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     last_used_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     replaces: str | None = Field(default=None, max_length=24)
+
+
+class IdempotentRequest(GatewayModel, table=True):
+    """A POST or PATCH sent with an `Idempotency-Key`: claimed while it runs, then its answer,
+    replayed to the same caller's repeats until `expires_at`."""
+
+    __tablename__ = "idempotent_requests"
+
+    caller: str = Field(primary_key=True, max_length=300)  # kind:subject, never shared
+    key: str = Field(primary_key=True, max_length=255)
+    request_hash: str = Field(max_length=64)  # sha256 of method, path and body
+    status: int | None = Field(default=None, sa_column=Column(SmallInteger))  # None: running
+    content_type: str | None = Field(default=None, sa_column=Column(Text))
+    location: str | None = Field(default=None, sa_column=Column(Text))
+    body: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    created_at: datetime = Field(
+        default_factory=utc_now, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    expires_at: datetime = Field(
+        sa_column=Column(DateTime(timezone=True), nullable=False, index=True)
+    )

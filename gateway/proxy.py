@@ -259,12 +259,12 @@ async def _request_body(
         await receive()
         return None
     if content_length is not None and content_length <= BUFFER_BODIES_UP_TO:
-        return await _read_all(receive, max_body_bytes)
+        return await read_body(receive, max_body_bytes)
     if content_length is None:
         received, complete = await _receive_up_to(receive, BUFFER_BODIES_UP_TO)
-        receive = _replaying(received, receive)
+        receive = replaying(received, receive)
         if complete:
-            return await _read_all(receive, max_body_bytes) or None
+            return await read_body(receive, max_body_bytes) or None
     return _stream(receive, max_body_bytes)
 
 
@@ -280,7 +280,7 @@ async def _receive_up_to(receive: Receive, size: int) -> tuple[list[Message], bo
     return received, False
 
 
-def _replaying(received: list[Message], receive: Receive) -> Receive:
+def replaying(received: list[Message], receive: Receive) -> Receive:
     """The messages already received, then whatever `receive` brings."""
     pending = list(reversed(received))
 
@@ -290,7 +290,7 @@ def _replaying(received: list[Message], receive: Receive) -> Receive:
     return replayed
 
 
-async def _read_all(receive: Receive, max_body_bytes: int) -> bytes:
+async def read_body(receive: Receive, max_body_bytes: int) -> bytes:
     return b"".join([chunk async for chunk in _stream(receive, max_body_bytes)])
 
 

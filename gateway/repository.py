@@ -2,12 +2,13 @@
 
 import uuid
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, select, text, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.models import ApiKey, KnownDealer, KnownDealerGroup
+from gateway.models import ApiKey, IdempotentRequest, KnownDealer, KnownDealerGroup
 from gateway.schemas import KeyHolder
 
 KEY_CHANNEL = "cem_api_keys"
@@ -123,3 +124,68 @@ class GatewayRepository:
         await self.session.execute(
             update(ApiKey).where(ApiKey.id.in_(key_ids)).values(last_used_at=func.now())
         )
+
+
+class IdempotentRequests:
+    """The claims and stored answers of requests sent with an `Idempotency-Key`."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def claim(self, claim: IdempotentRequest, *, abandoned_before: datetime) -> bool:
+        """Takes the key for this request: a new one, an expired one, or one whose claim a
+        gateway left running past `abandoned_before` (it died holding it)."""
+        stored = IdempotentRequest
+        values = claim.model_dump()
+        claimed = await self.session.scalar(
+            insert(stored)
+            .values(**values)
+            .on_conflict_do_update(
+                index_elements=["caller", "key"],
+                set_={name: values[name] for name in values if name not in ("caller", "key")},
+                where=or_(
+                    stored.expires_at < claim.created_at,
+                    stored.status.is_(None) & (stored.created_at < abandoned_before),
+                ),
+            )
+            .returning(stored.key)
+        )
+        return claimed is not None
+
+    async def get(self, caller: str, key: str) -> IdempotentRequest | None:
+        return await self.session.scalar(
+            select(IdempotentRequest).where(
+                IdempotentRequest.caller == caller, IdempotentRequest.key == key
+            )
+        )
+
+    async def finish(
+        self,
+        caller: str,
+        key: str,
+        *,
+        status: int,
+        content_type: str | None,
+        location: str | None,
+        body: bytes,
+    ) -> None:
+        await self.session.execute(
+            update(IdempotentRequest)
+            .where(IdempotentRequest.caller == caller, IdempotentRequest.key == key)
+            .values(status=status, content_type=content_type, location=location, body=body)
+        )
+
+    async def release(self, caller: str, key: str) -> None:
+        await self.session.execute(
+            delete(IdempotentRequest).where(
+                IdempotentRequest.caller == caller,
+                IdempotentRequest.key == key,
+                IdempotentRequest.status.is_(None),
+            )
+        )
+
+    async def purge_expired(self, now: datetime) -> int:
+        result = await self.session.execute(
+            delete(IdempotentRequest).where(IdempotentRequest.expires_at < now)
+        )
+        return result.rowcount
