@@ -207,7 +207,8 @@ async def onboard_group(edge: httpx.AsyncClient, *dealer_ids: str) -> dict[str, 
         dealers = await edge.get("/v1/profile/dealers", headers=headers)
         return {item["id"] for item in dealers.json()["items"]} == set(dealer_ids)
 
-    await eventually(key_sees_every_dealer, within_seconds=60)
+    # Two hops of events (profile -> gateway) per dealer: slow when the machine is loaded.
+    await eventually(key_sees_every_dealer, within_seconds=120)
     return headers
 
 
