@@ -3,15 +3,19 @@
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
 import uvicorn
+from sqlalchemy import select, update
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from cli.embedded import free_port
+from gateway.models import IdempotentRequest, utc_now
+from gateway.repository import IdempotentRequests
 from shared.auth import CallerKind
 from tests.helpers import eventually
 
@@ -138,3 +142,26 @@ async def test_a_5xx_is_not_kept_so_a_retry_runs_again(gateway):
     assert first.status_code == again.status_code == 500
     assert "idempotent-replayed" not in again.headers
     assert len([thing for thing in CREATED if thing.get("failed") == body]) == 2
+
+
+async def test_an_expired_answer_is_purged_and_its_key_free_again(gateway):
+    headers = _owner(gateway, "order-7")
+    await gateway.http.post("/v1/things/things", json={"name": "g"}, headers=headers)
+    database = gateway.app.inner.state.database
+    async with database.transaction() as session:
+        await session.execute(
+            update(IdempotentRequest)
+            .where(IdempotentRequest.key == "order-7")
+            .values(expires_at=utc_now() - timedelta(seconds=1))
+        )
+        assert await IdempotentRequests(session).purge_expired(utc_now()) >= 1
+        assert (
+            await session.scalar(
+                select(IdempotentRequest).where(IdempotentRequest.key == "order-7")
+            )
+            is None
+        )
+
+    again = await gateway.http.post("/v1/things/things", json={"name": "g"}, headers=headers)
+    assert "idempotent-replayed" not in again.headers
+    assert len(_made("g")) == 2
