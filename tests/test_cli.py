@@ -188,7 +188,7 @@ class RunningUp:
                 self.ready.set()
 
     def wait_until_ready(self) -> None:
-        if not self.ready.wait(timeout=60):
+        if not self.ready.wait(timeout=240):
             self.process.kill()
             raise AssertionError(f"cem up did not start: {self.finish()}")
 
