@@ -17,6 +17,7 @@ from services.telematics.models import (
     Fault,
     ServiceVisit,
     Trip,
+    Vehicle,
 )
 from services.telematics.repository.base import Queries
 
@@ -25,14 +26,18 @@ Run = TypeVar("Run", Trip, ChargingSession)
 
 
 class DerivationQueries(Queries):
-    async def claim_vehicle(self, now: datetime) -> DerivationCursor | None:
-        """A vehicle with new rows, or whose open trip or session may have ended by now."""
-        return await self.session.scalar(
-            select(DerivationCursor)
+    async def claim_vehicle(self, now: datetime) -> tuple[DerivationCursor, Vehicle] | None:
+        """A vehicle with new rows, or whose open trip or session may have ended by now: its
+        cursor and itself, both locked (one round trip)."""
+        claimed = await self.session.execute(
+            select(DerivationCursor, Vehicle)
+            .join(Vehicle, Vehicle.id == DerivationCursor.vehicle_id)
             .where(or_(DerivationCursor.dirty, DerivationCursor.recheck_at <= now))
             .limit(1)
-            .with_for_update(skip_locked=True)
+            .with_for_update(skip_locked=True, of=[DerivationCursor, Vehicle])
         )
+        row = claimed.first()
+        return (row[0], row[1]) if row else None
 
     async def overlapping(
         self, model: type[Run], vehicle_id: uuid.UUID, start: datetime, end: datetime

@@ -27,7 +27,6 @@ from services.telematics.domain import (
     load_state,
     rewind_start,
 )
-from services.telematics.models import Vehicle
 from services.telematics.repository import TelematicsRepository
 from services.telematics.service.derived import DerivedFacts
 from services.telematics.signal_store import points_after
@@ -112,15 +111,10 @@ async def derive_next(
     session: AsyncSession, *, now: datetime, settings: AnalysisSettings, row_limit: int
 ) -> bool:
     """Derives the facts of one vehicle that needs it; whether there was one."""
-    repository = TelematicsRepository(session)
-    cursor = await repository.claim_vehicle(now)
-    if cursor is None:
+    claimed = await TelematicsRepository(session).claim_vehicle(now)
+    if claimed is None:
         return False
-    vehicle = await repository.get(Vehicle, cursor.vehicle_id, for_update=True)
-    if vehicle is None:
-        cursor.dirty = False
-        cursor.recheck_at = None
-        return True
+    cursor, vehicle = claimed
     facts = DerivedFacts(session, cursor, vehicle, now=now, settings=settings)
     await Derivation(facts).run(row_limit)
     return True

@@ -203,6 +203,9 @@ class DerivedFacts:
         fresh = [p for p in points if seen_until is None or p.ts > seen_until]
         if not fresh:
             return
+        self.cursor.faults_seen_until = fresh[-1].ts
+        if all(point.dtcs is None for point in fresh):  # no report: nothing can change
+            return
         active = await self.repository.active_faults(self.vehicle.id)
         for change in domain.fault_changes(fresh, set(active)):
             if change.raised:
@@ -217,7 +220,6 @@ class DerivedFacts:
                         **self._who(),
                     )
                 )
-        self.cursor.faults_seen_until = fresh[-1].ts
         await self.session.flush()
 
     async def _raise(self, change: domain.FaultChange) -> Fault:
