@@ -15,6 +15,7 @@ large run, seconds in a small one)."""
 
 import asyncio
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -102,7 +103,7 @@ def steps_ahead(case: dict, planned: Plan) -> list[str]:
 
 async def answer_cases(run: Run) -> None:
     """The cases the run has opened so far: complaints from posts, leads and test drives."""
-    await _work(run, "Service desk", lambda case: case["source_type"] != SURVEY_SOURCE)
+    await _work(run, "Service desk", lambda case: not _from_survey(case))
 
 
 async def answer_survey_complaints(run: Run) -> None:
@@ -114,7 +115,7 @@ def _from_survey(case: dict) -> bool:
     return case["source_type"] == SURVEY_SOURCE
 
 
-async def _work(run: Run, stage: str, chosen) -> None:
+async def _work(run: Run, stage: str, chosen: Callable[[dict], bool]) -> None:
     if not await run.offers(
         stage,
         "GET /v1/tickets/tickets",

@@ -19,6 +19,8 @@ from simulator.stages.journeys import SCENARIO_JOURNEYS
 from simulator.world import World, build_world
 from tests.e2e.conftest import ADMIN
 
+# The first test's setup may start the platform and runs the simulator twice.
+pytestmark = pytest.mark.timeout(600)
 SEED = 11
 SIZES = {"owners": 40, "dealers": 2, "days": 1}
 TODAY = datetime.now(UTC).date()
