@@ -62,9 +62,9 @@ class EngagementRepository:
             return []
         stored = await self.session.scalars(
             insert(InteractionEvent)
-            .values(rows)
             .on_conflict_do_nothing(index_elements=["owner_id", "client_event_id"])
-            .returning(InteractionEvent.id)
+            .returning(InteractionEvent.id),
+            rows,
         )
         return list(stored)
 

@@ -55,10 +55,10 @@ class FactsRepository:
         if not owner_ids:
             return
         now = utc_now()
+        # Parameter sets, not one VALUES list: the statement compiles once and is cached.
         await self.session.execute(
-            insert(OwnerFacts)
-            .values([{"owner_id": owner_id, "updated_at": now} for owner_id in owner_ids])
-            .on_conflict_do_nothing()
+            insert(OwnerFacts).on_conflict_do_nothing(),
+            [{"owner_id": owner_id, "updated_at": now} for owner_id in owner_ids],
         )
 
     async def owners(self, owner_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Owner]:

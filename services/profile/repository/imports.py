@@ -17,7 +17,6 @@ from services.profile.models import (
     Vehicle,
     VehicleDealer,
 )
-from services.profile.repository.segments import ROWS_PER_STATEMENT
 
 
 class ImportRepository:
@@ -82,9 +81,7 @@ class ImportRepository:
         await self._insert_new(VehicleDealer, links, ["vehicle_id", "dealer_id"])
 
     async def _insert_new(self, model: type, rows: Sequence[dict[str, Any]], key: list[str]):
-        for start in range(0, len(rows), ROWS_PER_STATEMENT):
+        if rows:  # parameter sets: one cached statement, sent in pages by the driver
             await self.session.execute(
-                insert(model)
-                .values(list(rows[start : start + ROWS_PER_STATEMENT]))
-                .on_conflict_do_nothing(index_elements=key)
+                insert(model).on_conflict_do_nothing(index_elements=key), list(rows)
             )

@@ -32,9 +32,6 @@ from services.profile.repository.core import owner_scope
 from shared.auth import Caller
 from shared.pagination import PageParams
 
-# Rows in one multi-row INSERT: well inside PostgreSQL's 65,535 bind parameters.
-ROWS_PER_STATEMENT = 2000
-
 
 def _attribute_column(name: str, today: date) -> Any:
     match name:
@@ -185,19 +182,19 @@ class SegmentRepository:
     ) -> None:
         """(segment key, owner, reasons): new members enter at `at`; members keep their entry
         time and take the new reasons."""
-        for start in range(0, len(entries), ROWS_PER_STATEMENT):
-            statement = insert(SegmentMembership).values(
-                [
-                    {"segment_key": key, "owner_id": owner, "reasons": reasons, "entered_at": at}
-                    for key, owner, reasons in entries[start : start + ROWS_PER_STATEMENT]
-                ]
-            )
-            await self.session.execute(
-                statement.on_conflict_do_update(
-                    index_elements=["segment_key", "owner_id"],
-                    set_={"reasons": statement.excluded.reasons},
-                )
-            )
+        if not entries:
+            return
+        statement = insert(SegmentMembership)
+        await self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["segment_key", "owner_id"],
+                set_={"reasons": statement.excluded.reasons},
+            ),
+            [
+                {"segment_key": key, "owner_id": owner, "reasons": reasons, "entered_at": at}
+                for key, owner, reasons in entries
+            ],
+        )
 
     async def leave(self, key: str, owner_ids: Sequence[uuid.UUID]) -> None:
         await self.session.execute(
