@@ -77,19 +77,18 @@ Stage = Callable[[Run], Awaitable[None]]
 
 
 async def _stages(run: Run, options: Options) -> None:
-    """Phase after phase; the stages of a phase run side by side (a tuple, in turn): each
-    waits only on the platform, so the platform's services work at once, not in turn."""
+    """Phase after phase; the stages of a phase run side by side: each waits only on the
+    platform, so the platform's services work at once, not in turn."""
     telemetry = options.telemetry
     send_signals = partial(signals.send_signals, lanes=options.lanes) if telemetry else None
-    phases: list[list[Stage | tuple[Stage | None, ...] | None]] = [
+    phases: list[list[Stage | None]] = [
         [setup.dealers],
         # Before the fleet arrives: deliveries and visits invite, journeys listen, cases route.
         [setup.surveys, journeys.install, service_desk.configure],
         [dms.import_fleet],
         [dms.learn_owner_ids],
-        # What the fleet does; signals after the consents (location is kept only with one).
-        [(dms.consents, send_signals), voice.posts, dms.record_interactions, voice.leads,
-         roadside.requests],
+        # What the fleet does (the owners' consents came with the import).
+        [send_signals, voice.posts, dms.record_interactions, voice.leads, roadside.requests],
         [casework.answer_cases],  # as long after the posts and leads as the run took
         [voice.survey_answers, signals.quality_analysis if telemetry else None],
         [journeys.release_ota],
@@ -99,16 +98,15 @@ async def _stages(run: Run, options: Options) -> None:
         run.skip("Vehicle signals and the quality analysis", "left out (--no-telemetry)")
     for phase in phases:
         async with asyncio.TaskGroup() as group:
-            for part in filter(None, phase):
-                group.create_task(_in_turn(run, *(part if isinstance(part, tuple) else (part,))))
+            for stage in filter(None, phase):
+                group.create_task(_timed(run, stage))
 
 
-async def _in_turn(run: Run, *stages: Stage | None) -> None:
-    for stage in filter(None, stages):
-        started = time.monotonic()
-        await stage(run)
-        name = getattr(stage, "func", stage).__name__
-        run.tally.seconds[name] = round(time.monotonic() - started, 1)
+async def _timed(run: Run, stage: Stage) -> None:
+    started = time.monotonic()
+    await stage(run)
+    name = getattr(stage, "func", stage).__name__
+    run.tally.seconds[name] = round(time.monotonic() - started, 1)
 
 
 def summary(tally: Tally) -> Table:

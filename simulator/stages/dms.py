@@ -1,6 +1,6 @@
-"""What dealers' DMS and owners' apps send: the idempotent DMS import (owners, vehicles with
-their component batches, orders at every status, service visits with parts), then consents
-given in the app and interaction events."""
+"""What dealers' DMS and owners' apps send: the idempotent DMS import (owners with the consents
+they signed at the dealership, vehicles with their component batches, orders at every status,
+service visits with parts), then the app's interaction events."""
 
 import random
 from collections import defaultdict
@@ -52,6 +52,10 @@ def _batch(owners: list[Owner], orders, visits) -> dict:
             _visit(visit) for vehicle in vehicles for visit in sorted(
                 visits[vehicle.vin], key=lambda visit: visit.visit_date
             )
+        ],
+        "consents": [
+            {"owner_external_id": owner.external_id, **answer}
+            for owner in owners for answer in _consents(owner)
         ],
     }  # fmt: skip
 
@@ -145,9 +149,11 @@ async def learn_owner_ids(run: Run) -> None:
 
 
 def _consents(owner: Owner) -> list[dict]:
-    """Service messages on, marketing as the owner chose; location only when granted (it is
-    off by default: sensitive personal information under PIPL)."""
-    common = {"notice_version": NOTICE_VERSION, "source": "app"}
+    """What the owner signed at the dealership: service messages on, marketing as they chose;
+    location only when granted (off by default: sensitive personal information under PIPL).
+    The DMS sends them with the owner, one statement for a whole batch's answers, where the
+    app would send one request an answer."""
+    common = {"notice_version": NOTICE_VERSION, "source": "dms"}
     answers = [
         {"purpose": "service_messages", "channel": "app_push", "granted": True, **common},
         {"purpose": "marketing", "channel": "app_push", "granted": owner.marketing_consent,
@@ -156,26 +162,6 @@ def _consents(owner: Owner) -> list[dict]:
     if owner.location_consent:
         answers.append({"purpose": "location", "channel": "any", "granted": True, **common})
     return answers
-
-
-async def consents(run: Run) -> None:
-    stage = "Consents given in the app"
-    if not await run.offers(stage, "PUT /v1/profile/owners/{owner_id}/consents"):
-        return
-    owners = [owner for owner in run.world.owners if owner.index in run.owner_ids]
-    task = run.stage(stage, total=len(owners))
-
-    async def give(owner: Owner) -> None:
-        owner_id = run.owner_ids[owner.index]
-        headers = run.credentials.owner(owner_id)
-        for answer in _consents(owner):
-            await run.gateway.request(
-                "PUT", f"/v1/profile/owners/{owner_id}/consents", headers=headers, body=answer
-            )
-            run.tally.add("consents", sent=1)
-        run.progress.advance(task)
-
-    await run_all(owners, give, workers=32)
 
 
 def interaction_events(run: Run) -> list[tuple[int, dict]]:

@@ -169,3 +169,55 @@ async def test_an_imported_delivery_pays_the_referral(client_as, dealer_a):
     assert [(e["cause"], e["points"]) for e in points["entries"]] == [("referral", 1000)]
     view = (await referrer.get(f"/owners/{referrer_id}/360")).json()
     assert view["lifecycle"]["stage"] == "loyalty"
+
+
+def consent(ref: str, purpose: str, granted: bool, channel: str = "app_push") -> dict:
+    return {"owner_external_id": ref, "purpose": purpose, "channel": channel,
+            "granted": granted, "notice_version": "2026-01"}  # fmt: skip
+
+
+async def test_consents_signed_at_the_dealership_come_with_the_import(
+    client_as, dealer_a, profile_app
+):
+    client = client_as(dealer_a)
+    batch = fleet("K", 2)
+    batch["consents"] = [
+        consent("K0", "service_messages", True), consent("K0", "marketing", False),
+        consent("K0", "location", True, channel="any"), consent("K1", "marketing", True),
+    ]  # fmt: skip
+    seq = await last_seq(profile_app)
+    first = (await client.post("/imports", json=batch)).json()
+    assert first["consents"] == {"created": 4, "updated": 0, "unchanged": 0}
+    assert (await client.post("/imports", json=batch)).json()["consents"]["unchanged"] == 4
+    batch["consents"][1] = consent("K0", "marketing", True)  # changed her mind
+    assert (await client.post("/imports", json=batch)).json()["consents"]["updated"] == 1
+    changes = await events_after(profile_app, seq, "cem.profile.consent.changed.v1")
+    assert [(c["purpose"], c["granted"], c["source"]) for c in changes] == [
+        ("service_messages", True, "dms"), ("marketing", False, "dms"), ("location", True, "dms"),
+        ("marketing", True, "dms"), ("marketing", True, "dms"),
+    ]  # fmt: skip
+
+    owner_id = {o["email"]: o["id"] for o in (await client.get("/owners")).json()["items"]}[
+        "k0@example.com"
+    ]
+    seen = (await client_as(owner_caller(owner_id)).get(f"/owners/{owner_id}/consents")).json()
+    assert {(c["purpose"], c["granted"]) for c in seen["current"]} == {
+        ("service_messages", True),
+        ("marketing", True),
+        ("location", True),
+    }
+    assert [h["granted"] for h in seen["history"] if h["purpose"] == "marketing"] == [False, True]
+
+
+async def test_a_bad_consent_names_its_field_and_changes_nothing(client_as, dealer_a, profile_app):
+    client = client_as(dealer_a)
+    batch = fleet("Q", 1)
+    batch["consents"] = [consent("Q0", "marketing", True), consent("Q0", "location", True)]
+    before = await outbox_count(profile_app)
+    assert_problem(await client.post("/imports", json=batch), 422, "body.consents.1.channel")
+    batch["consents"] = [consent("NOBODY", "marketing", True)]
+    assert_problem(
+        await client.post("/imports", json=batch), 422, "body.consents.0.owner_external_id"
+    )
+    assert (await client.get("/owners")).json()["total"] == 0
+    assert await outbox_count(profile_app) == before

@@ -1,6 +1,6 @@
-"""The simulation's phases, without a platform: what the platform must know first comes first,
-the fleet's activities run side by side, and vehicle signals wait for the owners' consents
-(location is kept only with consent)."""
+"""The simulation's phases, without a platform: what the platform must know first comes first
+and the fleet's activities run side by side; the owners' consents come with the DMS import,
+before any vehicle signal (location is kept only with consent)."""
 
 import asyncio
 from types import SimpleNamespace
@@ -14,7 +14,7 @@ from simulator.stages import casework, dms, journeys, roadside, service_desk, se
 
 STAGES = [
     (setup, "dealers"), (setup, "surveys"), (journeys, "install"), (service_desk, "configure"),
-    (dms, "import_fleet"), (dms, "learn_owner_ids"), (dms, "consents"), (voice, "posts"),
+    (dms, "import_fleet"), (dms, "learn_owner_ids"), (voice, "posts"),
     (dms, "record_interactions"), (voice, "leads"), (roadside, "requests"),
     (signals, "send_signals"), (casework, "answer_cases"), (voice, "survey_answers"),
     (signals, "quality_analysis"), (journeys, "release_ota"),
@@ -43,10 +43,10 @@ async def test_phases_keep_their_order_and_activities_overlap(monkeypatch):
         return log.index((event, name))
 
     assert {name for _, name in log} == {name for _, name in STAGES}
-    assert at("end", "import_fleet") < at("start", "learn_owner_ids") < at("start", "consents")
-    assert at("end", "consents") < at("start", "send_signals")
-    # The fleet's activities overlap: the posts start before the consents are done.
-    assert at("start", "posts") < at("end", "consents")
+    assert at("end", "import_fleet") < at("start", "learn_owner_ids")
+    assert at("end", "learn_owner_ids") < at("start", "send_signals")
+    # The fleet's activities overlap: the posts start before the signals are sent.
+    assert at("start", "posts") < at("end", "send_signals")
     for activity in ("posts", "record_interactions", "leads", "requests", "send_signals"):
         assert at("end", activity) < at("start", "answer_cases")
     assert at("end", "answer_cases") < at("start", "survey_answers")

@@ -10,6 +10,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.profile.models import (
+    Consent,
+    ConsentEntry,
     Order,
     Owner,
     OwnerDealer,
@@ -85,3 +87,35 @@ class ImportRepository:
             await self.session.execute(
                 insert(model).on_conflict_do_nothing(index_elements=key), list(rows)
             )
+
+    async def current_consents(
+        self, owner_ids: Collection[uuid.UUID]
+    ) -> dict[tuple[uuid.UUID, str, str], tuple[bool, str]]:
+        """(owner, purpose, channel) -> (granted, notice version) of the current answers."""
+        if not owner_ids:
+            return {}
+        rows = await self.session.execute(
+            select(
+                Consent.owner_id, Consent.purpose, Consent.channel, Consent.granted,
+                Consent.notice_version,
+            ).where(Consent.owner_id.in_(owner_ids))
+        )  # fmt: skip
+        return {(owner, purpose, channel): (granted, notice)
+                for owner, purpose, channel, granted, notice in rows}  # fmt: skip
+
+    async def record_consents(self, history: Sequence[dict[str, Any]]) -> None:
+        """Appends the answers to the history and makes each pair's last one its current."""
+        if not history:
+            return
+        await self.session.execute(insert(ConsentEntry), list(history))
+        current = {(row["owner_id"], row["purpose"], row["channel"]): row for row in history}
+        statement = insert(Consent)
+        changes = ("granted", "notice_version", "source", "changed_at")
+        await self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["owner_id", "purpose", "channel"],
+                set_={name: statement.excluded[name] for name in changes},
+            ),
+            [{k: v for k, v in row.items() if k not in ("id", "recorded_by")}
+             for row in current.values()],
+        )  # fmt: skip

@@ -16,7 +16,14 @@ from pydantic import (
     field_validator,
 )
 
-from services.profile.domain import CONTACT_KINDS, OrderStatus, VisitType, vin_problem
+from services.profile.domain import (
+    CONTACT_KINDS,
+    ConsentChannel,
+    ConsentPurpose,
+    OrderStatus,
+    VisitType,
+    vin_problem,
+)
 from shared.pagination import Page
 
 
@@ -246,6 +253,27 @@ class ServiceVisitImport(Body):
     cost: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
 
 
+Version = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+Source = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,31}$")]
+
+
+class ConsentAnswer(Body):
+    """An owner's answer for one purpose on one channel, to one version of the notice."""
+
+    purpose: ConsentPurpose
+    channel: ConsentChannel
+    granted: bool
+    notice_version: Version
+    source: Source = "app"
+
+
+class ConsentImport(ConsentAnswer):
+    """An answer the owner gave at the dealership (signed with the purchase contract)."""
+
+    owner_external_id: ExternalId
+    source: Source = "dms"
+
+
 class DmsImport(Body):
     owners: list[OwnerImport] = Field(default_factory=list, max_length=MAX_IMPORT_RECORDS)
     vehicles: list[VehicleImport] = Field(default_factory=list, max_length=MAX_IMPORT_RECORDS)
@@ -253,6 +281,8 @@ class DmsImport(Body):
     service_visits: list[ServiceVisitImport] = Field(
         default_factory=list, max_length=MAX_IMPORT_RECORDS
     )
+    # Several answers an owner (purposes and channels), so more records than the others.
+    consents: list[ConsentImport] = Field(default_factory=list, max_length=4 * MAX_IMPORT_RECORDS)
 
 
 class ImportCounts(BaseModel):
@@ -266,6 +296,7 @@ class ImportResult(BaseModel):
     vehicles: ImportCounts
     orders: ImportCounts
     service_visits: ImportCounts
+    consents: ImportCounts = Field(default_factory=ImportCounts)
 
 
 DealerPage = Page[DealerRead]

@@ -7,13 +7,18 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, StringConstraints
 
 from services.profile.domain import ConsentChannel, ConsentPurpose, LeadKind, VehicleRoleKind
-from services.profile.schemas.core import Body, DealerCode, Name, Read, ShortText
+from services.profile.schemas.core import (
+    Body,
+    ConsentAnswer,
+    DealerCode,
+    Name,
+    Read,
+    ShortText,
+    Source,
+)
 from shared.pagination import Page
 
 MAX_EVENTS_PER_BATCH = 500
-
-Version = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
-Source = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,31}$")]
 
 
 class InteractionEventIn(Body):
@@ -71,12 +76,8 @@ class LeadRead(Read):
     created_at: datetime
 
 
-class ConsentUpdate(Body):
-    purpose: ConsentPurpose
-    channel: ConsentChannel
-    granted: bool
-    notice_version: Version
-    source: Source = "app"
+class ConsentUpdate(ConsentAnswer):
+    """The owner's answer, as the app (or customer service) sends it."""
 
 
 class ConsentRead(Read):
