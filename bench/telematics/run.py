@@ -3,11 +3,14 @@
 Starts the platform as `make run` does (every service and the gateway; the configured
 PostgreSQL and NATS, else embedded ones), registers vehicles through profile's events, then:
 
-1. posts pre-encoded 1,000-sample JSON batches to `POST /v1/telematics/signals` through the
+1. COPYs rows like those the rounds send (as many) with asyncpg into a plain table of the
+   same shape on the same server, in 1,000-row and 10,000-row batches, as the baseline
+   (first, while the platform is idle);
+2. posts pre-encoded 1,000-sample JSON batches to `POST /v1/telematics/signals` through the
    gateway with a vehicle-gateway (service) token, at each concurrency, and reports samples
-   per second and the p50/p99 latency of a batch (every response is checked: all accepted);
-2. COPYs the same rows with asyncpg into a plain table of the same shape on the same server,
-   in 1,000-row and 10,000-row batches, as the baseline, and prints the ratios;
+   per second and the p50/p99 latency of a batch (every response is checked: all accepted),
+   then a round of 10,000-sample batches; prints the ratios to the baseline, and how long
+   after the last batch the derivation worker has caught up;
 3. fills the telematics database with a synthetic fleet (100,000 vehicles, one component in
    10 batches, one of them faulty past 20,000 km) and times the quality analysis run through
    the gateway (`POST /v1/telematics/quality/analyses`), loading included.
@@ -28,7 +31,7 @@ import asyncpg
 
 from bench import summary
 from bench.launch import started_platform
-from bench.telematics import fleet
+from bench.telematics import cpu, fleet
 from cli.launcher import Platform
 from gateway.config import GatewaySettings
 from gateway.tokens import mint_development_token
@@ -41,6 +44,12 @@ BATCH = 1_000
 
 def main() -> None:
     arguments = _arguments()
+    # Under heavy load the gateway can reuse an upstream connection that uvicorn has just
+    # closed for idleness (uvicorn keeps one 5 s from its answer, the gateway 4 s from when
+    # it gets to it, later when it lags); a streamed body cannot be sent again, so the batch
+    # is answered 503. A longer keep-alive for the bench's platform keeps that race (a
+    # gateway matter) from ending the run.
+    os.environ.setdefault("UVICORN_TIMEOUT_KEEP_ALIVE", "30")
     with started_platform() as platform:
         asyncio.run(_bench(platform, arguments))
     summary.write(arguments.json)
@@ -68,22 +77,59 @@ async def _bench(platform: Platform, arguments) -> None:
     )
     print(f"telematics bench: {os.cpu_count()} CPUs, every service running, {len(vehicles)} "
           f"vehicles sending, {BATCH:,}-sample batches; {_load()}")  # fmt: skip
-    rounds = {}
     start = datetime.now(UTC) - timedelta(days=2)
+    # The baseline first, while the platform is idle (no derivation backlog to compete with).
+    raw = await _raw_copy(environment["CEM_DATABASE_URL"], vehicles, start, arguments.batches)
+    rounds = {}
+    meter = cpu.CpuMeter(platform)
     for index, connections in enumerate(arguments.concurrency):
         # Each round sends new seconds, so every sample is accepted (no duplicates).
         round_start = start + timedelta(hours=6 * index)
         bodies = fleet.batches(vehicles, round_start, arguments.batches, BATCH)
-        rounds[connections] = await _post_all(platform.gateway_url, bodies, connections)
+        rounds[connections] = await _metered(meter, platform.gateway_url, bodies, connections)
         _print_round(connections, rounds[connections], arguments.batches)
-    raw = await _raw_copy(environment["CEM_DATABASE_URL"], vehicles, start, arguments.batches)
+    large = await _large_batches(platform, vehicles, start, arguments)
     _print_comparison(rounds, raw)
     summary.record(
-        ingest={c: {"samples_per_second": m["samples"] / m["seconds"]} for c, m in rounds.items()},
+        ingest={
+            c: {"samples_per_second": m["samples"] / m["seconds"], "cpu_ms_per_batch": m["cpu"]}
+            for c, m in rounds.items()
+        },
+        ingest_10000={"samples_per_second": large["samples"] / large["seconds"]},
         raw_copy_rows_per_second=raw,
+        derivation_drained_seconds=await _derivation_drained(database),
     )
     await _quality(platform, database, arguments.vehicles)
     print(f"at the end: {_load()}")
+
+
+async def _large_batches(platform: Platform, vehicles, start: datetime, arguments) -> dict:
+    """10,000-sample batches (about 4 MiB: over the gateway's default body limit, within
+    telematics' own), at the lowest concurrency."""
+    connections = min(arguments.concurrency)
+    count = max(arguments.batches // 10, 4)
+    bodies = fleet.batches(vehicles, start + timedelta(days=1, hours=6), count, 10 * BATCH)
+    measured = await _post_all(platform.gateway_url, bodies, connections)
+    print("10,000-sample batches:", end=" ")
+    _print_round(connections, measured, count)
+    return measured
+
+
+async def _derivation_drained(database: str) -> float:
+    """Seconds from the last batch until the derivation worker has caught up with every
+    vehicle (ingestion must not merely pile up work)."""
+    began = time.perf_counter()
+    connection = await asyncpg.connect(database)
+    try:
+        while True:
+            if not await connection.fetchval("SELECT count(*) FROM derivation_cursors WHERE dirty"):
+                break
+            await asyncio.sleep(0.2)
+    finally:
+        await connection.close()
+    drained = time.perf_counter() - began
+    print(f"derivation caught up {drained:.1f} s after the last batch")
+    return drained
 
 
 def _load() -> str:
@@ -94,6 +140,13 @@ def _load() -> str:
 
 def _prefix(platform: Platform) -> str:
     return platform.environment["CEM_DATABASE_PREFIX"]
+
+
+async def _metered(meter: cpu.CpuMeter, gateway_url: str, bodies: list[bytes], connections: int):
+    before = meter.read()
+    measured = await _post_all(gateway_url, bodies, connections)
+    measured["cpu"] = cpu.per_batch(before, meter.read(), len(bodies))
+    return measured
 
 
 async def _post_all(gateway_url: str, bodies: list[bytes], connections: int) -> dict:
@@ -139,6 +192,9 @@ def _print_round(connections: int, measured: dict, batches: int) -> None:
         f"{_percentile(measured['latencies'], 0.5) * 1e3:6.1f} ms, p99 "
         f"{_percentile(measured['latencies'], 0.99) * 1e3:6.1f} ms ({batches} batches)"
     )
+    if "cpu" in measured:
+        parts = ", ".join(f"{name} {ms:.1f}" for name, ms in measured["cpu"].items())
+        print(f"    CPU ms per batch: {parts} (telematics with its derivation child)")
 
 
 async def _raw_copy(server_url: str, vehicles, start: datetime, batches: int) -> dict[int, float]:
