@@ -124,3 +124,20 @@ async def test_a_trip_longer_than_a_pass_reads_completes_whole(
     assert (trip.started_at, trip.ended_at, trip.points, trip.distance_km) == (
         start, end, 1001, 10.0
     )  # fmt: skip
+
+
+async def test_only_a_trip_under_way_is_announced_as_started(
+    gateway, vehicle, derive, clock, telematics_app
+):
+    """A backlog's trip, still open as its batches come, is not under way: no trip.started."""
+    started = "cem.telematics.trip.started.v1"
+    await gateway.send(drive(vehicle.vin, clock.now - timedelta(hours=5), seconds=120))
+    await derive()
+    assert await events_of(telematics_app, started, vehicle.vehicle_id) == []
+    live = clock.now - timedelta(minutes=5)
+    await gateway.send(drive(vehicle.vin, live, seconds=60, odometer_m=ODOMETER + 10_000))
+    await derive()  # the hour's gap ends the backlog's trip; the live one is under way
+    (announced,) = await events_of(telematics_app, started, vehicle.vehicle_id)
+    assert announced["started_at"].startswith(live.isoformat()[:19])
+    (completed,) = await events_of(telematics_app, TRIP_COMPLETED, vehicle.vehicle_id)
+    assert completed["distance_km"] == pytest.approx(1.19)

@@ -20,9 +20,17 @@ from services.telematics.models import (
     Vehicle,
 )
 from services.telematics.repository.base import Queries
+from services.telematics.signal_store import driver_connection
 
 # A stored trip or charging session.
 Run = TypeVar("Run", Trip, ChargingSession)
+
+_DAILY_MILEAGE = """
+INSERT INTO daily_mileage (vehicle_id, day, mileage_km)
+SELECT $1, day, km FROM unnest($2::date[], $3::float8[]) AS reading (day, km)
+ON CONFLICT (vehicle_id, day)
+DO UPDATE SET mileage_km = greatest(daily_mileage.mileage_km, EXCLUDED.mileage_km)
+"""
 
 
 class DerivationQueries(Queries):
@@ -104,21 +112,11 @@ class DerivationQueries(Queries):
         return list(rows)
 
     async def record_daily_mileage(self, vehicle_id: uuid.UUID, days: dict[date, float]) -> None:
-        if not days:
-            return
-        statement = insert(DailyMileage).values(
-            [{"vehicle_id": vehicle_id, "day": day, "mileage_km": km} for day, km in days.items()]
-        )
-        await self.session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["vehicle_id", "day"],
-                set_={
-                    "mileage_km": func.greatest(
-                        DailyMileage.mileage_km, statement.excluded.mileage_km
-                    )
-                },
-            )
-        )
+        """Each day's highest reading. On the driver, as one prepared statement: this runs
+        on every derivation pass (SQLAlchemy compiled a multi-row INSERT anew each time)."""
+        if days:
+            connection = await driver_connection(self.session)
+            await connection.execute(_DAILY_MILEAGE, vehicle_id, list(days), list(days.values()))
 
     async def km_per_day(self, vehicle_id: uuid.UUID, today: date, window_days: int = 30) -> float:
         paces = await self.paces([vehicle_id], since=today - timedelta(days=window_days))

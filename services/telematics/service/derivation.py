@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.telematics.domain import (
+    GAP_SECONDS,
     AnalysisSettings,
     Closed,
     Point,
@@ -32,6 +33,7 @@ from services.telematics.service.derived import DerivedFacts
 from services.telematics.signal_store import points_after
 
 JUST_BEFORE = timedelta(microseconds=1)
+GAP = timedelta(seconds=GAP_SECONDS)
 
 
 class Derivation:
@@ -60,13 +62,18 @@ class Derivation:
         await self.facts.charging([*closed.sessions, *silenced.sessions])
         await self.facts.faults(points)
         await self.facts.mileage(points)
-        if state.trip is not None and not truncated:
+        if state.trip is not None and not truncated and self._under_way(state.trip.last_at):
             await self.facts.announce_start(state.trip.kept.started_at)
         await self.facts.service_due()
         self._advance(
             state, points, truncated=truncated, silenced=bool(silenced.trips or silenced.sessions)
         )
         await self.session.flush()
+
+    def _under_way(self, last_at: datetime) -> bool:
+        """A trip from a backlog (its last row over an hour old) is not announced as started:
+        it is not under way, only not yet over."""
+        return self.now - last_at < GAP
 
     def _late_rows(self) -> bool:
         arrived, derived = self.cursor.arrived_from, self.cursor.derived_until
