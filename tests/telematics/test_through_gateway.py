@@ -2,6 +2,7 @@
 registers in profile becomes known to telematics by event; the dealer's key and the vehicle
 gateway's service token send its signals; another dealer can neither send nor read."""
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -64,3 +65,27 @@ async def test_signals_of_a_registered_vehicle_flow_through_the_gateway(edge):
     hidden = await edge.get(f"/v1/telematics/vehicles/{vin}", headers=stranger.headers)
     assert hidden.status_code == 404
     assert hidden.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_a_batch_over_the_gateways_default_body_limit_reaches_telematics(edge):
+    """10,000 samples (about 1.5 MB here) pass the gateway: telematics has a limit of its own."""
+    dealer = await onboard_dealer(edge)
+    vin = make_vin()
+    created = await edge.post(
+        "/v1/profile/vehicles", json={"vin": vin, "model": "ET5"}, headers=dealer.headers
+    )
+    assert created.status_code == 201, created.text
+    batch = samples(vin, datetime.now(UTC) - timedelta(hours=4), 10_000)
+    body = json.dumps(batch).encode()
+    assert len(body) > 1_048_576
+
+    async def accepted() -> bool:
+        response = await edge.post(
+            "/v1/telematics/signals",
+            content=body,
+            headers={**VEHICLE_GATEWAY, "content-type": "application/json"},
+        )
+        assert response.status_code == 200, response.text
+        return response.json()["accepted"] == 10_000
+
+    await eventually(accepted, within_seconds=30)  # once telematics knows the vehicle
