@@ -38,7 +38,9 @@ def main(
         120, min=1, max=600, help="Seconds between samples on a trip."
     ),
     settle_seconds: float = typer.Option(
-        300.0, help="How long to wait for the platform's event-driven work at each checkpoint."
+        1800.0,
+        help="How long at most to wait for the platform's event-driven work at a checkpoint "
+        "(a full-size import leaves the services hundreds of thousands of events to handle).",
     ),
     telemetry: bool = typer.Option(True, help="Send vehicle signals (--no-telemetry: skip)."),
 ) -> None:

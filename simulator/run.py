@@ -29,7 +29,7 @@ class Options:
     concurrency: int = 32
     lanes: int = 8
     sample_seconds: int = 120
-    settle_seconds: float = 300.0
+    settle_seconds: float = 1800.0
     telemetry: bool = True
 
 
