@@ -30,8 +30,9 @@ _GRANTS = (
     "ALTER DEFAULT PRIVILEGES IN SCHEMA public "
     "GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {role}",
     "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO {role}",
-    "REVOKE ALL ON alembic_version FROM {role}",
 )
+# The migrations' own bookkeeping is not the application's (absent from tables a test made).
+_REVOKE_MIGRATIONS = "REVOKE ALL ON alembic_version FROM {role}"
 # Why the role would not be bound by the policies, if it would not.
 _UNBOUND = """
 SELECT concat_ws('; ',
@@ -69,6 +70,8 @@ async def provide_application_role(settings: CommonSettings, component: str) -> 
         async with connection.transaction():
             for grant in _GRANTS:
                 await connection.execute(grant.format(**names))
+            if await connection.fetchval("SELECT to_regclass('alembic_version') IS NOT NULL"):
+                await connection.execute(_REVOKE_MIGRATIONS.format(**names))
         await _check_bound(connection, role, settings)
     finally:
         await connection.close()

@@ -16,6 +16,7 @@ from prometheus_client import REGISTRY
 from sqlalchemy import Column, Integer, MetaData, Table, Uuid, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from shared.application_role import provide_application_role
 from shared.config import CommonSettings
 from shared.database import Database, create_database_if_missing, service_url
 from shared.messaging.broker import connect, ensure_stream, stream_config
@@ -61,6 +62,8 @@ async def fresh_database(settings: CommonSettings, name: str, metadata: MetaData
         await connection.run_sync(metadata.drop_all)
         await connection.run_sync(metadata.create_all)
     await engine.dispose()
+    # Services built on these tables run as the application role, as in production.
+    await provide_application_role(settings, name)
     return Database(service_url(settings, name), pool_size=5)
 
 
