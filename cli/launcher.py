@@ -35,6 +35,9 @@ from shared.migrations import upgrade
 
 READY_TIMEOUT_SECONDS = 180.0  # a busy 2-core machine was seen taking over 60 s
 STOP_TIMEOUT_SECONDS = 10.0
+# A service keeps an idle connection longer than the gateway does (gateway/proxy.py), so the
+# gateway is the side that closes it and never sends a request down one the service is closing.
+SERVICE_KEEP_ALIVE_SECONDS = 65
 GATEWAY = "gateway"
 
 
@@ -182,6 +185,8 @@ class Platform:
             *("--loop", "uvloop", "--http", "httptools", "--no-access-log"),
             *("--timeout-graceful-shutdown", str(int(STOP_TIMEOUT_SECONDS) - 2)),
         ]
+        if component.name != GATEWAY:
+            command += ["--timeout-keep-alive", str(SERVICE_KEEP_ALIVE_SECONDS)]
         self.log_path(component.name).parent.mkdir(parents=True, exist_ok=True)
         process = subprocess.Popen(
             command,

@@ -44,12 +44,6 @@ BATCH = 1_000
 
 def main() -> None:
     arguments = _arguments()
-    # Under heavy load the gateway can reuse an upstream connection that uvicorn has just
-    # closed for idleness (uvicorn keeps one 5 s from its answer, the gateway 4 s from when
-    # it gets to it, later when it lags); a streamed body cannot be sent again, so the batch
-    # is answered 503. A longer keep-alive for the bench's platform keeps that race (a
-    # gateway matter) from ending the run.
-    os.environ.setdefault("UVICORN_TIMEOUT_KEEP_ALIVE", "30")
     with started_platform() as platform:
         asyncio.run(_bench(platform, arguments))
     summary.write(arguments.json)
