@@ -97,6 +97,12 @@ export function chart(name, options) {
 
 export const percent = (rate) => (rate == null ? null : `${(rate * 100).toFixed(1)}%`);
 export const fixed = (value, digits = 1) => (value == null ? null : Number(value).toFixed(digits));
+// A span of hours as people read it: minutes under an hour, days past two.
+export const duration = (hours) => {
+  if (hours == null) return null;
+  if (hours < 1) return `${Math.round(hours * 60)} min`;
+  return hours < 48 ? `${fixed(hours)} h` : `${fixed(hours / 24)} d`;
+};
 export const day = (moment) => (moment ? String(moment).slice(0, 10) : null);
 export const minute = (moment) => (moment ? String(moment).slice(0, 16).replace("T", " ") : null);
 

@@ -3,7 +3,8 @@
 // the services, never here.
 
 import {
-  api, card, chart, day, dealerLabel, el, filtersForm, fixed, minute, percent, select, table,
+  api, card, chart, day, dealerLabel, duration, el, filtersForm, fixed, minute, percent, select,
+  table,
 } from "./lib.js";
 
 const PERIODS = [["day", "day"], ["week", "week"], ["month", "month"]];
@@ -88,7 +89,7 @@ async function cases(argument) {
            `${totals.first_response.breached} breached`),
       card("resolution", "Resolution met", percent(totals.resolution.rate),
            `${totals.resolution.breached} breached`),
-      card("hours_to_resolve", "Mean time to resolve", `${fixed(totals.mean_hours_to_resolve) ?? "—"} h`,
+      card("hours_to_resolve", "Mean time to resolve", duration(totals.mean_hours_to_resolve) ?? "—",
            `since ${day(report.since)}`)),
     chart("sla", {
       tooltip: { trigger: "axis" }, legend: {},

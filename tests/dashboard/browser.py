@@ -49,6 +49,16 @@ def fixed(value: float | None, digits: int = 1) -> str:
     return str(Decimal(value).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
 
 
+def duration(hours: float | None) -> str:
+    """As the page's `duration`: minutes under an hour, days past two."""
+    if hours is None:
+        return MISSING
+    if hours < 1:
+        minutes = Decimal(hours * 60).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+        return f"{minutes} min"
+    return f"{fixed(hours)} h" if hours < 48 else f"{fixed(hours / 24)} d"
+
+
 def percent(rate: float | None) -> str:
     return MISSING if rate is None else f"{fixed(rate * 100)}%"
 

@@ -4,7 +4,7 @@ the API's for the same query, and the page is saved as a screenshot."""
 import pytest
 
 from simulator.stages.roadside import calls
-from tests.dashboard.browser import Dashboard, fixed, number, percent, shown
+from tests.dashboard.browser import Dashboard, duration, fixed, number, percent, shown
 from tests.dashboard.conftest import agree
 from tests.e2e.conftest import ADMIN
 from tests.e2e.support import ok
@@ -91,7 +91,7 @@ async def sla_agrees(dashboard: Dashboard, gateway, headers, filters: dict) -> d
         "backlog": shown(totals["backlog"]),
         "first_response": percent(totals["first_response"]["rate"]),
         "resolution": percent(totals["resolution"]["rate"]),
-        "hours_to_resolve": f"{fixed(totals['mean_hours_to_resolve'])} h",
+        "hours_to_resolve": duration(totals["mean_hours_to_resolve"]),
     }
     assert rows == {
         f"{row['group'] or ''}|{row['period_start'] or ''}": {
