@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from shared.auth import Caller, CallerKind, sign_caller
 from shared.config import DEV_INTERNAL_SECRET
+from shared.contracts.privacy import owner_data_exported_type
 from shared.messaging.broker import connect, ensure_stream
 from shared.messaging.envelope import Envelope, Event
 
@@ -133,3 +134,19 @@ async def inbox_holds(app, consumer: str, *envelopes: Envelope) -> bool:
             {"c": consumer, "ids": [envelope.id for envelope in envelopes]},
         )
     return count == len(envelopes)
+
+
+async def staff_exports_recorded(app, service: str, owner_id: uuid.UUID) -> list[tuple]:
+    """Who exported the owner's data from `service` as staff, by what its outbox holds for
+    profile's audit log: (actor, roles) of each `owner_data.exported` event, oldest first."""
+    async with app.state.database.transaction() as session:
+        rows = await session.execute(
+            text(
+                "SELECT envelope->'data'->>'actor', envelope->'data'->'actor_roles' FROM outbox"
+                " WHERE subject = :type AND envelope->'data'->>'owner_id' = :owner"
+                " AND envelope->'data'->>'service' = :service ORDER BY seq"
+            ),
+            {"type": owner_data_exported_type(service).subject, "owner": str(owner_id),
+             "service": service},
+        )  # fmt: skip
+        return [tuple(row) for row in rows]

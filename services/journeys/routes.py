@@ -238,10 +238,12 @@ async def owner_decisions(
 
 
 @router.get("/privacy/owners/{owner_id}/export")
-async def export_owner(owner_id: uuid.UUID, session: Session, caller: CurrentCaller) -> dict:
+async def export_owner(
+    owner_id: uuid.UUID, session: Session, caller: CurrentCaller, now: Now
+) -> dict:
     if not access.may_export(caller, owner_id):
         raise OwnerNotFound(f"no owner {owner_id}")
-    return await privacy.export(session, owner_id=owner_id)
+    return await privacy.export(session, caller=caller, owner_id=owner_id, now=now)
 
 
 # Recalls

@@ -5,18 +5,29 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.profile.service import projections
-from shared.contracts.feedback import FeedbackErasureCompleted, ResponseSubmitted
-from shared.contracts.journeys import JourneysErasureCompleted, PointsAwarded, TagChanged
+from services.profile.service import personal, projections
+from shared.contracts.feedback import (
+    FeedbackErasureCompleted,
+    FeedbackOwnerDataExported,
+    ResponseSubmitted,
+)
+from shared.contracts.journeys import (
+    JourneysErasureCompleted,
+    JourneysOwnerDataExported,
+    PointsAwarded,
+    TagChanged,
+)
 from shared.contracts.telematics import (
     DrivingBehaviourUpdated,
     ServiceDuePredicted,
     TelematicsErasureCompleted,
+    TelematicsOwnerDataExported,
 )
 from shared.contracts.tickets import (
     TicketCreated,
     TicketResolved,
     TicketsErasureCompleted,
+    TicketsOwnerDataExported,
     TicketStatusChanged,
 )
 from shared.messaging.consumer import Handler, Subscription
@@ -30,6 +41,13 @@ ERASURE_CONFIRMATIONS = (
     TelematicsErasureCompleted,
     JourneysErasureCompleted,
 )
+# The other services' staff exports, for the owner's audit log (profile audits its own).
+STAFF_EXPORTS = (
+    FeedbackOwnerDataExported,
+    TicketsOwnerDataExported,
+    TelematicsOwnerDataExported,
+    JourneysOwnerDataExported,
+)
 
 
 def subscriptions(clock: Clock) -> list[Subscription]:
@@ -41,6 +59,9 @@ def subscriptions(clock: Clock) -> list[Subscription]:
 
     async def erasure(session: AsyncSession, _: Envelope, event: Event) -> None:
         await projections.erasure_completed(session, event)
+
+    async def exported(session: AsyncSession, envelope: Envelope, event: Event) -> None:
+        await personal.audit_export_elsewhere(session, event, entry_id=envelope.id)
 
     return [
         Subscription(
@@ -62,5 +83,9 @@ def subscriptions(clock: Clock) -> list[Subscription]:
         *(
             Subscription(f"{contract.event_type.service}_erasure_completed", contract, erasure)
             for contract in ERASURE_CONFIRMATIONS
+        ),
+        *(
+            Subscription(f"{contract.event_type.service}_owner_data_exported", contract, exported)
+            for contract in STAFF_EXPORTS
         ),
     ]

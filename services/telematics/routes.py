@@ -195,6 +195,6 @@ async def get_quality_alert(alert_id: uuid.UUID, session: Session, caller: Curre
 
 
 @router.get("/privacy/owners/{owner_id}/export", response_model=OwnerExport)
-async def export_owner(owner_id: uuid.UUID, session: Session, caller: CurrentCaller):
+async def export_owner(owner_id: uuid.UUID, session: Session, caller: CurrentCaller, now: Now):
     """Everything telematics holds that is the owner's: for the owner themselves, or CX staff."""
-    return await privacy.export_owner(session, caller=caller, owner_id=owner_id)
+    return await privacy.export_owner(session, caller=caller, owner_id=owner_id, now=now)

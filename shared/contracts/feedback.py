@@ -8,7 +8,12 @@ loop); journeys turns `SurveyInvitationCreated` into a message. Fields are only 
 import uuid
 from datetime import datetime
 
-from shared.contracts.privacy import ErasureCompleted, erasure_completed_type
+from shared.contracts.privacy import (
+    ErasureCompleted,
+    OwnerDataExported,
+    erasure_completed_type,
+    owner_data_exported_type,
+)
 from shared.messaging.envelope import Event, EventType
 
 
@@ -119,3 +124,7 @@ class PostFlagged(Event):
 
 class FeedbackErasureCompleted(ErasureCompleted):
     event_type = erasure_completed_type("feedback")
+
+
+class FeedbackOwnerDataExported(OwnerDataExported):
+    event_type = owner_data_exported_type("feedback")

@@ -5,7 +5,12 @@ carry out (a case, points, a tag, a survey), and the messages sent. Every reques
 import uuid
 from datetime import datetime
 
-from shared.contracts.privacy import ErasureCompleted, erasure_completed_type
+from shared.contracts.privacy import (
+    ErasureCompleted,
+    OwnerDataExported,
+    erasure_completed_type,
+    owner_data_exported_type,
+)
 from shared.messaging.envelope import Event, EventType
 
 
@@ -111,3 +116,7 @@ class JourneyCompleted(Event):
 
 class JourneysErasureCompleted(ErasureCompleted):
     event_type = erasure_completed_type("journeys")
+
+
+class JourneysOwnerDataExported(OwnerDataExported):
+    event_type = owner_data_exported_type("journeys")

@@ -1,5 +1,7 @@
-"""The answer every service gives to `OwnerErasureRequested`: one contract per producer, the
-same fields, so profile can show each service's confirmation on the request."""
+"""The owners' privacy contracts every service but profile publishes, one per producer with
+the same fields: its answer to `OwnerErasureRequested`, so profile can show each service's
+confirmation on the request, and its record of a staff export, so profile can write it to the
+owner's audit log."""
 
 import uuid
 from datetime import datetime
@@ -19,3 +21,18 @@ class ErasureCompleted(Event):
 
 def erasure_completed_type(service: str) -> EventType:
     return EventType(service, "erasure", "completed")
+
+
+class OwnerDataExported(Event):
+    """Base of each service's record that staff exported an owner's data from it (an owner's
+    own export is not recorded); subclasses set `event_type` to their own stream."""
+
+    owner_id: uuid.UUID
+    service: str
+    actor: str
+    actor_roles: list[str] = []
+    exported_at: datetime
+
+
+def owner_data_exported_type(service: str) -> EventType:
+    return EventType(service, "owner_data", "exported")

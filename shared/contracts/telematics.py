@@ -7,7 +7,12 @@ from datetime import date, datetime
 
 from pydantic import BaseModel
 
-from shared.contracts.privacy import ErasureCompleted, erasure_completed_type
+from shared.contracts.privacy import (
+    ErasureCompleted,
+    OwnerDataExported,
+    erasure_completed_type,
+    owner_data_exported_type,
+)
 from shared.messaging.envelope import Event, EventType
 
 
@@ -150,3 +155,7 @@ class QualityAlertRaised(Event):
 
 class TelematicsErasureCompleted(ErasureCompleted):
     event_type = erasure_completed_type("telematics")
+
+
+class TelematicsOwnerDataExported(OwnerDataExported):
+    event_type = owner_data_exported_type("telematics")

@@ -5,7 +5,12 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from shared.contracts.privacy import ErasureCompleted, erasure_completed_type
+from shared.contracts.privacy import (
+    ErasureCompleted,
+    OwnerDataExported,
+    erasure_completed_type,
+    owner_data_exported_type,
+)
 from shared.messaging.envelope import Event, EventType
 
 
@@ -119,3 +124,7 @@ class TicketResolved(Event):
 
 class TicketsErasureCompleted(ErasureCompleted):
     event_type = erasure_completed_type("tickets")
+
+
+class TicketsOwnerDataExported(OwnerDataExported):
+    event_type = owner_data_exported_type("tickets")

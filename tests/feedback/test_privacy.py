@@ -20,7 +20,7 @@ from tests.feedback.conftest import (
     scalar,
     token_of,
 )
-from tests.helpers import eventually
+from tests.helpers import eventually, staff_exports_recorded
 
 ERASED = "cem.feedback.erasure.completed.v1"
 CX_AGENT = Caller(kind=CallerKind.STAFF, subject="cx@test", roles=frozenset({StaffRole.CX_AGENT}))
@@ -151,7 +151,7 @@ async def test_the_same_erasure_twice_erases_once_and_confirms_each_time(
     assert [c["data"]["records_erased"] for c in confirmations] == [0]
 
 
-async def test_the_export_is_for_the_owner_and_staff_only(
+async def test_the_export_is_for_the_owner_and_staff_only_and_only_staffs_is_audited(
     feedback_app, admin, anonymous, client_as
 ):
     dealer = new_dealer()
@@ -167,3 +167,7 @@ async def test_the_export_is_for_the_owner_and_staff_only(
     assert (await client_as(new_owner()).get(path)).status_code == 404
     assert (await client_as(dealer).get(path)).status_code == 403
     assert (await client_as(MARKETING).get(path)).status_code == 403
+    # The owner's own export is not a staff read; refused exports are none.
+    assert await staff_exports_recorded(feedback_app, "feedback", owner.owner_id) == [
+        ("cx@test", ["cx_agent"])
+    ]

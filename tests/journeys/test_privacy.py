@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from shared.contracts.profile import ConsentChanged, OwnerErasureRequested, OwnersMerged
+from tests.helpers import staff_exports_recorded
 from tests.journeys.conftest import (
     ADMIN,
     deliver,
@@ -30,7 +31,9 @@ async def contacted(journeys_app, publisher, marketer, steps):
     return owner
 
 
-async def test_an_owner_exports_their_own_data_only(contacted, client_as, marketer, agent):
+async def test_an_owner_exports_their_own_data_only_and_staffs_exports_are_audited(
+    contacted, client_as, marketer, agent, journeys_app
+):
     owner_id = contacted["owner_id"]
     export = await client_as(owner_caller(owner_id)).ok("GET", f"/privacy/owners/{owner_id}/export")
     assert export["owner_id"] == str(owner_id)
@@ -44,6 +47,10 @@ async def test_an_owner_exports_their_own_data_only(contacted, client_as, market
     assert (await marketer.get(f"/privacy/owners/{owner_id}/export")).status_code == 403
     assert (await agent.get(f"/privacy/owners/{owner_id}/export")).status_code == 200
     assert (await client_as(ADMIN).get(f"/privacy/owners/{owner_id}/export")).status_code == 200
+    # For the owner's audit log: the staff's exports, not the owner's own, not the refused.
+    assert await staff_exports_recorded(journeys_app, "journeys", owner_id) == [
+        ("agent@test", ["cx_agent"]), ("admin@test", ["admin"]),
+    ]  # fmt: skip
 
 
 async def test_erasure_removes_the_owner_and_confirms(

@@ -78,6 +78,7 @@ async def test_identity_is_masked_for_roles_that_do_not_need_it_and_staff_reads_
     assert sorted((e["actor"], e["action"]) for e in audit) == [
         ("agent@test", "read"), ("agent@test", "read_360"), ("qe@test", "read_360"),
     ]  # fmt: skip
+    assert {e["source"] for e in audit} == {"profile"}
     assert (await client_as(AGENT).get(f"/owners/{owner_id}/audit")).status_code == 403
 
 

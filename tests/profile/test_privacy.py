@@ -1,12 +1,12 @@
 """Identity merges, erasure confirmed by every service, the export gathered from every
-service, and crypto-shredding."""
+service, the other services' staff exports in the owner's audit log, and crypto-shredding."""
 
 import uuid
 from datetime import UTC, datetime
 
 import httpx
 
-from services.profile.handlers import ERASURE_CONFIRMATIONS
+from services.profile.handlers import ERASURE_CONFIRMATIONS, STAFF_EXPORTS
 from services.profile.peers import PeerExports
 from shared.auth import Caller, CallerKind, StaffRole
 from shared.config import SERVICE_PORTS
@@ -147,6 +147,45 @@ async def test_erasure_requests_are_the_owners_own(client_as, dealer_a, dealer_b
     ).status_code == 404
     made = (await client_as(AGENT).post(f"/owners/{owner_id}/erasure-requests")).json()
     assert (await other.get(f"/owners/{owner_id}/erasure-requests/{made['id']}")).status_code == 404
+
+
+def staff_export(contract, owner_id: str, actor: str, at: datetime):
+    return contract(owner_id=uuid.UUID(owner_id), service=contract.event_type.service,
+                    actor=actor, actor_roles=["cx_agent"], exported_at=at)  # fmt: skip
+
+
+async def test_the_other_services_staff_exports_are_in_the_owners_audit_log_once(
+    client_as, admin, dealer_a, profile_app, publisher
+):
+    owner_id = await create_owner(client_as(dealer_a))
+    other_id = await create_owner(client_as(dealer_a))
+    at = datetime(2026, 11, 3, 8, 0, tzinfo=UTC)
+    envelopes = [
+        await publisher(staff_export(contract, owner_id, "agent@test", at))
+        for contract in STAFF_EXPORTS
+    ]
+    # Each delivered again, past the broker's de-duplication, then another owner's export:
+    # once that is handled, so are the copies before it.
+    later = []
+    for envelope, contract in zip(envelopes, STAFF_EXPORTS, strict=True):
+        await publisher(None, envelope=envelope, msg_id=uuid.uuid4())
+        later.append(await publisher(staff_export(contract, other_id, "other@test", at)))
+    for envelope, contract in zip(later, STAFF_EXPORTS, strict=True):
+        consumer = f"{contract.event_type.service}_owner_data_exported"
+        await eventually(lambda c=consumer, e=envelope: handled(profile_app, c, e))
+
+    def exports(log: list[dict]) -> list[tuple]:
+        return sorted((e["source"], e["action"], e["actor"], e["actor_roles"],
+                       datetime.fromisoformat(e["at"])) for e in log)  # fmt: skip
+
+    logged = (await admin.get(f"/owners/{owner_id}/audit")).json()
+    assert exports(logged) == sorted(
+        (contract.event_type.service, "export", "agent@test", ["cx_agent"], at)
+        for contract in STAFF_EXPORTS
+    )
+    assert {e["id"] for e in logged} == {str(envelope.id) for envelope in envelopes}
+    others = (await admin.get(f"/owners/{other_id}/audit")).json()
+    assert {e["actor"] for e in others} == {"other@test"} and len(others) == len(STAFF_EXPORTS)
 
 
 async def test_the_export_holds_everything_and_names_services_that_did_not_answer(

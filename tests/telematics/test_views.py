@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from shared.contracts.profile import OwnerErasureRequested, VehicleOwnershipChanged
-from tests.helpers import eventually
+from tests.helpers import eventually, staff_exports_recorded
 from tests.telematics.conftest import (
     AGENT,
     GATEWAY,
@@ -156,7 +156,9 @@ async def test_erasure_removes_locations_and_links_and_is_confirmed(
     assert (await client_as(owner).get("/vehicles")).json()["total"] == 0
 
 
-async def test_the_owners_export_holds_their_vehicles_drives_charging_and_faults(driven, client_as):
+async def test_the_owners_export_holds_their_vehicles_drives_charging_and_faults(
+    driven, client_as, telematics_app
+):
     vehicle, owner, dealer = driven
     path = f"/privacy/owners/{owner.owner_id}/export"
     export = (await client_as(owner).get(path)).json()
@@ -166,3 +168,8 @@ async def test_the_owners_export_holds_their_vehicles_drives_charging_and_faults
     assert (await client_as(AGENT).get(path)).json() == export
     assert (await client_as(new_owner()).get(path)).status_code == 404
     assert (await client_as(dealer).get(path)).status_code == 403
+    # Only the agent's export is recorded for the owner's audit log: the owner's own is no staff
+    # read, refused exports are none.
+    assert await staff_exports_recorded(telematics_app, "telematics", owner.owner_id) == [
+        ("agent@test", ["cx_agent"])
+    ]

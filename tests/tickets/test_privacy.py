@@ -11,7 +11,7 @@ from shared.contracts.profile import (
     OwnerRegistered,
     VehicleRegistered,
 )
-from tests.helpers import eventually
+from tests.helpers import eventually, staff_exports_recorded
 from tests.tickets.conftest import handled, new_dealer, new_owner, scalar
 from tests.tickets.test_intake import flagged
 
@@ -91,6 +91,21 @@ async def test_only_the_owner_or_cx_staff_may_export(client_as, agent):
     east = Caller(kind=CallerKind.STAFF, subject="e", roles=frozenset({StaffRole.CX_AGENT}),
                   region="East")  # fmt: skip
     assert (await client_as(east).get(export_path(owner))).json()["cases"] == []
+
+
+async def test_a_staff_export_is_recorded_for_the_owners_audit_log_and_the_owners_own_is_not(
+    client_as, agent, tickets_app
+):
+    owner = new_owner()
+    await case_with_notes(client_as, agent, owner)
+    assert (await client_as(owner).get(export_path(owner))).status_code == 200
+    assert (await client_as(new_owner()).get(export_path(owner))).status_code == 404
+    assert await staff_exports_recorded(tickets_app, "tickets", owner.owner_id) == []
+
+    assert (await agent.get(export_path(owner))).status_code == 200
+    assert await staff_exports_recorded(tickets_app, "tickets", owner.owner_id) == [
+        ("agent@test", ["cx_agent"])
+    ]
 
 
 async def erase(publisher, tickets_app, owner: Caller, request_id: uuid.UUID | None = None):

@@ -10,8 +10,9 @@ from services.feedback.models import Invitation, Post, Response, TouchpointRecor
 from services.feedback.repository.privacy import PrivacyRepository
 from services.feedback.schemas import InvitationRead, PostRead, ResponseRead
 from services.feedback.schemas.analytics import OwnerExport, TouchpointExport
+from shared.audit import record_staff_export
 from shared.auth import Caller, CallerKind, StaffRole
-from shared.contracts.feedback import FeedbackErasureCompleted
+from shared.contracts.feedback import FeedbackErasureCompleted, FeedbackOwnerDataExported
 from shared.contracts.profile import OwnerErasureRequested
 from shared.errors import Forbidden, NotFound
 from shared.messaging.outbox import record_event
@@ -46,7 +47,8 @@ async def erase_owner(session: AsyncSession, event: OwnerErasureRequested, *, no
 async def export_owner(
     session: AsyncSession, *, caller: Caller, owner_id: uuid.UUID, now: datetime
 ) -> OwnerExport:
-    """Everything feedback holds about the owner, for the owner or for staff (audited)."""
+    """Everything feedback holds about the owner, for the owner or for staff (whose export is
+    recorded for the owner's audit log in profile)."""
     _require_exporter(caller, owner_id)
     repository = PrivacyRepository(session)
 
@@ -69,7 +71,9 @@ async def export_owner(
             for row in await rows(TouchpointRecord, TouchpointRecord.occurred_at)
         ],
     )
-    log.info("owner_data_exported", owner_id=str(owner_id), by=caller.subject, kind=caller.kind)
+    await record_staff_export(
+        session, FeedbackOwnerDataExported, caller=caller, owner_id=owner_id, at=now
+    )
     return export
 
 

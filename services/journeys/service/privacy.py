@@ -1,5 +1,6 @@
 """An owner's data in journeys: exported on request, erased when profile asks (the answer,
-`JourneysErasureCompleted`, goes out with the erasure in one transaction)."""
+`JourneysErasureCompleted`, goes out with the erasure in one transaction). A staff export is
+recorded for the owner's audit log in profile."""
 
 import uuid
 from datetime import datetime
@@ -21,7 +22,9 @@ from services.journeys.models import (
     RecallVehicle,
 )
 from services.journeys.repository import JourneysRepository
-from shared.contracts.journeys import JourneysErasureCompleted
+from shared.audit import record_staff_export
+from shared.auth import Caller
+from shared.contracts.journeys import JourneysErasureCompleted, JourneysOwnerDataExported
 from shared.contracts.profile import OwnerErasureRequested
 from shared.messaging.outbox import record_event
 
@@ -61,10 +64,15 @@ _EXPORTED = {
 }
 
 
-async def export(session: AsyncSession, *, owner_id: uuid.UUID) -> dict[str, Any]:
+async def export(
+    session: AsyncSession, *, caller: Caller, owner_id: uuid.UUID, now: datetime
+) -> dict[str, Any]:
     repository = JourneysRepository(session)
     document: dict[str, Any] = {"owner_id": owner_id, "service": SERVICE}
     for name, (model, column) in _EXPORTED.items():
         rows = await repository.owned_rows(model, column, owner_id)
         document[name] = [row.model_dump(mode="json") for row in rows]
+    await record_staff_export(
+        session, JourneysOwnerDataExported, caller=caller, owner_id=owner_id, at=now
+    )
     return document

@@ -59,7 +59,8 @@ class OwnerMerge(ProfileModel, table=True):
 
 
 class AuditEntry(ProfileModel, table=True):
-    """A staff read (or export, or erasure) of an owner's personal data."""
+    """A staff read (or export, or erasure) of an owner's personal data, in profile or, for an
+    export, in the service named by `source` (which recorded it as an event)."""
 
     __tablename__ = "audit_log"
 
@@ -69,3 +70,6 @@ class AuditEntry(ProfileModel, table=True):
     owner_id: uuid.UUID = Field(index=True)
     action: str = Field(max_length=32)
     at: datetime = timestamp_field(nullable=False)
+    source: str = Field(
+        default="profile", max_length=32, sa_column_kwargs={"server_default": "profile"}
+    )

@@ -188,6 +188,14 @@ class PrivacyRepository:
         )
         return rows.all()
 
+    async def add_audit_entry(self, entry: AuditEntry) -> None:
+        """Keeps the first entry of an id (an event's entry, delivered again, changes nothing)."""
+        await self.session.execute(
+            insert(AuditEntry)
+            .values(**entry.model_dump())
+            .on_conflict_do_nothing(index_elements=["id"])
+        )
+
     async def audit_entries(self, owner_id: uuid.UUID, page: PageParams) -> Sequence[AuditEntry]:
         rows = await self.session.scalars(
             select(AuditEntry)

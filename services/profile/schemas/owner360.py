@@ -179,6 +179,7 @@ class AuditEntryRead(Read):
     owner_id: uuid.UUID
     action: str
     at: datetime
+    source: str
 
 
 class OwnerExport(BaseModel):

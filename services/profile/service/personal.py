@@ -1,6 +1,7 @@
 """Owners' personal fields: sealed with the owner's own key on the way in, opened on the way
 out (or shown as erased once the key is destroyed), masked for staff roles that do not need
-them, and every staff read audited."""
+them, and every staff read audited (with the other services' staff exports, which they
+announce)."""
 
 import uuid
 from collections.abc import Sequence
@@ -15,6 +16,7 @@ from services.profile.repository.privacy import PrivacyRepository
 from services.profile.schemas import OwnerRead
 from services.profile.vault import Vault
 from shared.auth import Caller, StaffRole
+from shared.contracts.privacy import OwnerDataExported
 
 PERSONAL_FIELDS = ("full_name", "email", "phone")
 ERASED = "[erased]"
@@ -137,3 +139,21 @@ async def audit(
         for owner_id in owner_ids
     )
     await session.flush()
+
+
+async def audit_export_elsewhere(
+    session: AsyncSession, event: OwnerDataExported, *, entry_id: uuid.UUID
+) -> None:
+    """Another service's staff export, in the owner's log once: the entry takes the event's id.
+    Written whether or not profile knows the owner, as an audit log keeps what it is told."""
+    await PrivacyRepository(session).add_audit_entry(
+        AuditEntry(
+            id=entry_id,
+            actor=event.actor,
+            actor_roles=event.actor_roles,
+            owner_id=event.owner_id,
+            action="export",
+            at=event.exported_at,
+            source=event.service,
+        )
+    )

@@ -19,9 +19,10 @@ from services.telematics.schemas import (
 from services.telematics.service.views import fault_of
 from services.telematics.signal_store import erase_locations
 from services.telematics.signal_store import expire_locations as expire_signal_locations
+from shared.audit import record_staff_export
 from shared.auth import Caller, CallerKind, StaffRole
 from shared.contracts.profile import OwnerErasureRequested
-from shared.contracts.telematics import TelematicsErasureCompleted
+from shared.contracts.telematics import TelematicsErasureCompleted, TelematicsOwnerDataExported
 from shared.messaging.outbox import record_event
 
 
@@ -60,10 +61,11 @@ async def erase_owner(session: AsyncSession, event: OwnerErasureRequested, *, no
 
 
 async def export_owner(
-    session: AsyncSession, *, caller: Caller, owner_id: uuid.UUID
+    session: AsyncSession, *, caller: Caller, owner_id: uuid.UUID, now: datetime
 ) -> OwnerExport:
     """Everything telematics holds that is the owner's: their vehicles, drives, charging and
-    faults. For the owner themselves or CX staff; another owner gets a 404."""
+    faults. For the owner themselves or CX staff (recorded for the owner's audit log in
+    profile); another owner gets a 404."""
     if caller.kind is CallerKind.OWNER and caller.owner_id != owner_id:
         raise OwnerDataNotFound(f"No telematics data for owner {owner_id}")
     if caller.kind is not CallerKind.OWNER:
@@ -72,6 +74,9 @@ async def export_owner(
     vehicles = await repository.owned(Vehicle, owner_id, order_by=Vehicle.vin)
     vins = {vehicle.id: vehicle.vin for vehicle in vehicles}
     faults = await repository.faults_of_vehicles(list(vins)) if vins else []
+    await record_staff_export(
+        session, TelematicsOwnerDataExported, caller=caller, owner_id=owner_id, at=now
+    )
     return OwnerExport(
         owner_id=owner_id,
         vehicles=[VehicleExport(id=v.id, vin=v.vin, model=v.model) for v in vehicles],

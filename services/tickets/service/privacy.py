@@ -23,9 +23,10 @@ from services.tickets.schemas.privacy import (
     VehicleExport,
 )
 from services.tickets.service.views import ticket_views, timeline_view
+from shared.audit import record_staff_export
 from shared.auth import Caller, CallerKind, StaffRole
 from shared.contracts.profile import OwnerErasureRequested
-from shared.contracts.tickets import TicketsErasureCompleted
+from shared.contracts.tickets import TicketsErasureCompleted, TicketsOwnerDataExported
 from shared.messaging.outbox import record_event
 
 ERASED = "(erased)"
@@ -69,7 +70,8 @@ async def export_owner(
     session: AsyncSession, *, caller: Caller, owner_id: uuid.UUID, now: datetime
 ) -> OwnerExport:
     """The owner's cases as the caller may see them (an owner: the public timeline and
-    comments; staff: everything, in their region), their profile facts and vehicles."""
+    comments; staff: everything, in their region), their profile facts and vehicles. A staff
+    export is recorded for the owner's audit log in profile."""
     _require_owner_or_staff(caller, owner_id)
     repository = TicketsRepository(session)
     erased = await repository.get(ErasedOwner, owner_id)
@@ -89,6 +91,9 @@ async def export_owner(
         )
         for view in await ticket_views(session, caller, tickets)
     ]
+    await record_staff_export(
+        session, TicketsOwnerDataExported, caller=caller, owner_id=owner_id, at=now
+    )
     return OwnerExport(
         owner_id=owner_id,
         generated_at=now,
