@@ -1,11 +1,12 @@
 """Scenario 8, privacy: consents are recorded per purpose and channel with their source and
 time; an owner exports everything every service holds about them, in one document, and asks
 for erasure: every service confirms it, and their data is gone from what dealers and later
-exports show."""
+exports show. Every staff export, from any service, is in the owner's audit log."""
 
 from datetime import UTC, datetime, timedelta
 
-from tests.e2e.conftest import ADMIN
+from shared.auth import CallerKind, StaffRole
+from tests.e2e.conftest import ADMIN, bearer
 from tests.e2e.support import (
     COMMUNITY_CONNECTOR,
     consent,
@@ -114,3 +115,30 @@ async def test_the_export_holds_the_cars_telematics(gateway):
     await known_to_telematics(gateway, owner.vin)
     export = ok(await gateway.get(f"/v1/profile/owners/{owner.id}/export", headers=owner.headers))
     assert gaps(export, owner, "", {"telematics"}) == {}
+
+
+async def test_every_staff_export_is_in_the_owners_audit_log_and_no_one_elses(gateway):
+    dealer = await dealer_in(gateway, unique("City"))
+    owner, stranger = await owner_with_car(gateway, dealer), await owner_with_car(gateway, dealer)
+    agent, gatherer = unique("agent") + "@cem.test", unique("gatherer") + "@cem.test"
+    for service in sorted(PEERS):
+        path = f"/v1/{service}/privacy/owners/{owner.id}/export"
+        ok(await gateway.get(path, headers=owner.headers))  # the owner's own: not audited
+        ok(await gateway.get(path, headers=bearer(CallerKind.STAFF, agent, StaffRole.CX_AGENT)))
+    # Profile gathers every service's part: its own entry and one of each service that gave one.
+    gathered = bearer(CallerKind.STAFF, gatherer, StaffRole.CX_AGENT)
+    ok(await gateway.get(f"/v1/profile/owners/{owner.id}/export", headers=gathered))
+
+    def sources(log: list[dict], actor: str) -> list[str]:
+        return sorted(e["source"] for e in log if e["actor"] == actor and e["action"] == "export")
+
+    log = await wait_for(
+        getter(gateway, f"/v1/profile/owners/{owner.id}/audit", ADMIN, limit=200),
+        lambda log: log and sources(log, agent) == sorted(PEERS)
+        and sources(log, gatherer) == sorted(PEERS | {"profile"}),
+    )  # fmt: skip
+    # Each service announces its exports in order: the owner's would have come first.
+    assert {e["actor"] for e in log} == {agent, gatherer}
+    assert {e["actor_roles"][0] for e in log} == {"cx_agent"}
+    others = ok(await gateway.get(f"/v1/profile/owners/{stranger.id}/audit", headers=ADMIN))
+    assert others == []
