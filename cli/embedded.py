@@ -24,6 +24,9 @@ with warnings.catch_warnings():  # the wheel looks up a runtime folder it does n
 
 POSTGRES_SYSTEM_USER = "embedded_postgres"  # PostgreSQL refuses to run as root
 START_TIMEOUT_SECONDS = 60
+# Every component keeps a pool (telematics two, and its derivation child one); the test suite
+# runs several platforms on one server beside its in-process services: 100 was too few.
+MAX_CONNECTIONS = 500
 
 
 def free_port() -> int:
@@ -79,7 +82,7 @@ class EmbeddedPostgres:
             self._initdb()
         self._clear_previous_run()
         # No unix socket: TCP only, which also avoids the socket path length limit.
-        options = f'-h 127.0.0.1 -p {self.port} -k ""'
+        options = f'-h 127.0.0.1 -p {self.port} -k "" -c max_connections={MAX_CONNECTIONS}'
         if not self.durable:
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         timeout = str(START_TIMEOUT_SECONDS)
