@@ -98,6 +98,8 @@ class ServiceVisitCompleted(Event):
     owner_id: uuid.UUID | None = None
     vehicle_id: uuid.UUID
     vin: str
+    # The vehicle's model, so a consumer need not have seen the vehicle's own event first.
+    model: str | None = None
     visit_type: str
     visit_date: date
     mileage_km: int

@@ -109,6 +109,22 @@ async def test_a_service_visit_survey_waits_for_its_delay(
     assert len(await events(feedback_app, INVITED, about=invitation["id"])) == 1
 
 
+async def test_a_visit_before_its_vehicle_is_known_is_counted_under_its_model(
+    feedback_app, publisher, admin, client_as
+):
+    """Consumers run apart: the visit can be handled before the vehicle's own event."""
+    owner, dealer = new_owner(), new_dealer()
+    visit = ServiceVisitCompleted(
+        visit_id=uuid.uuid4(), dealer_id=dealer.dealer_id, owner_id=owner.owner_id,
+        vehicle_id=uuid.uuid4(), vin="LRW3E7EK0NC100009", model="ET5", visit_type="repair",
+        visit_date=date(2026, 3, 1), mileage_km=9000,
+    )  # fmt: skip
+    envelope = await publisher(visit)
+    await eventually(lambda: handled(feedback_app, "service_visit_completed", envelope))
+    (invitation,) = await owner_invitations(client_as, owner, admin)
+    assert invitation["model"] == "ET5"
+
+
 async def test_a_resolved_case_gets_a_follow_up_survey(feedback_app, publisher, admin, client_as):
     owner = new_owner()
     ticket_id = uuid.uuid4()

@@ -145,6 +145,7 @@ def service_visit_completed(event: ServiceVisitCompleted) -> Touch:
         dealer_id=event.dealer_id,
         vehicle_id=event.vehicle_id,
         vin=event.vin,
+        model=event.model,
         occurred_at=datetime.combine(event.visit_date, time(), UTC),
     )
 

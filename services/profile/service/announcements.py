@@ -104,6 +104,7 @@ def visit_completed(visit: ServiceVisit, vehicle: Vehicle) -> Envelope:
             owner_id=visit.owner_id,
             vehicle_id=vehicle.id,
             vin=vehicle.vin,
+            model=vehicle.model,
             visit_type=visit.visit_type,
             visit_date=visit.visit_date,
             mileage_km=visit.mileage_km,
