@@ -420,6 +420,8 @@ def test_keda_scales_each_worker_on_the_lag_of_its_real_consumers(rendered):
         }
         unknown = {name for name in triggers if consumers.get(name) != triggers[name]}
         assert not unknown, f"{target}: no such consumer or stream: {sorted(unknown)}"
+        unwatched = set(consumers) - set(triggers)
+        assert not unwatched, f"{target}: a backlog here would not scale it: {sorted(unwatched)}"
 
 
 def test_postgres_has_three_instances_a_role_and_database_per_component_and_backups(rendered):
