@@ -16,7 +16,8 @@ def owner_claims(**overrides) -> dict:
         "sub": OWNER_ID,
         "aud": "cem",
         "iss": "cem-local",
-        "exp": int(time.time()) + 600,
+        # A day: modules build their tokens when collected, long before a full suite runs them.
+        "exp": int(time.time()) + 86_400,
         "cem_kind": "owner",
         **overrides,
     }
