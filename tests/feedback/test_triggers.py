@@ -116,7 +116,7 @@ async def test_a_visit_before_its_vehicle_is_known_is_counted_under_its_model(
     owner, dealer = new_owner(), new_dealer()
     visit = ServiceVisitCompleted(
         visit_id=uuid.uuid4(), dealer_id=dealer.dealer_id, owner_id=owner.owner_id,
-        vehicle_id=uuid.uuid4(), vin="LRW3E7EK0NC100009", model="ET5", visit_type="repair",
+        vehicle_id=uuid.uuid4(), vin="LRW3E7EK0NC100010", model="ET5", visit_type="repair",
         visit_date=date(2026, 3, 1), mileage_km=9000,
     )  # fmt: skip
     envelope = await publisher(visit)

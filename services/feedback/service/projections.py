@@ -62,7 +62,7 @@ async def service_visit_completed(session: AsyncSession, event: ServiceVisitComp
         {
             "id": event.vehicle_id,
             "vin": event.vin,
-            "model": "",
+            "model": event.model or "",
             "owner_id": await _unless_erased(repository, event.owner_id),
             "dealer_id": event.dealer_id,
         },
