@@ -1,6 +1,8 @@
 """The shipped journeys, installed and activated as marketing would, and one OTA release, so
 the scenario messages reach owners' inboxes. Installed once: a re-run changes nothing."""
 
+import asyncio
+
 from simulator.context import Run
 
 # The DESIGN.md scenarios' journeys, each installed under its template's name.
@@ -12,6 +14,8 @@ SCENARIO_JOURNEYS = (
     "ota_release_tech_enthusiasts",
 )
 OTA_JOURNEY = "ota_release_tech_enthusiasts"
+OTA_SEGMENT = "tech_enthusiast"
+RETRY_SECONDS = 3.0
 OTA_RELEASE = {
     "release_version": "5.2",
     "release_summary": "a new parking assistant and smarter navigation",
@@ -50,5 +54,23 @@ async def release_ota(run: Run) -> None:
     if metrics.json()["entered"]:
         run.tally.add("OTA release", unchanged=1)
         return
+    # Profile places owners in the segment from their driving; journeys learns its members
+    # by events, later still: a release before then reaches nobody, so it is tried again.
+    deadline = asyncio.get_running_loop().time() + run.settle_seconds
+    while True:
+        if entered := await _release_reached(run, path, admin):
+            run.tally.add("OTA release", entered=entered)
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            run.tally.notes.append(f"the OTA release reached nobody: no {OTA_SEGMENT} yet")
+            return
+        await asyncio.sleep(RETRY_SECONDS)
+
+
+async def _release_reached(run: Run, path: str, admin: dict[str, str]) -> int:
+    """How many owners a release entered; none tried while profile's segment is empty."""
+    segment = await run.gateway.get(f"/v1/profile/segments/{OTA_SEGMENT}", headers=admin)
+    if not segment.json()["members"]:
+        return 0
     started = await run.gateway.post(f"{path}/runs", {"context": OTA_RELEASE}, headers=admin)
-    run.tally.add("OTA release", entered=started.json()["entered"])
+    return started.json()["entered"]

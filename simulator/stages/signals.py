@@ -16,6 +16,7 @@ from simulator.world import Fault, Vehicle
 SAMPLES_PER_BATCH = 1000
 VEHICLE_GATEWAY = "vehicle-gateway"
 POLL_SECONDS = 1.0
+LOOKUPS = 50  # VINs looked up at a time while waiting for telematics to know them
 
 
 def telemetry_days(run: Run) -> list[date]:
@@ -50,22 +51,32 @@ def lane_batches(run: Run, vehicles: list[Vehicle]) -> Iterator[tuple[list[dict]
 
 async def await_vehicles(run: Run) -> bool:
     """Telematics learns vehicles from profile's events; signals for a VIN it does not know
-    yet would be refused."""
-    admin = run.credentials.admin()
-    wanted = len(run.world.vehicles)
-    task = run.stage("Telematics learning the vehicles", total=wanted)
+    yet would be refused. Each of the fleet's VINs is looked up (the platform may hold other
+    fleets' vehicles too), the last imported first, a few at a time."""
+    pending = [vehicle.vin for vehicle in run.world.vehicles]
+    task = run.stage("Telematics learning the vehicles", total=len(pending))
     deadline = asyncio.get_running_loop().time() + run.settle_seconds
-    while True:
-        known = await run.gateway.total("/v1/telematics/vehicles", headers=admin)
-        run.progress.update(task, completed=min(known, wanted))
-        if known >= wanted:
-            return True
+    while pending:
+        checked, pending = pending[-LOOKUPS:], pending[:-LOOKUPS]
+        known = await asyncio.gather(*(_knows(run, vin) for vin in checked))
+        unknown = [vin for vin, is_known in zip(checked, known, strict=True) if not is_known]
+        run.progress.advance(task, len(checked) - len(unknown))
+        pending += unknown
+        if not unknown:
+            continue
         if asyncio.get_running_loop().time() > deadline:
             run.tally.notes.append(
-                f"telematics knew {known} of {wanted} vehicles when signals began"
+                f"telematics did not know {len(pending)} vehicles when signals began"
             )
             return False
         await asyncio.sleep(POLL_SECONDS)
+    return True
+
+
+async def _knows(run: Run, vin: str) -> bool:
+    path = f"/v1/telematics/vehicles/{vin}"
+    found = await run.gateway.get(path, headers=run.credentials.admin(), accept=(200, 404))
+    return found.status_code == 200
 
 
 async def send_signals(run: Run, *, lanes: int) -> None:

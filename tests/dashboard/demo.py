@@ -65,7 +65,7 @@ async def _simulate(gateway_url: str) -> Tally:
         gateway_url=gateway_url,
         seed=SEED,
         until=datetime.now(UTC).date(),
-        settle_seconds=30,
+        settle_seconds=180,  # each wait ends as soon as the platform has caught up
         sample_seconds=120,
         **SIZES,
     )

@@ -20,7 +20,7 @@ from simulator.world import World, build_world
 from tests.e2e.conftest import ADMIN
 
 # The first test's setup may start the platform and runs the simulator twice.
-pytestmark = pytest.mark.timeout(600)
+pytestmark = pytest.mark.timeout(900)
 SEED = 11
 SIZES = {"owners": 40, "dealers": 2, "days": 1}
 TODAY = datetime.now(UTC).date()
@@ -31,7 +31,7 @@ def options(gateway_url: str) -> Options:
         gateway_url=gateway_url,
         seed=SEED,
         until=TODAY,
-        settle_seconds=30,
+        settle_seconds=180,  # each wait ends as soon as the platform has caught up
         sample_seconds=120,
         **SIZES,
     )
