@@ -88,8 +88,11 @@ async def _stages(run: Run, options: Options) -> None:
         [dms.import_fleet],
         [dms.learn_owner_ids],
         # What the fleet does (the owners' consents came with the import).
-        [send_signals, voice.posts, dms.record_interactions, voice.leads, roadside.requests],
-        [casework.answer_cases],  # as long after the posts and leads as the run took
+        [send_signals, voice.posts, dms.record_interactions, voice.leads],
+        # As long after the posts and leads as the run took. Roadside calls come once the
+        # vehicles' events have reached the services (tickets routes a call to the car's
+        # servicing dealer only for a car it knows).
+        [casework.answer_cases, roadside.requests],
         [voice.survey_answers, signals.quality_analysis if telemetry else None],
         [journeys.release_ota],
         [casework.answer_survey_complaints],

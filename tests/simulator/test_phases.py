@@ -47,8 +47,11 @@ async def test_phases_keep_their_order_and_activities_overlap(monkeypatch):
     assert at("end", "learn_owner_ids") < at("start", "send_signals")
     # The fleet's activities overlap: the posts start before the signals are sent.
     assert at("start", "posts") < at("end", "send_signals")
-    for activity in ("posts", "record_interactions", "leads", "requests", "send_signals"):
+    for activity in ("posts", "record_interactions", "leads", "send_signals"):
         assert at("end", activity) < at("start", "answer_cases")
+        # Roadside calls once the vehicles' events have reached the services.
+        assert at("end", activity) < at("start", "requests")
+    assert at("end", "requests") < at("start", "survey_answers")
     assert at("end", "answer_cases") < at("start", "survey_answers")
     assert at("end", "quality_analysis") < at("start", "release_ota")
     assert at("end", "release_ota") < at("start", "answer_survey_complaints")
