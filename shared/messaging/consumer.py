@@ -2,14 +2,17 @@
 
 For each delivery: the inbox row and the handler's effect commit in one transaction, then
 the message is acked. A redelivery of a handled event finds its inbox row and is only
-acked. A transient failure is nak'ed with back-off; an undecodable message, or one that
-keeps failing up to `max_deliver`, is recorded in `dead_letters` and terminated. While the
-database is down nothing counts towards `max_deliver`: an outage must not bury events in
-the dead letters (or, were the broker to give up, lose them). A handler slower than the
-ack wait keeps its message with in-progress acks, and each consumer's lag and pending
-acks are sampled into Prometheus gauges. Asked to stop, each loop finishes the event in
-hand, hands the rest of its batch back to the broker (nak: redelivered at once, not after
-the ack wait) and returns.
+acked. The events of one fetch share that transaction, in order (one commit for the lot,
+where a backlog spent most of its time); should any of them fail, the shared transaction
+rolls back and each is taken again in a transaction of its own, where a failure meets only
+its own event. A transient failure is nak'ed with back-off; an undecodable message, or one
+that keeps failing up to `max_deliver`, is recorded in `dead_letters` and terminated. While
+the database is down nothing counts towards `max_deliver`: an outage must not bury events
+in the dead letters (or, were the broker to give up, lose them). A handler slower than the
+ack wait keeps its message with in-progress acks, and each consumer's lag and pending acks
+are sampled into Prometheus gauges. Asked to stop, each loop finishes the event in hand
+(committing those of its fetch already handled), hands the rest back to the broker (nak:
+redelivered at once, not after the ack wait) and returns.
 """
 
 import asyncio
@@ -178,6 +181,8 @@ class EventConsumer:
                 continue
             unfinished = list(messages)
             async with self._in_progress(unfinished):
+                if len(unfinished) > 1:
+                    await self._process_together(subscription, unfinished)
                 while unfinished and not self._stopping.is_set():
                     await self.process(subscription, unfinished[0])
                     unfinished.pop(0)
@@ -185,12 +190,48 @@ class EventConsumer:
                 with suppress(Exception):
                     await message.nak()
 
+    async def _process_together(self, subscription: Subscription, unfinished: list[Msg]) -> None:
+        """Handles the fetched events in one transaction, in order, and removes from
+        `unfinished` those it committed and acked. On any failure it commits none: they stay
+        for `process`, one at a time. Asked to stop, it commits those handled so far."""
+        consumer = self.durable_name(subscription)
+        try:
+            events = [_decoded(message, subscription.contract) for message in unfinished]
+        except ValidationError:
+            return  # `process` dead-letters the undecodable one
+        handled: list[tuple[Msg, bool]] = []
+        try:
+            async with self.database.transaction() as session:
+                for message, (envelope, payload) in zip(unfinished, events, strict=True):
+                    if self._stopping.is_set():
+                        break
+                    claimed = await _claim_and_handle(
+                        session, subscription, consumer, envelope, payload
+                    )
+                    handled.append((message, claimed))
+                    # The next event finds nothing of this one's in the session but its rows,
+                    # as it would in a transaction of its own.
+                    await session.flush()
+                    session.expunge_all()
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            log.info("shared_transaction_failed", consumer=consumer, error=repr(error))
+            return
+        await self.acknowledge(consumer, handled)
+        del unfinished[: len(handled)]
+
+    async def acknowledge(self, consumer: str, handled: list[tuple[Msg, bool]]) -> None:
+        """Acks committed events; `claimed` False marks one found already handled."""
+        for message, claimed in handled:
+            await message.ack()
+            EVENTS_HANDLED.labels(consumer, "handled" if claimed else "duplicate").inc()
+
     async def process(self, subscription: Subscription, message: Msg) -> None:
         consumer = self.durable_name(subscription)
         deliveries = message.metadata.num_delivered
         try:
-            envelope = Envelope.model_validate_json(message.data)
-            payload = envelope.payload(subscription.contract)
+            envelope, payload = _decoded(message, subscription.contract)
         except ValidationError as error:
             await self._dead_letter(consumer, message, f"undecodable: {error}", deliveries)
             return
@@ -202,20 +243,14 @@ class EventConsumer:
         except Exception as error:
             await self._retry_or_bury(consumer, message, envelope, error)
             return
-        await message.ack()
-        EVENTS_HANDLED.labels(consumer, "handled" if claimed else "duplicate").inc()
+        await self.acknowledge(consumer, [(message, claimed)])
 
     async def _apply(
         self, subscription: Subscription, consumer: str, envelope: Envelope, payload: Event
     ) -> bool:
-        """The inbox claim and the effect in one transaction; False for a handled event."""
+        """The inbox claim and the effect in a transaction of their own."""
         async with self.database.transaction() as session:
-            claimed = await session.scalar(
-                _CLAIM_INBOX, {"consumer": consumer, "event_id": envelope.id}
-            )
-            if claimed is not None:
-                await subscription.handle(session, envelope, payload)
-        return claimed is not None
+            return await _claim_and_handle(session, subscription, consumer, envelope, payload)
 
     async def _retry_or_bury(
         self, consumer: str, message: Msg, envelope: Envelope, error: Exception
@@ -306,6 +341,26 @@ class EventConsumer:
             )
         await message.term()
         EVENTS_HANDLED.labels(consumer, "dead_lettered").inc()
+
+
+async def _claim_and_handle(
+    session: AsyncSession,
+    subscription: Subscription,
+    consumer: str,
+    envelope: Envelope,
+    payload: Event,
+) -> bool:
+    """Claims the event in the inbox and applies its effect; False for a handled event."""
+    claimed = await session.scalar(_CLAIM_INBOX, {"consumer": consumer, "event_id": envelope.id})
+    if claimed is None:
+        return False
+    await subscription.handle(session, envelope, payload)
+    return True
+
+
+def _decoded(message: Msg, contract: type[Event]) -> tuple[Envelope, Event]:
+    envelope = Envelope.model_validate_json(message.data)
+    return envelope, envelope.payload(contract)
 
 
 def _raise_if_cancelled() -> None:

@@ -81,6 +81,47 @@ async def test_a_consumer_killed_after_commit_before_ack_sends_one_sms(settings,
         assert await effect_counts(pipeline.consumer) == (2, 2)
 
 
+async def test_a_consumer_killed_after_a_shared_commit_before_its_acks_sends_each_sms_once(
+    settings, private_nats
+):
+    sms = FakeSmsSender()
+    events = 40
+
+    async def remind_owner(session, envelope, event) -> None:
+        await apply_effect(session, envelope, event)
+        await sms.send(envelope.id, f"Your service is due ({event.number})")
+
+    committed = asyncio.Event()
+
+    class DiesBeforeAcks(EventConsumer):
+        async def acknowledge(self, consumer, handled) -> None:
+            committed.set()
+            await asyncio.Event().wait()  # hangs until the test kills the process
+
+    fast_redelivery = ConsumerSettings(ack_wait_seconds=1.0, backoff_seconds=(0.1,))
+    pipeline = Pipeline(settings, private_nats.url, remind_owner, fast_redelivery)
+    async with pipeline:
+        await produce(pipeline.producer, range(events))
+        await pipeline.relay().publish_pending()  # all in the stream: one fetch takes them
+        doomed = pipeline.start_consumer(DiesBeforeAcks)
+        await asyncio.wait_for(committed.wait(), 30)
+        doomed.cancel()
+        await asyncio.gather(doomed, return_exceptions=True)
+        applied, _ = await effect_counts(pipeline.consumer)
+        assert applied > 1  # several events committed together, none acked
+
+        pipeline.start_consumer()
+
+        async def all_applied_and_redeliveries_absorbed():
+            counts = await effect_counts(pipeline.consumer)
+            return counts[0] == events and pipeline.handled("duplicate") == applied
+
+        await eventually(all_applied_and_redeliveries_absorbed, within_seconds=30)
+        assert len(sms.sent) == events
+        assert len({event_id for event_id, _ in sms.sent}) == events
+        assert await effect_counts(pipeline.consumer) == (events, events)
+
+
 class RelayKilled(Exception):
     """The relay process dies: after the broker acknowledged, before the rows are marked."""
 

@@ -1,0 +1,93 @@
+"""The events of one fetch share a transaction; a failure among them costs none its effect."""
+
+import pytest
+from sqlalchemy import text
+
+from shared.config import CommonSettings
+from tests.helpers import eventually
+from tests.messaging.harness import Pipeline, apply_effect, effect_counts, produce, unpublished
+
+EVENTS = 60
+
+
+@pytest.fixture
+def settings(infrastructure) -> CommonSettings:
+    return infrastructure.settings()
+
+
+async def _published_before_consuming(pipeline: Pipeline, **fields) -> None:
+    """Every event is in the stream before the consumer starts, so fetches come full."""
+    await produce(pipeline.producer, range(EVENTS), **fields)
+    await pipeline.relay().publish_pending()
+    assert await unpublished(pipeline.producer) == 0
+
+
+async def _all_applied(pipeline: Pipeline, count: int = EVENTS) -> None:
+    async def applied() -> bool:
+        return (await effect_counts(pipeline.consumer))[0] == count
+
+    await eventually(applied)
+
+
+async def test_a_fetched_backlog_is_applied_in_a_few_transactions(settings, infrastructure):
+    transactions: list[int] = []
+
+    async def note_transaction(session, envelope, event) -> None:
+        transactions.append(await session.scalar(text("SELECT txid_current()")))
+        await apply_effect(session, envelope, event)
+
+    async with Pipeline(settings, infrastructure.nats_url, handler=note_transaction) as pipeline:
+        await _published_before_consuming(pipeline)
+        pipeline.start_consumer()
+        await _all_applied(pipeline)
+
+        assert await effect_counts(pipeline.consumer) == (EVENTS, EVENTS)
+        assert len(transactions) == EVENTS
+        # A fetch of up to 100: one transaction, or a few should the broker split it.
+        assert len(set(transactions)) <= 3
+        assert pipeline.handled("handled") == EVENTS
+
+
+async def test_a_failure_mid_fetch_rolls_back_the_others_then_each_applies_once(
+    settings, infrastructure
+):
+    failed_once: set[int] = set()
+
+    async def fails_first_time_at_thirty(session, envelope, event) -> None:
+        await apply_effect(session, envelope, event)
+        if event.number == 30 and not failed_once:
+            failed_once.add(event.number)
+            raise RuntimeError("a dependency hiccups once")
+
+    async with Pipeline(
+        settings, infrastructure.nats_url, handler=fails_first_time_at_thirty
+    ) as pipeline:
+        await _published_before_consuming(pipeline)
+        pipeline.start_consumer()
+        await _all_applied(pipeline)
+
+        # The thirty applied before the failure were rolled back with it, not kept twice.
+        assert await effect_counts(pipeline.consumer) == (EVENTS, EVENTS)
+        assert failed_once == {30}
+
+
+async def test_a_poison_event_in_a_fetch_is_dead_lettered_and_the_rest_apply(
+    settings, infrastructure
+):
+    async with Pipeline(settings, infrastructure.nats_url) as pipeline:
+        await produce(pipeline.producer, range(20))
+        await produce(pipeline.producer, range(20, 21), poison=True)
+        await produce(pipeline.producer, range(21, 40))
+        await pipeline.relay().publish_pending()
+        pipeline.start_consumer()
+        await _all_applied(pipeline, 39)
+
+        async def one_dead_letter() -> bool:
+            async with pipeline.consumer.transaction() as session:
+                return await session.scalar(text("SELECT count(*) FROM dead_letters")) == 1
+
+        await eventually(one_dead_letter)
+        assert await effect_counts(pipeline.consumer) == (39, 39)
+        async with pipeline.consumer.transaction() as session:
+            numbers = set((await session.scalars(text("SELECT number FROM effects"))).all())
+        assert numbers == set(range(40)) - {20}
