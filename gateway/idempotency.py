@@ -7,47 +7,50 @@ is still running, it waits a little, then gets a 409 with `Retry-After`. Only 2x
 answers are kept (for 24 h): a 5xx or a failure releases the claim, so the client may retry.
 Keys are per caller (kind and subject), never shared. Requests without the header never
 come here.
+
+The service keeps the key too (`shared.idempotency.claims`), in the transaction of the
+request's effect, so the proxy's resend of a keyed request whose connection broke (its
+first attempt may have been applied) gets the service's first answer, or its 409 saying the
+request was applied: that answer is passed on and kept here like any other.
 """
 
 import asyncio
-import hashlib
+import functools
 import re
 import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import Message, Receive, Send
 
 from gateway.models import IdempotentRequest, utc_now
 from gateway.proxy import read_body, replaying
 from gateway.repository import IdempotentRequests
-from shared.auth import Caller
 from shared.database import Database
-from shared.errors import CEMError, Conflict, InvalidInput
+from shared.errors import Conflict, InvalidInput
+from shared.idempotency import (
+    GUARDED_METHODS,
+    HEADER,
+    KEEP_ANSWERS_FOR,
+    AnswerRecorder,
+    KeyReused,
+    caller_scope,
+    purge_forever,
+    request_hash,
+    send_answer,
+)
 
-log = structlog.get_logger("gateway.idempotency")
+__all__ = ["Idempotency", "caller_scope", "purge_expired", "requested_key"]
 
-HEADER = b"idempotency-key"
-GUARDED_METHODS = frozenset({"POST", "PATCH"})
 VALID_KEY = re.compile(r"[\x20-\x7e]{1,255}")  # printable ASCII, as a header value carries it
-KEEP_ANSWERS_FOR = timedelta(hours=24)
 # A claim still running after this was left by a gateway that died: it may be taken over.
 CLAIM_ABANDONED_AFTER = timedelta(minutes=5)
 WAIT_FOR_FIRST_SECONDS = 3.0
 POLL_SECONDS = 0.1
 RETRY_AFTER_SECONDS = 1
-STORED_UP_TO_BYTES = 1024 * 1024  # larger answers are passed on, not kept
-PURGE_EVERY_SECONDS = 600.0
-REPLAYED = (b"idempotent-replayed", b"true")
 
 Forward = Callable[..., Awaitable[int]]  # the proxy's forward(receive=, send=, content_length=)
-
-
-class KeyReused(CEMError):
-    status = 422
-    code = "idempotency_key_reused"
-    title = "Idempotency-Key reused"
 
 
 class StillRunning(Conflict):
@@ -73,10 +76,6 @@ def requested_key(method: str, headers: list[tuple[bytes, bytes]]) -> str | None
     return None
 
 
-def caller_scope(caller: Caller) -> str:
-    return f"{caller.kind.value}:{caller.subject}"
-
-
 class Idempotency:
     def __init__(self, database: Database) -> None:
         self.database = database
@@ -95,8 +94,9 @@ class Idempotency:
         forward: Forward,
     ) -> int:
         body = await read_body(receive, max_body_bytes)
-        request_hash = hashlib.sha256(b"\n".join([method.encode(), target.encode(), body]))
-        claim = IdempotentRequest(caller=caller, key=key, request_hash=request_hash.hexdigest())
+        claim = IdempotentRequest(
+            caller=caller, key=key, request_hash=request_hash(method, target, body)
+        )
         deadline = time.monotonic() + WAIT_FOR_FIRST_SECONDS
         while not await self._claim(claim):
             async with self.database.transaction() as session:
@@ -106,7 +106,7 @@ class Idempotency:
             if stored.request_hash != claim.request_hash:
                 raise KeyReused("Idempotency-Key reused with a different request")
             if stored.status is not None:
-                return await _replay(stored, send, request_id)
+                return await send_answer(stored, send, (b"x-request-id", request_id))
             if time.monotonic() >= deadline:
                 raise StillRunning("A request with this Idempotency-Key is still running")
             await asyncio.sleep(POLL_SECONDS)
@@ -121,7 +121,7 @@ class Idempotency:
             )
 
     async def _first(self, claim, body: bytes, receive: Receive, send: Send, forward) -> int:
-        answer = _Recorder(send)
+        answer = AnswerRecorder(send)
         try:
             status = await forward(
                 receive=replaying([_whole(body)], receive),
@@ -135,14 +135,7 @@ class Idempotency:
             await self._release(claim)
             return status
         async with self.database.transaction() as session:
-            await IdempotentRequests(session).finish(
-                claim.caller,
-                claim.key,
-                status=answer.status,
-                content_type=answer.headers.get(b"content-type"),
-                location=answer.headers.get(b"location"),
-                body=b"".join(answer.body),
-            )
+            await IdempotentRequests(session).finish(claim.caller, claim.key, **answer.kept())
         return status
 
     async def _release(self, claim: IdempotentRequest) -> None:
@@ -150,71 +143,13 @@ class Idempotency:
             await IdempotentRequests(session).release(claim.caller, claim.key)
 
 
-class _Recorder:
-    """Passes the answer on to the client and keeps a copy of it."""
-
-    KEPT_HEADERS = (b"content-type", b"location")
-
-    def __init__(self, send: Send) -> None:
-        self._send = send
-        self.status = 0
-        self.headers: dict[bytes, str] = {}
-        self.body: list[bytes] = []
-        self.size = 0
-
-    @property
-    def keepable(self) -> bool:
-        kept_status = 200 <= self.status < 300 or 400 <= self.status < 500
-        return kept_status and self.size <= STORED_UP_TO_BYTES
-
-    async def send(self, message: Message) -> None:
-        if message["type"] == "http.response.start":
-            self.status = message["status"]
-            for name, value in message["headers"]:
-                if name.lower() in self.KEPT_HEADERS:
-                    self.headers[name.lower()] = value.decode("latin-1")
-        elif chunk := message.get("body", b""):
-            self.size += len(chunk)
-            if self.size <= STORED_UP_TO_BYTES:
-                self.body.append(chunk)
-        await self._send(message)
-
-
 def _whole(body: bytes) -> Message:
     return {"type": "http.request", "body": body, "more_body": False}
 
 
-async def _replay(stored: IdempotentRequest, send: Send, request_id: bytes) -> int:
-    body = stored.body or b""
-    headers = [
-        (name.encode(), value.encode("latin-1"))
-        for name, value in (("content-type", stored.content_type), ("location", stored.location))
-        if value is not None
-    ]
-    await send(
-        {
-            "type": "http.response.start",
-            "status": stored.status,
-            "headers": [
-                *headers,
-                (b"content-length", str(len(body)).encode()),
-                (b"x-request-id", request_id),
-                REPLAYED,
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
-    return stored.status or 0
+async def _purge_expired(session: AsyncSession) -> int:
+    return await IdempotentRequests(session).purge_expired(utc_now())
 
 
-async def purge_expired(database: Database) -> None:
-    """Drops the answers kept past their 24 h, every few minutes."""
-    while True:
-        await asyncio.sleep(PURGE_EVERY_SECONDS)
-        try:
-            async with database.transaction() as session:
-                purged = await IdempotentRequests(session).purge_expired(utc_now())
-            if purged:
-                log.info("idempotency_keys_purged", count=purged)
-        except Exception as error:
-            log.warning("idempotency_purge_failed", error=repr(error))
+# A gateway worker: drops the answers kept past their 24 h.
+purge_expired = functools.partial(purge_forever, purge=_purge_expired)

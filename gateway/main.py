@@ -30,6 +30,7 @@ def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
         subscriptions=SUBSCRIPTIONS,
         produces_events=False,
         workers=[*auth.workers(authenticator, settings), idempotency.purge_expired],
+        idempotency_keys=False,  # its table of that name is the edge's (gateway/idempotency.py)
         title="CEM gateway",
     )
     authenticator.bind(inner.state.database)

@@ -8,9 +8,11 @@ again, with a short back-off until `retry_seconds` after the first failure, when
 attempt certainly did nothing: the connection was refused, or the service answered the
 503 it gives while draining (`x-cem-draining`). A connection that broke after the request
 went out may have reached the service, so that one is retried only for a request a repeat
-cannot harm: GET, HEAD, OPTIONS, PUT, DELETE, or one carrying an `Idempotency-Key`. A body
-streamed on (over `BUFFER_BODIES_UP_TO`) is gone once sent and is never retried. Each new
-attempt takes a new connection, which behind a Kubernetes Service may reach another pod.
+cannot harm: GET, HEAD, OPTIONS, PUT, DELETE, or one carrying an `Idempotency-Key` (the
+service claims the key in the transaction of its effect, `shared.idempotency.claims`, and
+answers a repeat of what it applied with its first answer). A body streamed on (over
+`BUFFER_BODIES_UP_TO`) is gone once sent and is never retried. Each new attempt takes a
+new connection, which behind a Kubernetes Service may reach another pod.
 """
 
 import asyncio

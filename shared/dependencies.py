@@ -8,16 +8,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import CALLER_HEADER, Caller, CallerKind
 from shared.errors import Forbidden
+from shared.idempotency.claims import claim_key
 from shared.pagination import PageParams
 from shared.scoping import EVERY_DEALER, RowScope
 
 
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The transaction sees the rows of the caller's dealers (row-level security): none
-    without a caller, so a route that forgets to ask for one reads no dealer's rows."""
+    without a caller, so a route that forgets to ask for one reads no dealer's rows. A POST
+    or PATCH with an `Idempotency-Key` claims it here, to commit with its effect."""
     token = request.headers.get(CALLER_HEADER)
     caller = request.app.state.caller_verifier.verify(token) if token else None
     async with request.app.state.database.transaction(RowScope.for_caller(caller)) as session:
+        if caller is not None:
+            await claim_key(request, caller, session)
         yield session
 
 

@@ -27,6 +27,7 @@ from shared.auth import CallerVerifier
 from shared.config import Role, ServiceSettings
 from shared.database import Database, application_url
 from shared.http import RequestContextMiddleware, install_problem_handlers, problem_response
+from shared.idempotency.claims import IdempotentAnswers, purge_old_answers
 from shared.messaging.broker import connect, ensure_stream
 from shared.messaging.consumer import ConsumerSettings, EventConsumer, Subscription
 from shared.messaging.housekeeping import prune_forever
@@ -203,11 +204,13 @@ def build_service_app(
     workers: Sequence[Worker] = (),
     root_routers: Sequence[APIRouter] = (),
     own_docs: bool = True,
+    idempotency_keys: bool = True,
     title: str,
     version: str = "1.0.0",
 ) -> FastAPI:
     """`root_routers` mount outside `/v1/<service>`; `own_docs=False` leaves `/docs` and
-    `/openapi.json` free for a router that serves them (the gateway's merged docs)."""
+    `/openapi.json` free for a router that serves them (the gateway's merged docs);
+    `idempotency_keys`: the database has the `idempotent_requests` of `shared.idempotency`."""
     configure_logging(level=settings.log_level, json=settings.log_json)
     set_application_scoping(settings.application_scoping)
     runtime = ServiceRuntime(
@@ -215,7 +218,7 @@ def build_service_app(
         settings=settings,
         subscriptions=subscriptions,
         produces_events=produces_events,
-        workers=workers,
+        workers=[*workers, purge_old_answers] if idempotency_keys else workers,
     )
 
     @asynccontextmanager
@@ -236,6 +239,8 @@ def build_service_app(
     app.state.database = runtime.database
     app.state.caller_verifier = CallerVerifier(settings.internal_secret.get_secret_value())
     install_problem_handlers(app)
+    if idempotency_keys:  # innermost: it keeps the answer as the route gave it
+        app.add_middleware(IdempotentAnswers, database=runtime.database)
     app.add_middleware(RefuseWhileDraining, runtime=runtime)  # inside: the response has an id
     app.add_middleware(RequestContextMiddleware, component=service)
     app.include_router(operations_router(runtime))
