@@ -46,6 +46,7 @@ SIZES: dict[str, tuple[list[str], list[str]]] = {
     "profile": (["--owners", "200000"], ["--owners", "30000", "--rounds", "1"]),
     "profile_import": (["--owners", "10000"], ["--owners", "2000"]),
     "jetstream": ([], ["--messages", "4000"]),
+    "consumer": ([], ["--events", "5000", "--rounds", "1"]),
     "closed_loop": (["--posts", "50"], ["--posts", "20"]),
     "row_security": ([], ["--dealers", "100", "--reads", "200", "--rounds", "2"]),
 }

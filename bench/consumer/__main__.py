@@ -1,0 +1,3 @@
+from bench.consumer.run import main
+
+main()
