@@ -3,12 +3,13 @@
 For each delivery: the inbox row and the handler's effect commit in one transaction, then
 the message is acked. A redelivery of a handled event finds its inbox row and is only
 acked. The events of one fetch share that transaction, in order (one commit for the lot,
-where a backlog spent most of its time); should any of them fail, the shared transaction
-rolls back and each is taken again in a transaction of its own, where a failure meets only
-its own event. A transient failure is nak'ed with back-off; an undecodable message, or one
-that keeps failing up to `max_deliver`, is recorded in `dead_letters` and terminated. While
-the database is down nothing counts towards `max_deliver`: an outage must not bury events
-in the dead letters (or, were the broker to give up, lose them). A handler slower than the
+where a backlog spent most of its time); should any of them fail, or wait long on a row
+lock (the shared transaction must not hold up requests, nor deadlock with them), it rolls
+back and each is taken again in a transaction of its own, where a failure meets only its
+own event. A transient failure is nak'ed with back-off; an undecodable message, or one that
+keeps failing up to `max_deliver`, is recorded in `dead_letters` and terminated. While the
+database is down nothing counts towards `max_deliver`: an outage must not bury events in
+the dead letters (or, were the broker to give up, lose them). A handler slower than the
 ack wait keeps its message with in-progress acks, and each consumer's lag and pending acks
 are sampled into Prometheus gauges. Asked to stop, each loop finishes the event in hand
 (committing those of its fetch already handled), hands the rest back to the broker (nak:
@@ -62,6 +63,9 @@ _CLAIM_INBOX = text(
     "INSERT INTO inbox (consumer, event_id) VALUES (:consumer, :event_id) "
     "ON CONFLICT DO NOTHING RETURNING event_id"
 )
+# Waits no longer for a row lock than this, so that in a deadlock with a request (which
+# PostgreSQL breaks only after `deadlock_timeout`, 1 s) the shared transaction gives way.
+_GIVE_WAY = text("SELECT set_config('lock_timeout', :timeout, true)")
 _DEAD_LETTER = text(
     "INSERT INTO dead_letters (consumer, subject, event_id, payload, reason, deliveries) "
     "VALUES (:consumer, :subject, :event_id, :payload, :reason, :deliveries)"
@@ -89,6 +93,9 @@ class ConsumerSettings:
     backoff_seconds: tuple[float, ...] = (0.5, 2.0, 10.0, 30.0)
     max_ack_pending: int = 1000
     metrics_interval_seconds: float = 5.0
+    # A fetch's shared transaction that waits this long for a lock is rolled back and its
+    # events are taken one by one: it holds many rows' locks, and must not hold up requests.
+    shared_lock_timeout_ms: int = 200
 
     @property
     def heartbeat_seconds(self) -> float:
@@ -202,6 +209,9 @@ class EventConsumer:
         handled: list[tuple[Msg, bool]] = []
         try:
             async with self.database.transaction() as session:
+                await session.execute(
+                    _GIVE_WAY, {"timeout": f"{self.settings.shared_lock_timeout_ms}ms"}
+                )
                 for message, (envelope, payload) in zip(unfinished, events, strict=True):
                     if self._stopping.is_set():
                         break

@@ -91,3 +91,25 @@ async def test_a_poison_event_in_a_fetch_is_dead_lettered_and_the_rest_apply(
         async with pipeline.consumer.transaction() as session:
             numbers = set((await session.scalars(text("SELECT number FROM effects"))).all())
         assert numbers == set(range(40)) - {20}
+
+
+async def test_a_shared_transaction_meeting_a_held_lock_gives_way(settings, infrastructure):
+    async with Pipeline(settings, infrastructure.nats_url) as pipeline:
+        await _published_before_consuming(pipeline)
+        async with pipeline.producer.transaction() as session:
+            tenth = await session.scalar(
+                text("SELECT (envelope->>'id')::uuid FROM outbox ORDER BY seq OFFSET 10 LIMIT 1")
+            )
+        # A request elsewhere holds the row the tenth event's effect writes.
+        async with pipeline.consumer.transaction() as blocker:
+            await blocker.execute(
+                text("INSERT INTO effects (event_id, number, applied) VALUES (:id, 10, 0)"),
+                {"id": tenth},
+            )
+            pipeline.start_consumer()
+            # The shared transaction rolled back instead of holding the first ten's rows;
+            # taken one by one, they commit while the tenth still waits.
+            await _all_applied(pipeline, 10)
+            await blocker.rollback()
+        await _all_applied(pipeline)
+        assert await effect_counts(pipeline.consumer) == (EVENTS, EVENTS)
