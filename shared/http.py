@@ -3,6 +3,7 @@
 import time
 from http import HTTPStatus
 
+import asyncpg
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -85,11 +86,28 @@ async def _on_pool_timeout(request: Request, error: PoolTimeout) -> JSONResponse
 
 
 async def _on_database_error(request: Request, error: DBAPIError) -> JSONResponse:
-    """A lost connection is the database's outage, not the caller's fault: 503, retryable.
-    Any other database error is a bug and stays a 500."""
+    """A lost connection is the database's outage, not the caller's fault: 503, retryable;
+    so is a transaction PostgreSQL aborted to break a conflict. Any other database error is a
+    bug and stays a 500."""
+    if getattr(error.orig, "sqlstate", None) in RETRYABLE_SQLSTATES:
+        return _transaction_conflict()
     if not error.connection_invalidated and not isinstance(error.orig, OSError):
         raise error
     return _database_unavailable("The database is unavailable; retry shortly")
+
+
+async def _on_driver_error(request: Request, error: asyncpg.PostgresError) -> JSONResponse:
+    """The same for work done on the driver itself (telematics ingestion's own pool)."""
+    if error.sqlstate not in RETRYABLE_SQLSTATES:
+        raise error
+    return _transaction_conflict()
+
+
+def _transaction_conflict() -> JSONResponse:
+    detail = "The request met a concurrent one and changed nothing; send it again"
+    return problem_response(
+        503, "transaction_conflict", detail, headers={"Retry-After": DATABASE_RETRY_AFTER}
+    )
 
 
 def _database_unavailable(detail: str) -> JSONResponse:
@@ -99,11 +117,15 @@ def _database_unavailable(detail: str) -> JSONResponse:
 
 
 DATABASE_RETRY_AFTER = "1"
+# A deadlock victim and a serialization failure: PostgreSQL rolled the transaction back, and
+# the same request again will most likely pass.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
 
 
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(PoolTimeout, _on_pool_timeout)
     app.add_exception_handler(DBAPIError, _on_database_error)
+    app.add_exception_handler(asyncpg.PostgresError, _on_driver_error)
     app.add_exception_handler(CEMError, _on_cem_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
