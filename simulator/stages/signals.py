@@ -56,9 +56,10 @@ async def await_vehicles(run: Run) -> bool:
     pending = [vehicle.vin for vehicle in run.world.vehicles]
     task = run.stage("Telematics learning the vehicles", total=len(pending))
     deadline = asyncio.get_running_loop().time() + run.settle_seconds
+    admin = run.credentials.admin()
     while pending:
         checked, pending = pending[-LOOKUPS:], pending[:-LOOKUPS]
-        known = await asyncio.gather(*(_knows(run, vin) for vin in checked))
+        known = await asyncio.gather(*(_knows(run, vin, admin) for vin in checked))
         unknown = [vin for vin, is_known in zip(checked, known, strict=True) if not is_known]
         run.progress.advance(task, len(checked) - len(unknown))
         pending += unknown
@@ -73,9 +74,9 @@ async def await_vehicles(run: Run) -> bool:
     return True
 
 
-async def _knows(run: Run, vin: str) -> bool:
+async def _knows(run: Run, vin: str, admin: dict[str, str]) -> bool:
     path = f"/v1/telematics/vehicles/{vin}"
-    found = await run.gateway.get(path, headers=run.credentials.admin(), accept=(200, 404))
+    found = await run.gateway.get(path, headers=admin, accept=(200, 404))
     return found.status_code == 200
 
 
