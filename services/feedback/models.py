@@ -143,7 +143,14 @@ class Response(FeedbackModel, table=True):
     erased_at: datetime | None = _moment()
 
     __table_args__ = (
-        Index("ix_responses_kind_submitted", "kind", "submitted_at"),
+        # Carries who answered from where: the integrity report's shared-network figure
+        # reads a window's answers from the index alone, not from pages all over the table.
+        Index(
+            "ix_responses_kind_submitted",
+            "kind",
+            "submitted_at",
+            postgresql_include=["dealer_id", "owner_id", "network_hash", "device_hash"],
+        ),
         Index("ix_responses_dealer_kind_submitted", "dealer_id", "kind", "submitted_at"),
     )
 
