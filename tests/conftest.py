@@ -102,11 +102,12 @@ def platform(infrastructure, tmp_path_factory) -> Iterator[Platform]:
     ports = {component.name: free_port() for component in components()}
     with EmbeddedNats(folder / "nats") as nats:
         own = infrastructure.isolated(nats.url)
-        platform = Platform(
-            folder,
-            ports=ports,
-            environment={**own.environment(), "CEM_LOG_LEVEL": "WARNING"},
-            echo=False,
-        )
+        environment = {
+            **own.environment(),
+            "CEM_LOG_LEVEL": "WARNING",
+            # An SLA timer fires within a second of falling due (e2e waits for real breaches).
+            "CEM_SLA_POLL_SECONDS": "1",
+        }
+        platform = Platform(folder, ports=ports, environment=environment, echo=False)
         with platform:
             yield platform

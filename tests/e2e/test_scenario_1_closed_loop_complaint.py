@@ -4,9 +4,10 @@ the owner's city, with the product software team watching; it moves on to that d
 service station, the owner sees it received, followed up and resolved, and is then asked for
 an NPS score. A case whose first response is late escalates to the dealer's manager."""
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from tests.e2e.conftest import ADMIN
+from tests.e2e.conftest import ADMIN, Dealer
 from tests.e2e.support import (
     COMMUNITY_CONNECTOR,
     CX_AGENT,
@@ -87,29 +88,44 @@ async def move(gateway, case_id: str, to: str, headers) -> dict:
     return ok(await gateway.post(path, json={"to": to}, headers=headers))
 
 
-async def test_a_smart_key_complaint_is_routed_followed_up_resolved_and_surveyed(gateway):
+@dataclass
+class Desk:
+    """The scenario's dealer in a city of its own with its manager, the city's routing, and the
+    case nobody answers."""
+
+    city: str
+    station: str
+    dealer: Dealer
+    unanswered: dict
+
+
+async def unanswered_complaint(gateway) -> Desk:
+    """A complaint opened under a 1-minute first response that nobody answers: opened as the
+    package starts (tests/e2e/conftest.py), so its breach comes while other scenarios run."""
     city, station = unique("City"), unique("service_station")
     dealer, _elsewhere = await dealer_in(gateway, city), await dealer_in(gateway, unique("City"))
     await dealer_manager(gateway, dealer, MANAGER)
     await configure_routing(gateway, city, station)
-    await survey_with_trigger(
-        gateway, key="resolution_nps", kind="nps", touchpoint="ticket_resolved"
-    )
-    owner = await owner_with_car(gateway, dealer, city=city)
     late = await owner_with_car(gateway, dealer, city=city, name="Zhao Lei", language="zh")
-    for someone in (owner, late):
-        await known_to_tickets(gateway, someone, city)
-
-    # A case nobody answers, opened under a 1-minute first response: its breach comes while
-    # the other case is worked.
+    await known_to_tickets(gateway, late, city)
     await sla_policy(gateway, kind="complaint", priority="high", first=1, resolution=5)
     unanswered = await case_of_post(gateway, late, await post(gateway, late, COMPLAINT_ZH))
     await sla_policy(gateway, kind="complaint", priority="high", first=30, resolution=2880)
+    return Desk(city, station, dealer, unanswered)
+
+
+async def test_a_smart_key_complaint_is_routed_followed_up_resolved_and_surveyed(gateway, overdue):
+    desk: Desk = overdue.complaint
+    await survey_with_trigger(
+        gateway, key="resolution_nps", kind="nps", touchpoint="ticket_resolved"
+    )
+    owner = await owner_with_car(gateway, desk.dealer, city=desk.city)
+    await known_to_tickets(gateway, owner, desk.city)
 
     case = await case_of_post(gateway, owner, await post(gateway, owner, COMPLAINT))
     assert (case["kind"], case["priority"], case["channel"]) == ("complaint", "high", "community")
     assert (case["queue"], case["dealer_id"], case["category"]) == (
-        "first_line", dealer.id, "smart_key"
+        "first_line", desk.dealer.id, "smart_key"
     )  # fmt: skip
     assert SOFTWARE_TEAM in case["watchers"]
     clocks = {clock["kind"]: clock for clock in case["sla"]}
@@ -118,13 +134,13 @@ async def test_a_smart_key_complaint_is_routed_followed_up_resolved_and_surveyed
 
     await move(gateway, case["id"], "acknowledged", CX_AGENT)
     await owner_sees(gateway, owner, case["id"], "Received")
-    handover = {"queue": station, "reason": "smart key diagnosis at the service station"}
+    handover = {"queue": desk.station, "reason": "smart key diagnosis at the service station"}
     moved = ok(await gateway.post(f"/v1/tickets/tickets/{case['id']}/assignment",
                                   json=handover, headers=CX_AGENT))  # fmt: skip
-    assert moved["queue"] == station and moved["first_responded_at"] is not None
-    await move(gateway, case["id"], "in_progress", dealer.headers)
+    assert moved["queue"] == desk.station and moved["first_responded_at"] is not None
+    await move(gateway, case["id"], "in_progress", desk.dealer.headers)
     await owner_sees(gateway, owner, case["id"], "Engineer following up")
-    await move(gateway, case["id"], "resolved", dealer.headers)
+    await move(gateway, case["id"], "resolved", desk.dealer.headers)
     await owner_sees(gateway, owner, case["id"], "Resolved")
     timeline = ok(await gateway.get(f"/v1/tickets/tickets/{case['id']}/timeline",
                                     headers=owner.headers))  # fmt: skip
@@ -139,13 +155,13 @@ async def test_a_smart_key_complaint_is_routed_followed_up_resolved_and_surveyed
     assert invitations[0]["status"] == "sent"
 
     escalated = await wait_for(
-        getter(gateway, f"/v1/tickets/tickets/{unanswered['id']}", ADMIN),
+        getter(gateway, f"/v1/tickets/tickets/{desk.unanswered['id']}", ADMIN),
         lambda case: case and case["escalation_level"] >= 1,
         within_seconds=120,
     )
     assert escalated["priority"] == "urgent" and MANAGER in escalated["watchers"]
     breached = {clock["kind"]: clock for clock in escalated["sla"]}["first_response"]
     assert breached["breached_at"] is not None
-    history = ok(await gateway.get(f"/v1/tickets/tickets/{unanswered['id']}/timeline",
+    history = ok(await gateway.get(f"/v1/tickets/tickets/{desk.unanswered['id']}/timeline",
                                    headers=ADMIN))  # fmt: skip
     assert "sla_breached" in [entry["action"] for entry in history]
