@@ -8,15 +8,17 @@ under a unique prefix.
 import asyncio
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 
 import asyncpg
+import httpx
 import pytest
 
 from cli.embedded import EmbeddedNats, EmbeddedPostgres, free_port
 from cli.launcher import Platform, components
 from shared.config import CommonSettings, Environment
+from tests.simulator.fleet import Runs, run_twice
 
 
 @dataclass
@@ -111,3 +113,15 @@ def platform(infrastructure, tmp_path_factory) -> Iterator[Platform]:
         platform = Platform(folder, ports=ports, environment=environment, echo=False)
         with platform:
             yield platform
+
+
+@pytest.fixture(scope="session")
+async def fleet(platform) -> AsyncIterator[asyncio.Task[Runs]]:
+    """The simulator's fleet on the platform (tests/simulator/fleet.py), loading in the
+    background from the first request on, so a test's own setup goes on meanwhile: await it."""
+    async with httpx.AsyncClient(base_url=platform.gateway_url, timeout=30) as gateway:
+        loading = asyncio.create_task(run_twice(gateway))
+        yield loading
+        if not loading.done():
+            loading.cancel()
+        await asyncio.gather(loading, return_exceptions=True)

@@ -1,6 +1,6 @@
 """The dashboard against the platform as `make run` starts it (the suite's `platform`), filled
-with demo data by the simulator, in headless Chromium; each test signs in as staff or as a
-dealer's manager (with the dealer's key) in a tab of its own."""
+with demo data by the simulator (the suite's `fleet`), in headless Chromium; each test signs in
+as staff or as a dealer's manager (with the dealer's key) in a tab of its own."""
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -30,8 +30,8 @@ async def gateway(platform) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture(scope="package")
-async def demo(gateway) -> Demo:
-    return await load(gateway)
+async def demo(gateway, fleet) -> Demo:
+    return await load(gateway, fleet)
 
 
 @pytest.fixture(scope="package")

@@ -1,7 +1,8 @@
-"""The demo data the dashboard is looked at with: a small fleet from the simulator, through the
-gateway as `make demo` loads it, and one quality alert. A small fleet has too little mileage on
-record for the early warning, so the alert is raised as in scenario 2: a dealer's fleet whose
-fan-controller batch fails past 20,000 km, and the quality engineer's analysis."""
+"""The demo data the dashboard is looked at with: the suite's fleet, loaded through the gateway
+by the simulator as `make demo` loads it (tests/simulator/fleet.py), and one quality alert. A
+small fleet has too little mileage on record for the early warning, so the alert is raised as in
+scenario 2: a dealer's fleet whose fan-controller batch fails past 20,000 km, and the quality
+engineer's analysis."""
 
 import asyncio
 import random
@@ -13,11 +14,9 @@ from typing import TypeVar
 
 import httpx
 
-from gateway.config import GatewaySettings
-from simulator.context import Tally, chunks
+from simulator.context import chunks
 from simulator.gateway import Gateway
-from simulator.run import Options, progress_bar, simulate
-from simulator.world import World, build_world
+from simulator.world import World
 from tests.e2e.support import QUALITY, VEHICLE_GATEWAY, dealer_in, getter, ok, unique, wait_for
 from tests.e2e.test_scenario_2_proactive_quality_warning import (
     BAD,
@@ -25,11 +24,8 @@ from tests.e2e.test_scenario_2_proactive_quality_warning import (
     fleet_batch,
     odometer_samples,
 )
+from tests.simulator.fleet import Runs
 
-# Not the simulator test's seed: that test counts what its own first run creates. This one
-# draws roadside calls for both dealers, resolved and still open.
-SEED = 23
-SIZES = {"owners": 40, "dealers": 2, "days": 1}
 OWNERS_PER_IMPORT = 20
 T = TypeVar("T")
 
@@ -37,19 +33,19 @@ T = TypeVar("T")
 @dataclass
 class Demo:
     world: World
-    tally: Tally
     alert: dict  # the planted quality alert, with its evidence and campaign targets
 
 
-async def load(gateway: httpx.AsyncClient) -> Demo:
-    """The fleet and the alert, side by side (neither waits for the other)."""
-    world = build_world(seed=SEED, until=datetime.now(UTC).date(), **SIZES)
+async def load(gateway: httpx.AsyncClient, fleet: Awaitable[Runs]) -> Demo:
+    """The alert planted while the fleet loads (neither waits for the other)."""
     started = time.monotonic()
-    tally, alert = await asyncio.gather(
-        _simulate(str(gateway.base_url)), _timed(_plant_alert(gateway), "quality alert")
+    runs, alert = await asyncio.gather(
+        _timed(fleet, "fleet"), _timed(_plant_alert(gateway), "quality alert")
     )
-    print(f"demo data in {time.monotonic() - started:.0f} s; simulator stages: {tally.seconds}")
-    return Demo(world=world, tally=tally, alert=alert)
+    first = runs.first
+    assert not first.skipped, first.skipped
+    print(f"demo data in {time.monotonic() - started:.0f} s; simulator stages: {first.seconds}")
+    return Demo(world=runs.world, alert=alert)
 
 
 async def _timed(work: Awaitable[T], name: str) -> T:
@@ -58,20 +54,6 @@ async def _timed(work: Awaitable[T], name: str) -> T:
         return await work
     finally:
         print(f"{name} in {time.monotonic() - started:.0f} s")
-
-
-async def _simulate(gateway_url: str) -> Tally:
-    options = Options(
-        gateway_url=gateway_url,
-        seed=SEED,
-        until=datetime.now(UTC).date(),
-        settle_seconds=180,  # each wait ends as soon as the platform has caught up
-        sample_seconds=120,
-        **SIZES,
-    )
-    tally = await simulate(options, progress_bar(disable=True), GatewaySettings(environment="test"))
-    assert not tally.skipped, tally.skipped
-    return tally
 
 
 async def _plant_alert(gateway: httpx.AsyncClient) -> dict:

@@ -4,8 +4,7 @@ a small seeded fleet loads, a second run changes nothing, and the data is there 
 The platform may hold other tests' data too, so what is checked is this fleet's own records,
 found by the ids the simulator gave them."""
 
-from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
@@ -13,33 +12,25 @@ import pytest
 from gateway.config import GatewaySettings
 from simulator.context import Run
 from simulator.gateway import Credentials, Gateway
-from simulator.run import Options, progress_bar, simulate
+from simulator.run import progress_bar
 from simulator.stages import casework, roadside, service_desk, voice
 from simulator.stages.journeys import SCENARIO_JOURNEYS
-from simulator.world import World, build_world
+from simulator.world import World
 from tests.e2e.conftest import ADMIN
+from tests.simulator.fleet import SEED, SIZES, Runs, items
 
-# The first test's setup may start the platform and runs the simulator twice.
+# The first test's setup may start the platform and load the fleet (tests/simulator/fleet.py).
 pytestmark = pytest.mark.timeout(900)
-SEED = 11
-SIZES = {"owners": 40, "dealers": 2, "days": 1}
-TODAY = datetime.now(UTC).date()
-
-
-def options(gateway_url: str) -> Options:
-    return Options(
-        gateway_url=gateway_url,
-        seed=SEED,
-        until=TODAY,
-        settle_seconds=180,  # each wait ends as soon as the platform has caught up
-        sample_seconds=120,
-        **SIZES,
-    )
 
 
 @pytest.fixture(scope="module")
-def world() -> World:
-    return build_world(seed=SEED, until=TODAY, **SIZES)
+async def runs(fleet) -> Runs:
+    return await fleet
+
+
+@pytest.fixture(scope="module")
+def world(runs) -> World:
+    return runs.world
 
 
 @pytest.fixture(scope="module")
@@ -48,87 +39,8 @@ async def gateway(platform):
         yield client
 
 
-async def items(gateway: httpx.AsyncClient, path: str, headers: dict, **params) -> list[dict]:
-    found, offset = [], 0
-    while True:
-        response = await gateway.get(
-            path, params={"limit": 200, "offset": offset, **params}, headers=headers
-        )
-        assert response.status_code == 200, response.text
-        page = response.json()
-        found += page["items"]
-        offset += len(page["items"])
-        if not page["items"] or offset >= page["total"]:
-            return found
-
-
-@asynccontextmanager
-async def dealer_keys(gateway: httpx.AsyncClient, world: World):
-    """A key of the test's own for each of the fleet's dealers (the run revoked its keys),
-    revoked afterwards (a dealer holds two active keys at most)."""
-    codes = {dealer.code for dealer in world.dealers}
-    dealers = [d for d in await items(gateway, "/v1/profile/dealers", ADMIN) if d["code"] in codes]
-    issued = []
-    for dealer in dealers:
-        response = await gateway.post(f"/v1/gateway/dealers/{dealer['id']}/keys", headers=ADMIN)
-        assert response.status_code == 201, response.text
-        issued.append(response.json())
-    try:
-        yield [{"X-API-Key": key["key"]} for key in issued]
-    finally:
-        for key in issued:
-            await gateway.post(f"/v1/gateway/keys/{key['id']}/revoke", headers=ADMIN)
-
-
-async def visible(gateway: httpx.AsyncClient, world: World) -> dict[str, set]:
-    """This fleet's records as its dealers and staff see them through the gateway."""
-    seen: dict[str, set] = {"owners": set(), "vehicles": set(), "orders": set(), "visits": set()}
-    owner_ids: set[str] = set()
-    emails = {owner.email for owner in world.owners}
-    async with dealer_keys(gateway, world) as keys:
-        for headers in keys:
-            await _dealer_view(gateway, headers, emails, seen, owner_ids)
-    posts = await items(gateway, "/v1/feedback/posts", ADMIN)
-    seen["posts"] = {(p["source_id"], p["language"], p["flag"], tuple(p["topics"])) for p in posts}
-    responses = await items(gateway, "/v1/feedback/responses", ADMIN)
-    seen["responses"] = {r["id"] for r in responses if r["owner_id"] in owner_ids}
-    vins = {vehicle.vin for vehicle in world.vehicles}
-    states = await items(gateway, "/v1/telematics/vehicles", ADMIN)
-    seen["telematics"] = {(s["vin"], s["mileage_km"]) for s in states if s["vin"] in vins}
-    return seen
-
-
-async def _dealer_view(gateway, headers, emails, seen, owner_ids) -> None:
-    for owner in await items(gateway, "/v1/profile/owners", headers):
-        if owner["email"] in emails:
-            seen["owners"].add((owner["email"], owner["full_name"], owner["preferred_language"]))
-            owner_ids.add(owner["id"])
-    for vehicle in await items(gateway, "/v1/profile/vehicles", headers):
-        parts = frozenset((p["component"], p["batch_code"]) for p in vehicle["components"])
-        seen["vehicles"].add((vehicle["vin"], parts))
-    for order in await items(gateway, "/v1/profile/orders", headers):
-        seen["orders"].add((order["external_id"], order["status"]))
-    for visit in await items(gateway, "/v1/profile/service-visits", headers):
-        parts = frozenset(p["batch_code"] for p in visit["parts"])
-        seen["visits"].add((visit["external_id"], visit["visit_type"], parts))
-    leads = await items(gateway, "/v1/profile/leads", headers)
-    seen.setdefault("leads", set()).update(
-        (lead["owner_id"], lead["kind"]) for lead in leads if lead["owner_id"] in owner_ids
-    )
-
-
-@pytest.fixture(scope="module")
-async def runs(platform, gateway, world):
-    """Two runs of the same seed, with what the API showed after each."""
-    settings = GatewaySettings(environment="test")
-    first = await simulate(options(platform.gateway_url), progress_bar(disable=True), settings)
-    seen_first = await visible(gateway, world)
-    second = await simulate(options(platform.gateway_url), progress_bar(disable=True), settings)
-    return first, seen_first, second, await visible(gateway, world)
-
-
 async def test_the_fleet_loads_through_the_gateway(runs, world, gateway):
-    first, seen, _, _ = runs
+    first, seen = runs.first, runs.seen_first
     assert not first.skipped, first.skipped
     assert sum(first.counts["dealers"].values()) == SIZES["dealers"]
     assert first.counts["imported owners"]["created"] == len(world.owners)
@@ -152,7 +64,7 @@ async def test_the_fleet_loads_through_the_gateway(runs, world, gateway):
 
 
 async def test_a_second_run_changes_nothing(runs, world):
-    _, seen_first, second, seen_second = runs
+    seen_first, second, seen_second = runs.seen_first, runs.second, runs.seen_second
     assert seen_second == seen_first
     for kind in ("owners", "vehicles", "orders", "service visits"):
         assert second.counts[f"imported {kind}"]["created"] == 0, kind
@@ -174,7 +86,7 @@ async def test_a_second_run_changes_nothing(runs, world):
 
 
 async def test_orders_at_their_statuses_and_vehicles_with_their_batches(runs, world):
-    _, seen, _, _ = runs
+    seen = runs.seen_first
     assert {(o.external_id, o.status) for o in world.orders} <= seen["orders"]
     assert {"delivered", "lead", "ordered", "in_production"} <= {o.status for o in world.orders}
     for vehicle in world.vehicles:
@@ -183,7 +95,7 @@ async def test_orders_at_their_statuses_and_vehicles_with_their_batches(runs, wo
 
 
 async def test_service_visits_replace_parts(runs, world):
-    _, seen, _, _ = runs
+    seen = runs.seen_first
     expected = {
         (v.external_id, v.visit_type, frozenset(p[2] for p in v.parts)) for v in world.visits
     }
@@ -192,13 +104,13 @@ async def test_service_visits_replace_parts(runs, world):
 
 
 async def test_owners_have_chinese_and_english_names(runs):
-    _, seen, _, _ = runs
+    seen = runs.seen_first
     assert {language for _, _, language in seen["owners"]} == {"zh", "en"}
     assert any("\u4e00" <= name[0] <= "\u9fff" for _, name, _ in seen["owners"])
 
 
 async def test_telemetry_becomes_mileage_trips_and_charging(runs, gateway, world):
-    _, seen, _, _ = runs
+    seen = runs.seen_first
     mileage = dict(seen["telematics"])
     for vehicle in world.vehicles:
         assert mileage[vehicle.vin] == pytest.approx(vehicle.mileage_on(world.until), abs=0.01)
@@ -215,7 +127,7 @@ async def test_telemetry_becomes_mileage_trips_and_charging(runs, gateway, world
 
 
 async def test_complaints_are_flagged_in_both_languages(runs, world):
-    _, seen, _, _ = runs
+    seen = runs.seen_first
     ours = {post.source_id for post in world.posts}
     posts = [post for post in seen["posts"] if post[0] in ours]
     assert len(posts) == len(world.posts)
