@@ -9,6 +9,7 @@ platform-wide configuration (SLA policies, routing, contact policy) that other e
 tests rely on.
 """
 
+import asyncio
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -103,9 +104,7 @@ async def sandbox_openapi(sandbox_edge) -> dict:
 @pytest.fixture(scope="package")
 async def sandbox_tenants(sandbox_edge) -> tuple[Tenant, Tenant]:
     """(A, B) as `tenants`; B's dealer is in a dealer group, with a key, beside a partner."""
-    a = await seed(sandbox_edge, await onboard_dealer(sandbox_edge))
-    b = await seed(sandbox_edge, await onboard_dealer(sandbox_edge))
-    partner = await onboard_dealer(sandbox_edge)
+    (a, b), partner = await seed_two(sandbox_edge), await onboard_dealer(sandbox_edge)
     b.group_headers = await onboard_group(sandbox_edge, b.dealer.id, partner.id)
     return a, b
 
@@ -132,6 +131,16 @@ def role_headers(role: str, tenant: Tenant) -> dict[str, str]:
     if role == "service":
         return bearer(CallerKind.SERVICE, "vehicle-gateway")
     return bearer(CallerKind.STAFF, f"{role}@cem.test", StaffRole(role))
+
+
+async def seed_two(edge: httpx.AsyncClient) -> tuple[Tenant, Tenant]:
+    """Two tenants of dealers of their own, seeded side by side (each waits on events)."""
+
+    async def tenant() -> Tenant:
+        return await seed(edge, await onboard_dealer(edge))
+
+    a, b = await asyncio.gather(tenant(), tenant())
+    return a, b
 
 
 async def seed(edge: httpx.AsyncClient, dealer: Dealer) -> Tenant:
@@ -170,19 +179,26 @@ async def _send_signals(edge: httpx.AsyncClient, dealer: Dealer, vin: str) -> No
 @pytest.fixture(scope="session")
 async def tenants(edge) -> tuple[Tenant, Tenant]:
     """(stranger A, victim B), each with its own dealer, owner, vehicle and case."""
-    a = await seed(edge, await onboard_dealer(edge))
-    b = await seed(edge, await onboard_dealer(edge))
-    return a, b
+    return await seed_two(edge)
 
 
 @pytest.fixture(scope="session")
 async def group_keys(edge, tenants) -> tuple[dict[str, str], dict[str, str]]:
     """Keys of two dealer groups: A's (A and a dealer of its own) and B's (B and another)."""
-    keys = []
-    for tenant in tenants:
+    return await group_keys_of(edge, tenants)
+
+
+async def group_keys_of(
+    edge: httpx.AsyncClient, tenants: tuple[Tenant, Tenant]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """For each tenant, the key of a group of its dealer and a partner (made side by side)."""
+
+    async def group_key(tenant: Tenant) -> dict[str, str]:
         partner = await onboard_dealer(edge)
-        keys.append(await onboard_group(edge, tenant.dealer.id, partner.id))
-    return keys[0], keys[1]
+        return await onboard_group(edge, tenant.dealer.id, partner.id)
+
+    a, b = await asyncio.gather(*map(group_key, tenants))
+    return a, b
 
 
 async def onboard_group(edge: httpx.AsyncClient, *dealer_ids: str) -> dict[str, str]:

@@ -19,9 +19,8 @@ from shared.config import CommonSettings
 from shared.database import Database, application_url, every_dealer
 from shared.migrations import upgrade
 from shared.scoping import EVERY_DEALER, NO_DEALER, RowScope
-from tests.e2e.conftest import onboard_dealer
 from tests.security import test_isolation_matrix as matrix
-from tests.security.conftest import merged_openapi, onboard_group, seed
+from tests.security.conftest import group_keys_of, merged_openapi, seed_two
 
 # A dealer column: `dealer_id` or `<something>_dealer_id`, or the `id` of a table of dealers.
 TABLES_WITH_A_DEALER_COLUMN = r"""
@@ -176,22 +175,13 @@ def unscoped_platform(infrastructure, tmp_path_factory):
 async def unscoped(unscoped_platform):
     """(edge, openapi, tenants) as the matrix's own fixtures, on that platform."""
     async with httpx.AsyncClient(base_url=unscoped_platform.gateway_url, timeout=60) as edge:
-        openapi = await merged_openapi(edge)
-        tenants = (
-            await seed(edge, await onboard_dealer(edge)),
-            await seed(edge, await onboard_dealer(edge)),
-        )
-        yield edge, openapi, tenants
+        yield edge, await merged_openapi(edge), await seed_two(edge)
 
 
 @pytest.fixture(scope="module")
 async def unscoped_group_keys(unscoped) -> tuple[dict[str, str], dict[str, str]]:
     edge, _, tenants = unscoped
-    keys = []
-    for tenant in tenants:
-        partner = await onboard_dealer(edge)
-        keys.append(await onboard_group(edge, tenant.dealer.id, partner.id))
-    return keys[0], keys[1]
+    return await group_keys_of(edge, tenants)
 
 
 @pytest.mark.timeout(900)
