@@ -2,10 +2,11 @@
 total, and the upsert that keeps a projection of another service's records. They flush,
 never commit: the request (or the event handler) owns the transaction."""
 
+from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Table, func, select
+from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
@@ -52,15 +53,21 @@ class Repository:
         self, model: type[SQLModel], values: dict[str, Any], *, insert_only: set[str] = frozenset()
     ) -> None:
         """Inserts a projected record or overwrites the fields given, except `insert_only`."""
-        keys = [column.name for column in model.__table__.primary_key.columns]
-        statement = insert(model).values(**values)
-        changed = {
-            name: statement.excluded[name]
-            for name in values
-            if name not in keys and name not in insert_only
-        }
-        await self.session.execute(
-            statement.on_conflict_do_update(index_elements=keys, set_=changed)
-            if changed
-            else statement.on_conflict_do_nothing(index_elements=keys)
-        )
+        statement = _upsert_statement(model.__table__, frozenset(values), frozenset(insert_only))
+        await self.session.execute(statement, values)
+
+
+@cache
+def _upsert_statement(table: Table, names: frozenset[str], insert_only: frozenset[str]) -> Insert:
+    """Built once per table and set of fields: event handlers upsert projections for every
+    event, and building the statement anew cost more than running it."""
+    keys = [column.name for column in table.primary_key.columns]
+    statement = insert(table)
+    changed = {
+        name: statement.excluded[name]
+        for name in sorted(names)
+        if name not in keys and name not in insert_only
+    }
+    if changed:
+        return statement.on_conflict_do_update(index_elements=keys, set_=changed)
+    return statement.on_conflict_do_nothing(index_elements=keys)

@@ -1,18 +1,16 @@
 """What every group of telematics queries shares: the caller's scope over vehicles and the
 generic writes (flush only)."""
 
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import ColumnElement, false, or_, true
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
 from services.telematics.models import Vehicle
 from shared.auth import Caller, CallerKind
+from shared.repository import Repository
 from shared.scoping import in_visible_dealers
-
-M = TypeVar("M", bound=SQLModel)
 
 
 def vehicle_scope(caller: Caller) -> ColumnElement[bool]:
@@ -36,35 +34,7 @@ def owned_by(model, caller: Caller) -> ColumnElement[bool]:
     return model.owner_id == caller.owner_id if caller.kind is CallerKind.OWNER else true()
 
 
-class Queries:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def add(self, model: M) -> M:
-        self.session.add(model)
-        await self.session.flush()
-        return model
-
-    async def get(self, model: type[M], key: Any, *, for_update: bool = False) -> M | None:
-        return await self.session.get(model, key, with_for_update=for_update)
-
-    async def upsert(
-        self, model: type[SQLModel], values: dict[str, Any], *, insert_only: set[str] = frozenset()
-    ) -> None:
-        """Inserts a projected record or overwrites the fields given, except `insert_only`."""
-        keys = [column.name for column in model.__table__.primary_key.columns]
-        statement = insert(model).values(**values)
-        changed = {
-            name: statement.excluded[name]
-            for name in values
-            if name not in keys and name not in insert_only
-        }
-        await self.session.execute(
-            statement.on_conflict_do_update(index_elements=keys, set_=changed)
-            if changed
-            else statement.on_conflict_do_nothing(index_elements=keys)
-        )
-
+class Queries(Repository):
     async def insert_new(self, model: type[SQLModel], values: dict[str, Any], *keys: str) -> bool:
         """Inserts unless a row with the same `keys` exists; whether it inserted."""
         statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=keys)

@@ -7,7 +7,8 @@ from typing import Any
 from sqlalchemy import select, update
 
 from services.telematics.models import ChargingSession, Fault, LocationConsent, Trip, Vehicle
-from services.telematics.repository.base import M, Queries
+from services.telematics.repository.base import Queries
+from shared.repository import M
 
 
 class PrivacyQueries(Queries):

@@ -6,9 +6,10 @@ from typing import Any
 from sqlalchemy import func, select
 
 from services.telematics.models import Fault, ServiceDueRow, SettingsRow, Vehicle, VehicleState
-from services.telematics.repository.base import M, Queries, vehicle_scope
+from services.telematics.repository.base import Queries, vehicle_scope
 from shared.auth import Caller
 from shared.pagination import PageParams
+from shared.repository import M
 
 
 class ViewQueries(Queries):
