@@ -26,6 +26,7 @@ from services.profile.models import (
     TicketProjection,
     utc_now,
 )
+from shared.repository import Repository
 
 M = TypeVar("M", bound=SQLModel)
 T = TypeVar("T")
@@ -82,15 +83,9 @@ class FactsRepository:
     async def get(self, owner_id: uuid.UUID) -> OwnerFacts | None:
         return await self.session.get(OwnerFacts, owner_id)
 
-    async def upsert(self, model: type, values: dict[str, Any], *, key: list[str]) -> None:
-        """Stores a projection row, replacing the one with the same key."""
-        await self.session.execute(
-            insert(model)
-            .values(**values)
-            .on_conflict_do_update(
-                index_elements=key, set_={k: v for k, v in values.items() if k not in key}
-            )
-        )
+    async def upsert(self, model: type, values: dict[str, Any]) -> None:
+        """Stores a projection row, replacing the one with the same primary key."""
+        await Repository(self.session).upsert(model, values)
 
     # What the facts row is derived from
 

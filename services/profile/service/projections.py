@@ -44,7 +44,6 @@ async def response_submitted(session: AsyncSession, event: ResponseSubmitted, no
             "dealer_id": event.dealer_id,
             "submitted_at": event.submitted_at,
         },
-        key=["response_id"],
     )
     if await _known(session, event.owner_id):
         await add_points(
@@ -156,7 +155,7 @@ async def _keep_latest(
     current = await repository.of_vehicle(model, values["vehicle_id"])
     if current is not None and getattr(current, stamp) > values[stamp]:
         return
-    await repository.upsert(model, values, key=["vehicle_id"])
+    await repository.upsert(model, values)
     if values["owner_id"]:
         await refresh_owner(session, values["owner_id"], now=now)
 
