@@ -18,7 +18,7 @@ import structlog
 from gateway import keys
 from gateway.config import GatewaySettings
 from gateway.models import ApiKey
-from gateway.repository import KEY_CHANNEL, GatewayRepository
+from gateway.repository import GROUP_PREFIX, KEY_CHANNEL, GatewayRepository
 from gateway.tokens import TokenValidator
 from shared.auth import Caller, CallerKind, sign_caller
 from shared.database import Database
@@ -49,6 +49,8 @@ class Authenticator:
         self._tokens = TokenValidator(settings)
         self._credentials: dict[str, Authenticated] = {}
         self._credential_by_key: dict[str, str] = {}
+        # Counts the changes heard of: a check that a change overtook is used once, not kept.
+        self._changes_heard = 0
         self.used_keys: set[str] = set()
 
     def bind(self, database: Database) -> None:
@@ -62,8 +64,10 @@ class Authenticator:
         now = time.time()
         known = self._credentials.get(credential)
         if known is None or known.valid_until <= now:
+            changes_heard = self._changes_heard
             known = await self._validate(api_key, bearer, now)
-            self._remember(credential, known)
+            if changes_heard == self._changes_heard:
+                self._remember(credential, known)
         elif now - known.signed_at > INTERNAL_TOKEN_REFRESH_SECONDS:
             known.internal_token = self.sign(known.caller)
             known.signed_at = now
@@ -105,11 +109,21 @@ class Authenticator:
             self._credential_by_key[known.key_id] = credential
 
     def forget_key(self, key_id: str) -> None:
+        self._changes_heard += 1
         credential = self._credential_by_key.pop(key_id, None)
         if credential:
             self._credentials.pop(credential, None)
 
+    def forget_group(self, group_id: str) -> None:
+        """Every key of the dealer group: its dealers changed."""
+        self._changes_heard += 1
+        for key_id, credential in list(self._credential_by_key.items()):
+            known = self._credentials.get(credential)
+            if known is None or str(known.caller.dealer_group_id) == group_id:
+                self.forget_key(key_id)
+
     def forget_all(self) -> None:
+        self._changes_heard += 1
         self._credentials.clear()
         self._credential_by_key.clear()
 
@@ -131,8 +145,11 @@ async def listen_for_key_changes(database: Database, authenticator: Authenticato
     """Drops revoked or rotated keys from memory the moment their change commits."""
     url = database.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
 
-    def on_notify(connection, pid, channel, key_id: str) -> None:
-        authenticator.forget_key(key_id)
+    def on_notify(connection, pid, channel, named: str) -> None:
+        if named.startswith(GROUP_PREFIX):
+            authenticator.forget_group(named.removeprefix(GROUP_PREFIX))
+        else:
+            authenticator.forget_key(named)
 
     while True:
         closed = asyncio.Event()

@@ -12,6 +12,7 @@ from gateway.models import ApiKey, IdempotentRequest, KnownDealer, KnownDealerGr
 from gateway.schemas import KeyHolder
 
 KEY_CHANNEL = "cem_api_keys"
+GROUP_PREFIX = "group:"  # a notification naming a dealer group rather than one key
 DEALER_FACTS = ("code", "name", "region")
 
 
@@ -107,18 +108,10 @@ class GatewayRepository:
 
     async def announce_group_change(self, group_ids: Iterable[uuid.UUID]) -> None:
         """Every replica drops the groups' keys from its cache on commit, so they are checked
-        again and see the groups' dealers as they are now."""
-        group_ids = list(group_ids)
-        if not group_ids:
-            return
-        keys = await self.session.scalars(
-            select(ApiKey.id).where(
-                ApiKey.dealer_group_id.in_(group_ids),
-                ApiKey.revoked_at.is_(None),
-            )
-        )
-        for key_id in keys:
-            await self.announce_key_change(key_id)
+        again and see the groups' dealers as they are now: named by group, not by key, so a
+        key first used while this transaction was open is dropped too."""
+        for group_id in group_ids:
+            await self.announce_key_change(f"{GROUP_PREFIX}{group_id}")
 
     async def mark_used(self, key_ids: Sequence[str]) -> None:
         await self.session.execute(

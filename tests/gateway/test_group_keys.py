@@ -141,3 +141,23 @@ async def test_group_keys_are_for_known_groups_and_issued_by_admins(gateway):
             f"/v1/gateway/dealer-groups/{group_id}/keys", headers=headers
         )
         assert refused.status_code == 403
+
+
+async def test_a_key_first_used_while_its_group_changes_sees_the_change_once_committed(gateway):
+    group_id = await known_group(gateway)
+    staying, joining = await gateway.known_dealer(), await gateway.known_dealer()
+    await move(gateway, staying, group_id)
+    event = DealerGroupChanged(
+        dealer_id=joining, code="D2", name="Joining Motors", region="East",
+        group_id=group_id, changed_at=T0 + timedelta(minutes=1),
+    )  # fmt: skip
+    async with gateway.app.inner.state.database.transaction() as session:
+        await service.record_dealer_group_change(session, event)
+        # Before the move commits, a key is issued and used: it sees the group as it was.
+        key = (await issue_group_key(gateway, group_id))["key"]
+        assert await seen_dealers(gateway, key) == {str(staying)}
+
+    async def sees_the_joined_dealer() -> bool:
+        return await seen_dealers(gateway, key) == {str(staying), str(joining)}
+
+    await eventually(sees_the_joined_dealer, within_seconds=5)

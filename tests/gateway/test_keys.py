@@ -149,3 +149,24 @@ async def test_a_bad_checksum_is_refused_before_any_lookup(gateway):
         await unbound.authenticate(api_key=bad_checksum, bearer=None)
     response = await gateway.http.get("/v1/echo/x", headers={"X-API-Key": bad_checksum})
     assert response.status_code == 401 and "checksum" in response.json()["detail"]
+
+
+async def test_a_key_check_overtaken_by_a_key_change_is_used_once_not_kept(gateway):
+    """A revocation heard while the key was being checked: the check may predate it."""
+    issued = await gateway.issue_key(await gateway.known_dealer())
+    checks = 0
+
+    class ChangeArrivesMidCheck(Authenticator):
+        async def _validate(self, api_key, bearer, now):
+            nonlocal checks
+            checks += 1
+            known = await super()._validate(api_key, bearer, now)
+            if checks == 1:
+                self.forget_key(issued["id"])  # as the NOTIFY would, between read and remember
+            return known
+
+    authenticator = ChangeArrivesMidCheck(gateway.settings)
+    authenticator.bind(gateway.app.inner.state.database)
+    for _ in range(3):
+        await authenticator.authenticate(api_key=issued["key"], bearer=None)
+    assert checks == 2  # checked again after the overtaken check, then served from memory
