@@ -9,6 +9,7 @@ from tests.helpers import eventually
 from tests.messaging.harness import (
     PRODUCER,
     ConsumerSettings,
+    Pipeline,
     apply_effect,
     effect_counts,
     produce,
@@ -49,11 +50,15 @@ async def test_a_stalled_consumer_shows_in_the_metrics(settings, private_nats):
         await apply_effect(session, envelope, event)
 
     stall_at_four = ConsumerSettings(max_ack_pending=4, metrics_interval_seconds=0.2)
-    pipeline = await running_pipeline(
+    pipeline = Pipeline(
         settings, private_nats.url, handler=stuck_handler, consumer_settings=stall_at_four
     )
     async with pipeline:
+        # All ten in the stream before the consumer's first fetch: a fetch that found fewer
+        # than four would hang in the handler with fewer pending, and never reach the limit.
         await produce(pipeline.producer, range(10))
+        await pipeline.relay().publish_pending()
+        pipeline.start_consumer()
 
         def gauge(name: str) -> float | None:
             return REGISTRY.get_sample_value(name, {"consumer": pipeline.durable})
