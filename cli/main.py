@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import httpx
 import typer
@@ -14,13 +14,14 @@ from rich.panel import Panel
 from rich.table import Table
 
 from cli.console import console, fail, notices, readable_errors
-from cli.launcher import Platform, components
 from cli.messaging import dead_letters_app, outbox_app
 from gateway.config import GatewaySettings
 from gateway.tokens import mint_development_token
 from shared.auth import CallerKind, StaffRole
 from shared.config import CommonSettings
-from shared.migrations import upgrade
+
+if TYPE_CHECKING:  # the launcher and migrations load alembic, SQLAlchemy and nats: over half
+    from cli.launcher import Platform  # a second each `cem token` or `cem key` need not pay
 
 app = typer.Typer(help="CEM platform: run it locally and administer it.", no_args_is_help=True)
 dealer_app = typer.Typer(help="Dealers (owned by the profile service).", no_args_is_help=True)
@@ -38,6 +39,8 @@ KEY_RETRY_SECONDS = 10.0  # the gateway learns of a new dealer from profile's ev
 
 
 def _parse_ports(values: list[str]) -> dict[str, int]:
+    from cli.launcher import components
+
     names = [component.name for component in components()]
     ports = {}
     for value in values:
@@ -60,6 +63,8 @@ def up(
 ):
     """Start PostgreSQL and NATS (embedded unless CEM_DATABASE_URL / CEM_NATS_URL are set),
     migrate, then every service and the gateway, in the foreground. Ctrl-C stops it all."""
+    from cli.launcher import Platform
+
     ports = _parse_ports(port)
     with readable_errors():
         platform = Platform(data_dir, ports=ports)
@@ -83,7 +88,7 @@ def up(
     raise typer.Exit(exit_code)
 
 
-def _stop(platform: Platform) -> None:
+def _stop(platform: "Platform") -> None:
     # A second Ctrl-C must not cut the ordered shutdown short and leave servers behind.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -96,7 +101,7 @@ def _stop(platform: Platform) -> None:
         console.print("Stopped.")
 
 
-def _print_welcome(platform: Platform, seconds: float) -> None:
+def _print_welcome(platform: "Platform", seconds: float) -> None:
     gateway = platform.gateway_url
     services = [c.name for c in platform.components if c.name != "gateway"]
     lines = [
@@ -124,6 +129,9 @@ def _print_welcome(platform: Platform, seconds: float) -> None:
 @app.command()
 def migrate():
     """Create missing databases and migrate every component to its latest schema."""
+    from cli.launcher import components
+    from shared.migrations import upgrade
+
     with readable_errors():
         settings = CommonSettings()
     for component in components():

@@ -7,7 +7,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import structlog
 import typer
@@ -15,9 +15,9 @@ from rich.table import Table
 
 from cli.console import console, fail, notices, readable_errors
 from shared.config import CommonSettings
-from shared.database import Database, service_url
-from shared.messaging.broker import connect
-from shared.messaging.replay import list_dead_letters, replay_dead_letters, replay_outbox
+
+if TYPE_CHECKING:  # SQLAlchemy and nats load when a command needs them, not for every `cem`
+    from shared.database import Database
 
 dead_letters_app = typer.Typer(
     help="Events a consumer gave up on: list them, replay them once fixed.",
@@ -30,8 +30,10 @@ ServiceName = Annotated[
 
 
 @asynccontextmanager
-async def service_database(service: str) -> AsyncIterator[Database]:
+async def service_database(service: str) -> AsyncIterator["Database"]:
     """The service's own database, named from the usual CEM_* settings."""
+    from shared.database import Database, service_url
+
     database = Database(service_url(CommonSettings(), service), pool_size=1)
     try:
         yield database
@@ -46,6 +48,8 @@ async def jetstream_client() -> AsyncIterator:
         wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR),
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
     )
+    from shared.messaging.broker import connect
+
     client = await connect(CommonSettings().nats_url, name="cem-cli")
     try:
         yield client.jetstream()
@@ -75,6 +79,8 @@ def dead_letters_list(
     """List the events a service's consumers dead-lettered, with the reason."""
 
     async def load():
+        from shared.messaging.replay import list_dead_letters
+
         async with service_database(service) as database:
             return await list_dead_letters(database, include_replayed=replayed)
 
@@ -110,6 +116,8 @@ def dead_letters_replay(
         raise typer.BadParameter("give --id (repeatable) or --all")
 
     async def replay():
+        from shared.messaging.replay import replay_dead_letters
+
         async with service_database(service) as database, jetstream_client() as jetstream:
             return await replay_dead_letters(database, jetstream, ids=letter_id or None)
 
@@ -155,6 +163,8 @@ def outbox_replay(
     start = parse_since(since)
 
     async def replay():
+        from shared.messaging.replay import replay_outbox
+
         async with service_database(service) as database, jetstream_client() as jetstream:
             return await replay_outbox(database, jetstream, since=start)
 
