@@ -54,13 +54,16 @@ class InstanceQueries:
         return await self.session.scalar(statement)
 
     async def active_triggered_by(self, event: str) -> Sequence[JourneyDefinition]:
-        rows = await self.session.scalars(
-            select(JourneyDefinition).where(
-                JourneyDefinition.status == DefinitionStatus.ACTIVE,
-                JourneyDefinition.trigger_event == event,
+        async def load() -> Sequence[JourneyDefinition]:
+            rows = await self.session.scalars(
+                select(JourneyDefinition).where(
+                    JourneyDefinition.status == DefinitionStatus.ACTIVE,
+                    JourneyDefinition.trigger_event == event,
+                )
             )
-        )
-        return rows.all()
+            return rows.all()
+
+        return await self._once_a_transaction(("triggered_by", event), load)
 
     async def active_of_trigger_type(
         self, trigger_type: str, *, claim: bool = False
@@ -188,13 +191,26 @@ class InstanceQueries:
 
     async def active_goals(self, event: str) -> dict[str, float]:
         """Journey key -> goal window (hours) of active and recent versions with this goal."""
-        rows = await self.session.execute(
-            select(JourneyDefinition.key, JourneyDefinition.spec["goal"]["within_hours"]).where(
-                JourneyDefinition.spec["goal"]["event"].astext == event,
-                JourneyDefinition.status != DefinitionStatus.DRAFT,
+
+        async def load() -> dict[str, float]:
+            rows = await self.session.execute(
+                select(JourneyDefinition.key, JourneyDefinition.spec["goal"]["within_hours"]).where(
+                    JourneyDefinition.spec["goal"]["event"].astext == event,
+                    JourneyDefinition.status != DefinitionStatus.DRAFT,
+                )
             )
-        )
-        return {key: float(hours) for key, hours in rows.all()}
+            return {key: float(hours) for key, hours in rows.all()}
+
+        return await self._once_a_transaction(("goals", event), load)
+
+    async def _once_a_transaction(self, question: tuple[str, str], load):
+        """What the definitions say about an event, asked once a transaction: the events of a
+        fetch share one (the definitions are read-only to them, and a change shows from the
+        next fetch). Only event handlers ask these questions."""
+        answers = self.session.info.setdefault("journeys_definition_answers", {})
+        if question not in answers:
+            answers[question] = await load()
+        return answers[question]
 
     async def set_tags(self, rows: list[dict], *, add: bool) -> None:
         if not rows:
