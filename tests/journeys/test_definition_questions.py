@@ -4,14 +4,15 @@ events of one fetch share it, and each would otherwise ask again."""
 from sqlalchemy import event
 
 from services.journeys.repository import JourneysRepository
+from shared.database import Database
 
 
 async def test_definition_questions_are_asked_once_a_transaction(journeys_app):
-    database = journeys_app.state.database
+    # An engine of the test's own: the app's consumers ask too, for earlier tests' events.
+    database = Database(journeys_app.state.database.engine.url, pool_size=1)
     statements: list[str] = []
 
     def count(conn, cursor, statement, parameters, context, executemany) -> None:
-        # The two questions (the app's own workers read definitions meanwhile, otherwise).
         if "FROM journey_definitions" in statement and (
             "trigger_event = " in statement or "AS anon_1" in statement
         ):
@@ -27,4 +28,5 @@ async def test_definition_questions_are_asked_once_a_transaction(journeys_app):
                     await repository.active_triggered_by("profile.vehicle.registered")
     finally:
         event.remove(database.engine.sync_engine, "before_cursor_execute", count)
+        await database.dispose()
     assert len(statements) == 4  # each question once in each transaction
