@@ -105,6 +105,11 @@ class JourneyInstance(JourneysModel, table=True):
             "waiting_event",
             postgresql_where=text("status = 'waiting'"),
         ),
+        Index(
+            "ix_journey_instances_waited_event",
+            "waiting_event",
+            postgresql_where=text("status = 'waiting'"),
+        ),
     )
 
 

@@ -1,5 +1,6 @@
-"""An event handler asks what the definitions say about an event once a transaction: the
-events of one fetch share it, and each would otherwise ask again."""
+"""An event handler asks what the definitions say about an event, and whether any instance
+waits for it, once a transaction: the events of one fetch share it, and each would otherwise
+ask again."""
 
 from sqlalchemy import event
 
@@ -17,6 +18,8 @@ async def test_definition_questions_are_asked_once_a_transaction(journeys_app):
             "trigger_event = " in statement or "AS anon_1" in statement
         ):
             statements.append(statement)
+        if "waiting_event = " in statement and "EXISTS" in statement:
+            statements.append(statement)
 
     event.listen(database.engine.sync_engine, "before_cursor_execute", count)
     try:
@@ -26,7 +29,8 @@ async def test_definition_questions_are_asked_once_a_transaction(journeys_app):
                 for _ in range(3):  # three events of the fetch
                     await repository.active_goals("profile.vehicle.registered")
                     await repository.active_triggered_by("profile.vehicle.registered")
+                    await repository.anyone_waiting_for("profile.vehicle.registered")
     finally:
         event.remove(database.engine.sync_engine, "before_cursor_execute", count)
         await database.dispose()
-    assert len(statements) == 4  # each question once in each transaction
+    assert len(statements) == 6  # each question once in each transaction

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import bindparam, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.journeys.domain import OwnerFacts
@@ -22,6 +22,11 @@ from services.journeys.models import (
     OwnerTag,
 )
 from services.journeys.repository.base import chunks
+
+# Asked for every event handled: built once (building it cost more than running it).
+_ERASED = select(ErasedOwner.owner_id).where(
+    ErasedOwner.owner_id.in_(bindparam("owner_ids", expanding=True))
+)
 
 
 class ContactQueries:
@@ -107,10 +112,7 @@ class ContactQueries:
     async def erased(self, owner_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
         found: set[uuid.UUID] = set()
         for chunk in chunks(list(owner_ids)):
-            rows = await self.session.scalars(
-                select(ErasedOwner.owner_id).where(ErasedOwner.owner_id.in_(list(chunk)))
-            )
-            found.update(rows)
+            found.update(await self.session.scalars(_ERASED, {"owner_ids": list(chunk)}))
         return found
 
     async def moving_owners(

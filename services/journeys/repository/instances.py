@@ -3,9 +3,9 @@
 import json
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +17,18 @@ from services.journeys.models import (
     OwnerTag,
 )
 from services.journeys.repository.base import Running, arrays, chunks
+
+_ANYONE_WAITING = text(
+    "SELECT EXISTS (SELECT 1 FROM journey_instances "
+    "WHERE status = 'waiting' AND waiting_event = :event)"
+)
+_MARK_CONVERTED = text(
+    "UPDATE journey_instances AS j SET converted_at = :now "
+    "FROM unnest(CAST(:keys AS varchar[]), CAST(:hours AS float8[])) AS g(journey_key, hours) "
+    "WHERE j.owner_id = :owner_id AND j.journey_key = g.journey_key "
+    "AND j.converted_at IS NULL AND j.entered_at <= :now "
+    "AND j.entered_at >= :now - make_interval(secs => g.hours * 3600)"
+)
 
 
 class InstanceQueries:
@@ -172,22 +184,26 @@ class InstanceQueries:
         )
         return rows.all()
 
+    async def anyone_waiting_for(self, event: str) -> bool:
+        """Whether any instance waits for the event, asked once a transaction: every event of
+        a fetch was published before its transaction began, so a wait that began before the
+        event is seen; handlers only ever end waits, so a stale yes costs one query."""
+
+        async def load() -> bool:
+            return bool(await self.session.scalar(_ANYONE_WAITING, {"event": event}))
+
+        return await self._once_a_transaction(("waited", event), load)
+
     async def mark_converted(
         self, owner_id: uuid.UUID, journey_keys: dict[str, float], now: datetime
     ) -> None:
-        """Instances (held out or not) whose goal event arrived within their window."""
-        for key, within_hours in journey_keys.items():
-            await self.session.execute(
-                update(JourneyInstance)
-                .where(
-                    JourneyInstance.owner_id == owner_id,
-                    JourneyInstance.journey_key == key,
-                    JourneyInstance.converted_at.is_(None),
-                    JourneyInstance.entered_at >= now - timedelta(hours=within_hours),
-                    JourneyInstance.entered_at <= now,
-                )
-                .values(converted_at=now)
-            )
+        """Instances (held out or not) whose goal event arrived within their window: one
+        statement for all the journeys with this goal."""
+        await self.session.execute(
+            _MARK_CONVERTED,
+            {"owner_id": owner_id, "now": now, "keys": list(journey_keys),
+             "hours": list(journey_keys.values())},
+        )  # fmt: skip
 
     async def active_goals(self, event: str) -> dict[str, float]:
         """Journey key -> goal window (hours) of active and recent versions with this goal."""
@@ -204,9 +220,9 @@ class InstanceQueries:
         return await self._once_a_transaction(("goals", event), load)
 
     async def _once_a_transaction(self, question: tuple[str, str], load):
-        """What the definitions say about an event, asked once a transaction: the events of a
-        fetch share one (the definitions are read-only to them, and a change shows from the
-        next fetch). Only event handlers ask these questions."""
+        """A question about an event, asked once a transaction: the events of a fetch share one
+        (the definitions are read-only to them, and a change shows from the next fetch). Only
+        event handlers ask these questions."""
         answers = self.session.info.setdefault("journeys_definition_answers", {})
         if question not in answers:
             answers[question] = await load()

@@ -22,8 +22,10 @@ async def react(
 ) -> None:  # fmt: skip
     repository = JourneysRepository(session)
     goals = await repository.active_goals(event)
+    awaited = await repository.anyone_waiting_for(event)
     for entrant in entrants:
-        await _resume(repository, event, entrant.owner_id, entrant.context, now)
+        if awaited:
+            await _resume(repository, event, entrant.owner_id, entrant.context, now)
         if goals:
             await repository.mark_converted(entrant.owner_id, goals, now)
     await on_trigger(session, event, entrants, event_id=event_id, now=now)
