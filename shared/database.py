@@ -6,7 +6,7 @@ transaction starts by telling PostgreSQL whose rows it may touch (`RowScope`), w
 row-level security policies enforce for the application role services connect as.
 """
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 
 import asyncpg
@@ -22,6 +22,8 @@ from shared.scoping import EVERY_DEALER, NO_DEALER, RowScope
 # Set in `session.info` by whoever writes an outbox row, so the relay is woken after commit.
 EVENTS_WRITTEN = "cem_events_written"
 ROW_SCOPE = "cem_row_scope"
+# Set in `session.info` by `before_commit`: work done once, just before the transaction commits.
+BEFORE_COMMIT = "cem_before_commit"
 # `true`: the settings last until the transaction ends (SET LOCAL), never onto the next user
 # of the pooled connection.
 _SET_ROW_SCOPE = text(
@@ -99,6 +101,21 @@ async def _switch_row_scope(session: AsyncSession, scope: RowScope) -> None:
     await session.execute(_SET_ROW_SCOPE, scope.settings())
 
 
+def before_commit(
+    session: AsyncSession, key: str, action: Callable[[AsyncSession], Awaitable[None]]
+) -> None:
+    """Has `action` run once just before the transaction commits, however often it is
+    registered under `key`: what each event of a fetch sets off (recomputing an owner's
+    segments, say) is then done once for all of them, and holds its row locks briefly."""
+    session.info.setdefault(BEFORE_COMMIT, {})[key] = action
+
+
+async def _run_before_commit(session: AsyncSession) -> None:
+    while actions := session.info.pop(BEFORE_COMMIT, None):  # an action may register more
+        for action in actions.values():
+            await action(session)
+
+
 class Database:
     def __init__(self, url: URL | str, *, pool_size: int = 10) -> None:
         self.engine = create_async_engine(
@@ -119,6 +136,7 @@ class Database:
         async with self.sessions(info={ROW_SCOPE: scope}) as session:
             try:
                 yield session
+                await _run_before_commit(session)
             except BaseException:
                 await session.rollback()
                 raise

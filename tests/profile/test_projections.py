@@ -5,10 +5,14 @@ segments and lifecycle as it lands (event-driven), and each is applied once."""
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
+from sqlalchemy import event
+
+from services.profile.service import projections
 from shared.contracts.feedback import ResponseSubmitted
 from shared.contracts.journeys import PointsAwarded, TagChanged
 from shared.contracts.telematics import DrivingBehaviourUpdated, ServiceDuePredicted
 from shared.contracts.tickets import TicketCreated, TicketResolved
+from shared.database import Database
 from shared.messaging.envelope import Envelope
 from tests.helpers import eventually
 from tests.profile.conftest import (
@@ -128,6 +132,41 @@ async def test_driving_behaviour_makes_tech_enthusiasts_and_family_users(
     late = await publisher(older)
     await eventually(lambda: handled(profile_app, "behaviour_updated", late))
     assert "tech_enthusiast" in await segments_of(owner, owner_id)
+
+
+async def test_the_owners_a_fetch_of_events_touches_are_refreshed_once_together(
+    client_as, dealer_a, profile_app
+):
+    owner_ids = [await create_owner(client_as(dealer_a)) for _ in range(3)]
+    # An engine of the test's own: the app's consumers lock facts rows too.
+    database = Database(profile_app.state.database.engine.url, pool_size=1)
+    facts_locks: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:
+        if "FROM owner_facts" in statement and "FOR UPDATE" in statement:
+            facts_locks.append(statement)
+
+    event.listen(database.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        async with database.transaction() as session:  # as the events of one fetch
+            for number, owner_id in enumerate(owner_ids):
+                update = DrivingBehaviourUpdated(
+                    vehicle_id=uuid.uuid4(), vin=f"LRW3E7EK0NC00010{number}",
+                    owner_id=uuid.UUID(owner_id), trips=12, distance_km=300.0,
+                    harsh_accelerations_per_100km=0.0, harsh_brakings_per_100km=0.0,
+                    overspeed_share=0.0, night_share=0.0, assisted_driving_share=0.7,
+                    new_apps=[], destination_categories={}, computed_at=now(),
+                )  # fmt: skip
+                await projections.behaviour_updated(session, update, now())
+            assert facts_locks == []  # nothing refreshed yet: it waits for the commit
+    finally:
+        event.remove(database.engine.sync_engine, "before_cursor_execute", count)
+        await database.dispose()
+
+    assert len(facts_locks) == 1  # the three owners, in one go
+    for owner_id in owner_ids:
+        owner = client_as(owner_caller(owner_id))
+        assert "tech_enthusiast" in await segments_of(owner, owner_id)
 
 
 async def test_journey_steps_award_points_once_and_change_tags(

@@ -14,13 +14,26 @@ from services.profile.models import BehaviourSnapshot, LifecycleEntry, OwnerFact
 from services.profile.repository.facts import FAMILY_DESTINATIONS, FactsRepository
 from services.profile.service.memberships import evaluate_segments
 from shared.contracts.profile import LifecycleStageChanged
-from shared.database import every_dealer
+from shared.database import before_commit, every_dealer
 from shared.messaging.envelope import Envelope
 from shared.messaging.outbox import record_envelopes
+
+_OWNERS_TO_REFRESH = "profile_owners_to_refresh"
 
 
 async def refresh_owner(session: AsyncSession, owner_id: uuid.UUID, *, now: datetime) -> None:
     await refresh_owners(session, [owner_id], now=now)
+
+
+def refresh_before_commit(session: AsyncSession, owner_id: uuid.UUID, *, now: datetime) -> None:
+    """`refresh_owner` for an event handler: the owners the events of a fetch (one
+    transaction) touch are refreshed together, once, just before it commits."""
+    session.info.setdefault(_OWNERS_TO_REFRESH, set()).add(owner_id)
+
+    async def refresh(session: AsyncSession) -> None:
+        await refresh_owners(session, session.info.pop(_OWNERS_TO_REFRESH), now=now)
+
+    before_commit(session, _OWNERS_TO_REFRESH, refresh)
 
 
 async def refresh_owners(

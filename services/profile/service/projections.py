@@ -19,7 +19,7 @@ from services.profile.models import (
 )
 from services.profile.repository.facts import FactsRepository
 from services.profile.repository.privacy import PrivacyRepository
-from services.profile.service.facts import refresh_owner
+from services.profile.service.facts import refresh_before_commit
 from services.profile.service.loyalty import add_points
 from shared.contracts.feedback import ResponseSubmitted
 from shared.contracts.journeys import PointsAwarded, TagChanged
@@ -55,7 +55,7 @@ async def response_submitted(session: AsyncSession, event: ResponseSubmitted, no
             now=now,
             note=f"{event.kind} survey at {event.touchpoint}",
         )
-    await refresh_owner(session, event.owner_id, now=now)
+    refresh_before_commit(session, event.owner_id, now=now)
 
 
 async def ticket_created(session: AsyncSession, event: TicketCreated, now: datetime) -> None:
@@ -123,7 +123,7 @@ async def _ticket(
         ticket.category = values.get("category") or ticket.category
     await session.flush()
     if ticket.owner_id:
-        await refresh_owner(session, ticket.owner_id, now=now)
+        refresh_before_commit(session, ticket.owner_id, now=now)
 
 
 async def behaviour_updated(
@@ -157,7 +157,7 @@ async def _keep_latest(
         return
     await repository.upsert(model, values)
     if values["owner_id"]:
-        await refresh_owner(session, values["owner_id"], now=now)
+        refresh_before_commit(session, values["owner_id"], now=now)
 
 
 async def points_awarded(session: AsyncSession, event: PointsAwarded, now: datetime) -> None:
@@ -175,7 +175,7 @@ async def points_awarded(session: AsyncSession, event: PointsAwarded, now: datet
         )
     except InsufficientPoints as error:
         raise PoisonMessage(error.detail) from error
-    await refresh_owner(session, event.owner_id, now=now)
+    refresh_before_commit(session, event.owner_id, now=now)
 
 
 async def tag_changed(session: AsyncSession, event: TagChanged, now: datetime) -> None:
@@ -188,7 +188,7 @@ async def tag_changed(session: AsyncSession, event: TagChanged, now: datetime) -
         )
     else:
         await repository.untag(event.owner_id, event.tag)
-    await refresh_owner(session, event.owner_id, now=now)
+    refresh_before_commit(session, event.owner_id, now=now)
 
 
 async def erasure_completed(session: AsyncSession, event: ErasureCompleted) -> None:
