@@ -6,8 +6,9 @@ transaction starts by telling PostgreSQL whose rows it may touch (`RowScope`), w
 row-level security policies enforce for the application role services connect as.
 """
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from contextlib import asynccontextmanager, suppress
+from typing import TypeVar
 
 import asyncpg
 from sqlalchemy import event, text
@@ -24,6 +25,9 @@ EVENTS_WRITTEN = "cem_events_written"
 ROW_SCOPE = "cem_row_scope"
 # Set in `session.info` by `before_commit`: work done once, just before the transaction commits.
 BEFORE_COMMIT = "cem_before_commit"
+# Set in `session.info` by `once_a_transaction`: answers kept until the transaction ends.
+ANSWERS = "cem_answers"
+Answer = TypeVar("Answer")
 # `true`: the settings last until the transaction ends (SET LOCAL), never onto the next user
 # of the pooled connection.
 _SET_ROW_SCOPE = text(
@@ -108,6 +112,19 @@ def before_commit(
     registered under `key`: what each event of a fetch sets off (recomputing an owner's
     segments, say) is then done once for all of them, and holds its row locks briefly."""
     session.info.setdefault(BEFORE_COMMIT, {})[key] = action
+
+
+async def once_a_transaction(
+    session: AsyncSession, question: Hashable, load: Callable[[], Awaitable[Answer]]
+) -> Answer:
+    """`load()`'s answer to `question`, asked once a transaction: for what event handlers
+    read but never change (configuration: journey definitions, survey triggers), so the
+    events of a fetch, which share a transaction, ask once for all; a change shows from the
+    next fetch."""
+    answers = session.info.setdefault(ANSWERS, {})
+    if question not in answers:
+        answers[question] = await load()
+    return answers[question]
 
 
 async def _run_before_commit(session: AsyncSession) -> None:

@@ -3,7 +3,10 @@
 import uuid
 from datetime import UTC, date, datetime
 
+from sqlalchemy import event
+
 from services.feedback.domain import Touchpoint
+from services.feedback.service import touchpoints
 from shared.contracts.journeys import SurveyRequested
 from shared.contracts.profile import (
     LifecycleStageChanged,
@@ -12,6 +15,7 @@ from shared.contracts.profile import (
     VehicleRegistered,
 )
 from shared.contracts.tickets import TicketResolved
+from shared.database import Database
 from tests.feedback.conftest import (
     FeedbackClient,
     events,
@@ -248,3 +252,33 @@ async def test_an_answer_learns_the_model_a_visit_arrived_before(
     )
     assert answered.status_code == 201, answered.text
     assert answered.json()["model"] == "ET9"
+
+
+async def test_the_touches_of_one_fetch_read_the_trigger_and_survey_once(
+    feedback_app, admin, client_as, clock
+):
+    # An engine of the test's own: the app's consumers read triggers and surveys too.
+    database = Database(feedback_app.state.database.engine.url, pool_size=1)
+    configuration_reads: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:
+        if "FROM triggers" in statement or "FROM survey_templates" in statement:
+            configuration_reads.append(statement)
+
+    owners, dealer = [new_owner() for _ in range(3)], new_dealer()
+    event.listen(database.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        async with database.transaction() as session:  # as the events of one fetch
+            for owner in owners:
+                touch = touchpoints.order_delivered(delivered(owner.owner_id, dealer.dealer_id))
+                await touchpoints.touched(
+                    session, touch, now=clock(), settings=feedback_app.state.settings
+                )
+    finally:
+        event.remove(database.engine.sync_engine, "before_cursor_execute", count)
+        await database.dispose()
+
+    assert len(configuration_reads) == 2  # the trigger once, its survey once
+    for owner in owners:
+        (invitation,) = await owner_invitations(client_as, owner, admin)
+        assert invitation["status"] == "sent"

@@ -27,6 +27,7 @@ from services.feedback.models import (
     Trigger,
 )
 from shared.auth import Caller, CallerKind
+from shared.database import once_a_transaction
 from shared.pagination import PageParams
 from shared.repository import Repository
 from shared.scoping import in_visible_dealers
@@ -79,6 +80,12 @@ class FeedbackRepository(Repository):
             .limit(1)
         )
 
+    async def latest_survey_once(self, key: str) -> SurveyTemplate | None:
+        """`latest_survey` for touchpoint handlers: once a transaction (a fetch of events)."""
+        return await once_a_transaction(
+            self.session, ("latest_survey", key), lambda: self.latest_survey(key)
+        )
+
     async def survey_version(self, key: str, version: int) -> SurveyTemplate | None:
         return await self.session.scalar(
             select(SurveyTemplate).where(
@@ -103,6 +110,12 @@ class FeedbackRepository(Repository):
 
     async def trigger_for(self, touchpoint: str) -> Trigger | None:
         return await self.session.scalar(select(Trigger).where(Trigger.touchpoint == touchpoint))
+
+    async def trigger_once(self, touchpoint: str) -> Trigger | None:
+        """`trigger_for` for touchpoint handlers: once a transaction (a fetch of events)."""
+        return await once_a_transaction(
+            self.session, ("trigger", touchpoint), lambda: self.trigger_for(touchpoint)
+        )
 
     async def triggers(self) -> Sequence[Trigger]:
         return (await self.session.scalars(select(Trigger).order_by(Trigger.touchpoint))).all()

@@ -80,7 +80,7 @@ async def invite(
     repository = FeedbackRepository(session)
     if existing := await repository.invitation_by_source(touch.source):
         return existing
-    template = await repository.latest_survey(survey_key)
+    template = await repository.latest_survey_once(survey_key)
     if template is None:
         raise SurveyNotFound(f"Survey {survey_key!r} not found")
     owner = await repository.known_owner(touch.owner_id)

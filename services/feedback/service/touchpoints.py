@@ -31,7 +31,7 @@ async def touched(
 ) -> None:
     """A touchpoint happened: invite as its trigger says, and record what came of it."""
     repository = FeedbackRepository(session)
-    trigger = await repository.trigger_for(touch.touchpoint)
+    trigger = await repository.trigger_once(touch.touchpoint)
     if trigger is None:
         outcome = TouchOutcome.NO_TRIGGER
     elif not trigger.enabled:
@@ -63,7 +63,7 @@ async def survey_requested(
         owner_id=event.owner_id,
         occurred_at=event.requested_at,
     )
-    trigger = await FeedbackRepository(session).trigger_for(touch.touchpoint)
+    trigger = await FeedbackRepository(session).trigger_once(touch.touchpoint)
     await _record(
         session,
         touch,
@@ -105,7 +105,7 @@ async def _record(
         record.outcome = TouchOutcome.NO_OWNER
     elif await repository.is_erased(touch.owner_id):
         record.outcome, record.owner_id = TouchOutcome.OWNER_ERASED, None
-    elif refused is None and await repository.latest_survey(survey_key) is None:
+    elif refused is None and await repository.latest_survey_once(survey_key) is None:
         log.warning("survey_missing", touchpoint=touch.touchpoint, survey=survey_key)
         record.outcome = TouchOutcome.SURVEY_MISSING
     if record.outcome == TouchOutcome.INVITED:

@@ -17,6 +17,7 @@ from services.journeys.models import (
     OwnerTag,
 )
 from services.journeys.repository.base import Running, arrays, chunks
+from shared.database import once_a_transaction
 
 _ANYONE_WAITING = text(
     "SELECT EXISTS (SELECT 1 FROM journey_instances "
@@ -75,7 +76,7 @@ class InstanceQueries:
             )
             return rows.all()
 
-        return await self._once_a_transaction(("triggered_by", event), load)
+        return await once_a_transaction(self.session, ("triggered_by", event), load)
 
     async def active_of_trigger_type(
         self, trigger_type: str, *, claim: bool = False
@@ -192,7 +193,7 @@ class InstanceQueries:
         async def load() -> bool:
             return bool(await self.session.scalar(_ANYONE_WAITING, {"event": event}))
 
-        return await self._once_a_transaction(("waited", event), load)
+        return await once_a_transaction(self.session, ("waited", event), load)
 
     async def mark_converted(
         self, owner_id: uuid.UUID, journey_keys: dict[str, float], now: datetime
@@ -217,16 +218,7 @@ class InstanceQueries:
             )
             return {key: float(hours) for key, hours in rows.all()}
 
-        return await self._once_a_transaction(("goals", event), load)
-
-    async def _once_a_transaction(self, question: tuple[str, str], load):
-        """A question about an event, asked once a transaction: the events of a fetch share one
-        (the definitions are read-only to them, and a change shows from the next fetch). Only
-        event handlers ask these questions."""
-        answers = self.session.info.setdefault("journeys_definition_answers", {})
-        if question not in answers:
-            answers[question] = await load()
-        return answers[question]
+        return await once_a_transaction(self.session, ("goals", event), load)
 
     async def set_tags(self, rows: list[dict], *, add: bool) -> None:
         if not rows:
