@@ -26,6 +26,7 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
 from prometheus_client import Counter, Gauge
 from pydantic import ValidationError
 from sqlalchemy import text
@@ -145,11 +146,14 @@ class EventConsumer:
                 raise
             except Exception as error:
                 failures += 1
-                log.warning(
-                    "consumer_loop_failed",
-                    consumer=self.durable_name(subscription),
-                    error=repr(error),
-                )
+                consumer = self.durable_name(subscription)
+                if isinstance(error, NotFoundError):
+                    # The producing service creates its stream when it first starts, which
+                    # on the platform's first start may come after this one: not a failure.
+                    stream = stream_name(subscription.contract.event_type.service)
+                    log.info("stream_not_found", consumer=consumer, stream=stream)
+                else:
+                    log.warning("consumer_loop_failed", consumer=consumer, error=repr(error))
                 await self._pause(min(0.2 * 2**failures, 5.0))
 
     async def _pause(self, seconds: float) -> None:
