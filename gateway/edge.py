@@ -9,6 +9,7 @@ import functools
 import json
 import time
 from http import HTTPStatus
+from urllib.parse import quote
 
 import structlog
 from prometheus_client import Counter, Histogram
@@ -18,6 +19,7 @@ from gateway.auth import Authenticator
 from gateway.config import GatewaySettings
 from gateway.idempotency import Idempotency, caller_scope, requested_key
 from gateway.proxy import (
+    CALLER_HEADER_BYTES,
     BodyTooLarge,
     NulInBody,
     Upstreams,
@@ -25,7 +27,6 @@ from gateway.proxy import (
     UpstreamUnavailable,
 )
 from gateway.ratelimit import TokenBuckets, retry_after_header
-from shared.auth import CALLER_HEADER
 from shared.errors import CEMError, FieldError, InvalidInput
 from shared.http import PROBLEM_MEDIA_TYPE, problem_body
 from shared.observability import accept_request_id, request_id_var
@@ -50,7 +51,6 @@ def _latency(service: str) -> Histogram:
 
 
 OWN_SERVICE = "gateway"
-CALLER_HEADER_BYTES = CALLER_HEADER.encode()
 # Credentials and internal headers end at the edge; services get the signed caller only.
 STRIPPED_HEADERS = frozenset({b"authorization", b"x-api-key", b"x-request-id", b"x-forwarded-for"})
 INTERNAL_PREFIX = b"x-cem-"
@@ -143,7 +143,7 @@ class GatewayEdge:
             (b"x-forwarded-for", client_address.encode()),
         ]
         resign = None
-        idempotent_as = None
+        caller = None
         if scope["path"].startswith(self.public_prefixes):
             # No caller to charge: an anonymous link is limited per client address instead.
             limited_as = "ip:" + client_address
@@ -151,8 +151,8 @@ class GatewayEdge:
             authenticated = await self._authenticate(headers)
             forwarded.append((CALLER_HEADER_BYTES, authenticated.internal_token.encode()))
             limited_as = authenticated.caller.subject
-            resign = functools.partial(self.authenticator.sign, authenticated.caller)
-            idempotent_as = caller_scope(authenticated.caller)
+            caller = authenticated.caller
+            resign = functools.partial(self.authenticator.sign, caller)
         if wait := self.buckets.take(limited_as):
             await send_problem(
                 send,
@@ -171,8 +171,8 @@ class GatewayEdge:
         if service == OWN_SERVICE:
             await self.inner(dict(scope, headers=forwarded), receive, send)
             return 200
-        key = requested_key(scope["method"], headers) if idempotent_as else None
-        guard = (idempotent_as, key) if key is not None and self.idempotency else None
+        key = requested_key(scope["method"], headers) if caller else None
+        guard = (caller_scope(caller), key) if key is not None and self.idempotency else None
         return await self._forward(
             scope, receive, send, service, forwarded, content_length, request_id, resign, guard
         )
@@ -192,7 +192,8 @@ class GatewayEdge:
         self, scope, receive, send, service, headers, content_length, request_id, resign, guard
     ):
         """`guard`: the caller and `Idempotency-Key` of a request answered once per key."""
-        target = scope["raw_path"].decode("latin-1") if scope.get("raw_path") else scope["path"]
+        raw_path = scope.get("raw_path")
+        target = raw_path.decode("latin-1") if raw_path else quote(scope["path"])
         if scope["query_string"]:
             target += "?" + scope["query_string"].decode("latin-1")
         forward = functools.partial(
