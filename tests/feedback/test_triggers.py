@@ -252,9 +252,14 @@ async def test_an_answer_learns_the_model_a_visit_arrived_before(
     )
     assert answered.status_code == 201, answered.text
     assert answered.json()["model"] == "ET9"
+    # The invitation's count moved to the model's cell with the answer: none is left behind.
+    cells = "SELECT count(*) FROM score_rollups WHERE dealer_id = :dealer AND grain = 'day'"
+    model_cell = cells + " AND model = 'ET9' AND invited = 1 AND responses = 1"
+    assert await scalar(feedback_app, cells, dealer=dealer.dealer_id) == 1
+    assert await scalar(feedback_app, model_cell, dealer=dealer.dealer_id) == 1
 
 
-async def test_the_touches_of_one_fetch_read_the_trigger_and_survey_once(
+async def test_the_touches_of_one_fetch_read_configuration_and_count_once(
     feedback_app, admin, client_as, clock
 ):
     # An engine of the test's own: the app's consumers read triggers and surveys too.
@@ -282,3 +287,6 @@ async def test_the_touches_of_one_fetch_read_the_trigger_and_survey_once(
     for owner in owners:
         (invitation,) = await owner_invitations(client_as, owner, admin)
         assert invitation["status"] == "sent"
+    # The three invitations, counted together in the dealer's cell of the day.
+    invited = "SELECT invited FROM score_rollups WHERE dealer_id = :dealer AND grain = 'day'"
+    assert await scalar(feedback_app, invited, dealer=dealer.dealer_id) == 3

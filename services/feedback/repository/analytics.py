@@ -1,18 +1,20 @@
 """Analytics queries: counts kept per period and cell, read through the caller's scope.
 
 Every answer and every issued invitation adds to the counts of its day, week and month in
-the same transaction, so a dashboard reads a few thousand counted rows instead of
-aggregating a million answers; `rollups.rebuild` is the reference they always equal.
+the same transaction (once, just before it commits, for all it counted), so a dashboard
+reads a few thousand counted rows instead of aggregating a million answers;
+`rollups.rebuild` is the reference they always equal.
 """
 
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, and_, func, literal, or_, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Row, Table, and_, delete, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.feedback.domain import SurveyKind
@@ -28,6 +30,7 @@ from services.feedback.domain.analytics import (
 from services.feedback.models import Invitation, Response, ScoreRollup, TopicRollup
 from services.feedback.repository import dealer_scope
 from shared.auth import Caller, CallerKind
+from shared.database import before_commit
 from shared.pagination import PageParams
 
 SCORE_COUNTS = (
@@ -67,13 +70,19 @@ class AnalyticsRepository:
 
     # Counting, in the transaction of the change
 
-    async def count_invitation(self, invitation: Invitation, kind: str) -> None:
-        await self._add_scores(Cell.of(invitation, kind), utc_day(invitation.sent_at), invited=1)
+    def count_invitation(self, invitation: Invitation, kind: str) -> None:
+        self._add_scores(Cell.of(invitation, kind), utc_day(invitation.sent_at), invited=1)
 
-    async def count_answer(self, response: Response) -> None:
+    def move_invitation(self, counted: Cell, invitation: Invitation, kind: str) -> None:
+        """The sent invitation, counted in `counted`, now belongs in another cell."""
+        day = utc_day(invitation.sent_at)
+        self._add_scores(counted, day, invited=-1)
+        self._add_scores(Cell.of(invitation, kind), day, invited=1)
+
+    def count_answer(self, response: Response) -> None:
         kind = SurveyKind(response.kind)
         day = utc_day(response.submitted_at)
-        await self._add_scores(
+        self._add_scores(
             Cell.of(response, response.kind),
             day,
             responses=1,
@@ -85,40 +94,21 @@ class AnalyticsRepository:
             from_dealer_network=int(response.from_dealer_network),
         )
         if response.band:
-            await self._add_topics(Cell.of(response, response.kind), day, response)
+            self._add_topics(Cell.of(response, response.kind), day, response)
 
-    async def _add_scores(self, cell: Cell, day: date, **counts: int) -> None:
-        rows = [
-            {**values, **dict.fromkeys(SCORE_COUNTS, 0), **counts}
-            for values in _cell_values(cell, day)
-        ]
-        statement = insert(ScoreRollup).values(rows)
-        await self.session.execute(
-            statement.on_conflict_do_update(
-                constraint="uq_score_rollups_cell",
-                set_={
-                    name: getattr(ScoreRollup, name) + statement.excluded[name]
-                    for name in SCORE_COUNTS
-                },
-            )
-        )
+    def _add_scores(self, cell: Cell, day: date, **counts: int) -> None:
+        pending = _pending(self.session, ScoreRollup)
+        for values in _cell_values(cell, day):
+            totals = pending.setdefault(_key(values), dict.fromkeys(SCORE_COUNTS, 0))
+            for name, count in counts.items():
+                totals[name] += count
 
-    async def _add_topics(self, cell: Cell, day: date, response: Response) -> None:
-        topics = sorted(set(response.topics))
-        if not topics:
-            return
-        rows = [
-            {**values, "band": response.band, "topic": topic, "mentions": 1}
-            for values in _cell_values(cell, day)
-            for topic in topics
-        ]
-        statement = insert(TopicRollup).values(rows)
-        await self.session.execute(
-            statement.on_conflict_do_update(
-                constraint="uq_topic_rollups_cell",
-                set_={"mentions": TopicRollup.mentions + statement.excluded.mentions},
-            )
-        )
+    def _add_topics(self, cell: Cell, day: date, response: Response) -> None:
+        pending = _pending(self.session, TopicRollup)
+        for values in _cell_values(cell, day):
+            for topic in sorted(set(response.topics)):
+                key = _key({**values, "band": response.band, "topic": topic})
+                pending.setdefault(key, {"mentions": 0})["mentions"] += 1
 
     # Reading
 
@@ -181,6 +171,54 @@ class AnalyticsRepository:
             .offset(page.offset)
         )
         return list(rows.all()), total or 0
+
+
+def _pending(session: AsyncSession, rollup: type[ScoreRollup | TopicRollup]) -> dict:
+    """The counts this transaction adds to the rollup's cells, written in one statement just
+    before it commits: the events of a fetch (and their invitations) share a transaction,
+    and many add to the same few cells."""
+    name = f"feedback_pending_{rollup.__tablename__}"
+    before_commit(session, name, lambda session: _write_counts(session, rollup, name))
+    return session.info.setdefault(name, {})
+
+
+def _key(values: dict[str, Any]) -> tuple:
+    return tuple(values.items())
+
+
+async def _write_counts(
+    session: AsyncSession, rollup: type[ScoreRollup | TopicRollup], name: str
+) -> None:
+    pending = session.info.pop(name)
+    # In one order whoever writes: two transactions adding to the same cells never wait
+    # on each other in a circle.
+    rows = [{**dict(key), **counts} for key, counts in sorted(pending.items(), key=_first)]
+    if not rows:
+        return
+    table, counted = _counted(rollup)
+    written = await session.execute(_upsert_counts(rollup), rows)
+    if any(row[name] < 0 for row in rows for name in counted):  # a count moved out
+        empty = and_(*(table.c[name] == 0 for name in counted))
+        ids = [row.id for row in written]
+        await session.execute(delete(table).where(table.c.id.in_(ids), empty))
+
+
+def _first(item: tuple) -> str:
+    return repr(item[0])
+
+
+def _counted(rollup: type[ScoreRollup | TopicRollup]) -> tuple[Table, tuple[str, ...]]:
+    return rollup.__table__, SCORE_COUNTS if rollup is ScoreRollup else ("mentions",)
+
+
+@cache
+def _upsert_counts(rollup: type[ScoreRollup | TopicRollup]) -> Insert:
+    table, counted = _counted(rollup)
+    statement = insert(table)
+    return statement.on_conflict_do_update(
+        constraint=f"uq_{table.name}_cell",
+        set_={name: table.c[name] + statement.excluded[name] for name in counted},
+    ).returning(table.c.id)
 
 
 def _cell_values(cell: Cell, day: date) -> list[dict[str, Any]]:

@@ -129,7 +129,7 @@ async def issue(
     invitation.sent_at = now
     invitation.expires_at = now + timedelta(days=settings.invitation_ttl_days)
     await session.flush()
-    await AnalyticsRepository(session).count_invitation(invitation, template.kind)
+    AnalyticsRepository(session).count_invitation(invitation, template.kind)
     await record_event(
         session,
         SurveyInvitationCreated(

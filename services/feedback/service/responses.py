@@ -21,7 +21,7 @@ from services.feedback.domain import (
 from services.feedback.errors import ResponseNotFound
 from services.feedback.models import Invitation, Response, SurveyTemplate
 from services.feedback.repository import FeedbackRepository
-from services.feedback.repository.analytics import AnalyticsRepository
+from services.feedback.repository.analytics import AnalyticsRepository, Cell
 from services.feedback.schemas import AnswerCreate, ResponseRead, StaffResponseRead
 from services.feedback.service import invitations
 from services.feedback.service.topics import analyzer
@@ -61,15 +61,22 @@ async def answer_in_app(
     return await _answer(session, invitation, data, AnswerChannel.APP, fingerprint, now)
 
 
-async def _learn_the_vehicle(repository: FeedbackRepository, invitation: Invitation) -> None:
+async def _learn_the_vehicle(
+    session: AsyncSession, invitation: Invitation, template: SurveyTemplate
+) -> None:
     """A touchpoint's event can arrive before the vehicle's: what the invitation could not
-    know then (the model that analytics counts by) is filled in when the answer comes."""
+    know then (the model that analytics counts by) is filled in when the answer comes, and
+    its count moves to the model's cell."""
     if invitation.model:
         return
-    vehicle = await repository.known_vehicle(invitation.vehicle_id, vin=invitation.vin)
+    vehicle = await FeedbackRepository(session).known_vehicle(
+        invitation.vehicle_id, vin=invitation.vin
+    )
     if vehicle is not None:
+        counted = Cell.of(invitation, template.kind)
         invitation.vehicle_id, invitation.vin = vehicle.id, vehicle.vin
         invitation.model = vehicle.model
+        AnalyticsRepository(session).move_invitation(counted, invitation, template.kind)
 
 
 async def _answer(
@@ -82,8 +89,8 @@ async def _answer(
 ) -> Response:
     invitations.require_answerable(invitation, now)
     repository = FeedbackRepository(session)
-    await _learn_the_vehicle(repository, invitation)
     template = await repository.get(SurveyTemplate, invitation.template_id)
+    await _learn_the_vehicle(session, invitation, template)
     questions = [Question.model_validate(question) for question in template.questions]
     answers = validate_answers(questions, data.answers)
     kind = SurveyKind(template.kind)
@@ -125,7 +132,7 @@ async def _answer(
             submitted_at=now,
         )
     )
-    await AnalyticsRepository(session).count_answer(response)
+    AnalyticsRepository(session).count_answer(response)
     invitation.status = InvitationStatus.ANSWERED
     invitation.answered_at = now
     await _publish(session, response, safety=bool(analysis and analysis.safety))
