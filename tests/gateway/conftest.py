@@ -10,7 +10,7 @@ import pytest
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route
 
 from cli.embedded import free_port
@@ -24,19 +24,32 @@ from shared.migrations import upgrade
 from tests.helpers import eventually, running
 
 
-async def _echo(request: Request) -> JSONResponse:
-    """Answers with what it received, so tests see exactly what the gateway forwards."""
+async def _echo(request: Request) -> JSONResponse | StreamingResponse:
+    """Answers with what it received, so tests see exactly what the gateway forwards;
+    `?chunks=n` answers n chunks of `CHUNK` instead, streamed without a length."""
     if request.query_params.get("sleep"):
         await asyncio.sleep(float(request.query_params["sleep"]))
     body = await request.body()
+    if request.query_params.get("chunks"):
+        return StreamingResponse(_chunks(int(request.query_params["chunks"])))
     return JSONResponse(
         {
             "path": request.url.path,
             "query": str(request.query_params),
             "headers": dict(request.headers),
             "body_length": len(body),
+            "client_port": request.client.port if request.client else None,
         }
     )
+
+
+CHUNK = bytes(range(256)) * 64  # 16 KiB
+
+
+async def _chunks(count: int):
+    for _ in range(count):
+        yield CHUNK
+        await asyncio.sleep(0)
 
 
 # A schema named like one of the gateway's, with another shape: the merge must keep both.
@@ -71,7 +84,7 @@ async def echo_url() -> AsyncIterator[str]:
     app = Starlette(
         routes=[
             Route("/openapi.json", _openapi),
-            Route("/{path:path}", _echo, methods=["GET", "POST", "PUT"]),
+            Route("/{path:path}", _echo, methods=["GET", "POST", "PUT", "DELETE"]),
         ]
     )
     port = free_port()
