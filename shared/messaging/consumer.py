@@ -103,6 +103,10 @@ class ConsumerSettings:
         return self.ack_wait_seconds / 3
 
 
+# Tries (about half a minute, backing off) before a stream still missing is a failure.
+STREAM_PATIENCE = 8
+
+
 class EventConsumer:
     """Runs one pull loop per subscription of one consuming service."""
 
@@ -147,11 +151,13 @@ class EventConsumer:
             except Exception as error:
                 failures += 1
                 consumer = self.durable_name(subscription)
-                if isinstance(error, NotFoundError):
+                if isinstance(error, NotFoundError) and failures <= STREAM_PATIENCE:
                     # The producing service creates its stream when it first starts, which
-                    # on the platform's first start may come after this one: not a failure.
-                    stream = stream_name(subscription.contract.event_type.service)
-                    log.info("stream_not_found", consumer=consumer, stream=stream)
+                    # on the platform's first start may come after this one: not a failure
+                    # unless it lasts.
+                    if failures == 1:
+                        stream = stream_name(subscription.contract.event_type.service)
+                        log.info("stream_not_found", consumer=consumer, stream=stream)
                 else:
                     log.warning("consumer_loop_failed", consumer=consumer, error=repr(error))
                 await self._pause(min(0.2 * 2**failures, 5.0))
