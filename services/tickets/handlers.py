@@ -3,7 +3,7 @@
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.tickets.config import TicketsSettings
-from services.tickets.service import intake, privacy, projections
+from services.tickets.service import intake, privacy, projections, routing
 from shared.contracts.feedback import DetractorDetected, PostFlagged
 from shared.contracts.journeys import TicketRequested
 from shared.contracts.profile import (
@@ -43,6 +43,16 @@ def subscriptions(settings: TicketsSettings, clock: Clock) -> list[Subscription]
 
         return handler
 
+    def learned(handle):
+        """A projection of an owner or vehicle: the owner's cases opened before tickets knew
+        them, still without a dealer, may now be routed to one."""
+
+        async def handler(session: AsyncSession, _: Envelope, event) -> None:
+            await handle(session, event)
+            await routing.route_to_learned_dealers(session, event.owner_id, now=clock())
+
+        return handler
+
     return [
         Subscription("post_flagged", PostFlagged, timed(intake.open_from_post)),
         Subscription("lead_created", LeadCreated, timed(intake.open_from_lead)),
@@ -52,20 +62,20 @@ def subscriptions(settings: TicketsSettings, clock: Clock) -> list[Subscription]
         Subscription(
             "dealer_registered", DealerRegistered, projection(projections.dealer_registered)
         ),
-        Subscription("owner_registered", OwnerRegistered, projection(projections.owner_registered)),
+        Subscription("owner_registered", OwnerRegistered, learned(projections.owner_registered)),
         Subscription(
-            "vehicle_registered", VehicleRegistered, projection(projections.vehicle_registered)
+            "vehicle_registered", VehicleRegistered, learned(projections.vehicle_registered)
         ),
         Subscription(
             "vehicle_ownership_changed",
             VehicleOwnershipChanged,
-            projection(projections.vehicle_ownership_changed),
+            learned(projections.vehicle_ownership_changed),
         ),
         Subscription("dtc_raised", DtcRaised, projection(projections.dtc_raised)),
         Subscription("dtc_cleared", DtcCleared, projection(projections.dtc_cleared)),
         Subscription(
             "service_visit_completed",
             ServiceVisitCompleted,
-            projection(projections.service_visit_completed),
+            learned(projections.service_visit_completed),
         ),
     ]

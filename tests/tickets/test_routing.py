@@ -11,7 +11,7 @@ from shared.contracts.profile import (
     VehicleRegistered,
 )
 from tests.helpers import eventually
-from tests.tickets.conftest import handled, new_owner, unique
+from tests.tickets.conftest import events_for, handled, new_dealer, new_owner, unique
 
 
 async def test_a_complaint_goes_to_the_dealer_in_the_owners_city_with_the_product_team_watching(
@@ -51,6 +51,71 @@ async def test_a_complaint_goes_to_the_dealer_in_the_owners_city_with_the_produc
     assert (await client_as(dealer).get(f"/tickets/{ticket['id']}")).status_code == 200
     east = Caller(kind=CallerKind.STAFF, subject="e", roles=frozenset({"cx_agent"}), region="East")
     assert (await client_as(east).get(f"/tickets/{ticket['id']}")).status_code == 200
+
+
+async def _to_the_servicing_dealer(admin) -> tuple[str, str]:
+    """A new category whose cases a rule routes to a new queue and the servicing dealer."""
+    category, queue = unique("roadside"), unique("roadside")
+    assert (await admin.post("/queues", json={"key": queue, "name": "Roadside"})).status_code == 201
+    rule = {
+        "name": "to the servicing dealer",
+        "position": 1,
+        "queue": queue,
+        "dealer_strategy": "servicing_dealer",
+        "conditions": {"categories": [category]},
+    }
+    assert (await admin.post("/routing-rules", json=rule)).status_code == 201
+    return category, queue
+
+
+async def test_a_case_opened_before_its_vehicle_was_known_goes_to_its_dealer_once_it_is(
+    admin, client_as, publisher, tickets_app
+):
+    """The owner calls from the app before the DMS import of their car has reached tickets."""
+    category, queue = await _to_the_servicing_dealer(admin)
+    dealer, owner, vehicle_id = new_dealer(), new_owner(), uuid.uuid4()
+    registered = await publisher(DealerRegistered(
+        dealer_id=dealer.dealer_id, code=unique("D")[:30], name="Hangzhou", city=unique("city"),
+        region="East",
+    ))  # fmt: skip
+    await eventually(lambda: handled(tickets_app, "dealer_registered", registered))
+
+    ticket = await client_as(owner).open(category=category, vehicle_id=str(vehicle_id))
+    opened = (await admin.get(f"/tickets/{ticket['id']}")).json()
+    assert opened["queue"] == queue and opened["dealer_id"] is None
+    assert (await client_as(dealer).get(f"/tickets/{ticket['id']}")).status_code == 404
+
+    learned = await publisher(VehicleRegistered(
+        vehicle_id=vehicle_id, vin="LRW3E7EK0NC200001", model="ET5", owner_id=owner.owner_id,
+        servicing_dealer_id=dealer.dealer_id,
+    ))  # fmt: skip
+    await eventually(lambda: handled(tickets_app, "vehicle_registered", learned))
+
+    routed = (await admin.get(f"/tickets/{ticket['id']}")).json()
+    assert routed["queue"] == queue and routed["dealer_id"] == str(dealer.dealer_id)
+    assert (await client_as(dealer).get(f"/tickets/{ticket['id']}")).status_code == 200
+    assert (await client_as(new_dealer()).get(f"/tickets/{ticket['id']}")).status_code == 404
+    timeline = (await admin.get(f"/tickets/{ticket['id']}/timeline")).json()
+    (late,) = [e for e in timeline if e["action"] == "routed" and "known after" in e["detail"]]
+    assert late["actor"] == "tickets"
+    reassigned = [e for e in await events_for(tickets_app, ticket["id"])
+                  if e["type"] == "cem.tickets.ticket.reassigned.v1"]  # fmt: skip
+    assert reassigned[0]["data"]["dealer_id"] == str(dealer.dealer_id)
+
+
+async def test_a_case_moved_by_people_is_not_routed_again_when_its_owner_becomes_known(
+    admin, agent, client_as, publisher, tickets_app
+):
+    category, _ = await _to_the_servicing_dealer(admin)
+    owner, dealer = new_owner(), new_dealer()
+    ticket = await client_as(owner).open(category=category)
+    moved = await agent.post(f"/tickets/{ticket['id']}/assignment", json={"queue": "first_line"})
+    assert moved.status_code == 200, moved.text
+
+    learned = await publisher(OwnerRegistered(owner_id=owner.owner_id, city=unique("city"),
+                                              dealer_id=dealer.dealer_id))  # fmt: skip
+    await eventually(lambda: handled(tickets_app, "owner_registered", learned))
+    assert (await admin.get(f"/tickets/{ticket['id']}")).json()["dealer_id"] is None
 
 
 async def test_without_a_matching_rule_a_case_goes_to_first_line(agent):

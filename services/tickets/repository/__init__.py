@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 
+from services.tickets.domain import OPEN_STATUSES
 from services.tickets.models import (
     DealerSettings,
     KnownDealer,
@@ -61,6 +62,19 @@ class TicketsRepository(ReportQueries, PrivacyQueries):
         if for_update:
             statement = statement.with_for_update()
         return await self.session.scalar(statement)
+
+    async def open_cases_without_dealer(self, owner_id: uuid.UUID) -> Sequence[Ticket]:
+        rows = await self.session.scalars(
+            select(Ticket)
+            .where(
+                Ticket.owner_id == owner_id,
+                Ticket.dealer_id.is_(None),
+                Ticket.status.in_(OPEN_STATUSES),
+            )
+            .order_by(Ticket.number)
+            .with_for_update()
+        )
+        return rows.all()
 
     async def lock_source(self, source_type: str, source_id: str) -> Ticket | None:
         """Serialises openings from one source (so two deliveries cannot both open a case)

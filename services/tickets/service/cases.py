@@ -14,21 +14,14 @@ from services.tickets.domain import (
     TicketKind,
     TicketStatus,
 )
-from services.tickets.domain.routing import (
-    CaseFacts,
-    DealerStrategy,
-    RoutingDecision,
-    RoutingRuleSpec,
-    RuleConditions,
-    route,
-)
 from services.tickets.errors import TicketNotFound, UnknownReference
-from services.tickets.models import KnownOwner, Ticket
+from services.tickets.models import Ticket
 from services.tickets.repository import TicketsRepository
 from services.tickets.schemas import OwnerTicketRead, TicketCreate, TicketRead, TimelineEntryRead
 from services.tickets.service import sla
 from services.tickets.service.access import Actor, actor_of, require_agent, require_reader
 from services.tickets.service.history import announce, note
+from services.tickets.service.routing import routed
 from services.tickets.service.views import ticket_view, ticket_views, timeline_view
 from shared.auth import Caller, CallerKind
 from shared.contracts.tickets import TicketCreated
@@ -124,22 +117,7 @@ async def open_case(
         existing = await repository.lock_source(draft.source_type, draft.source_id)
         if existing is not None:
             return existing, False
-    owner = await repository.known_owner(draft.owner_id)
-    vehicle = await repository.known_vehicle(draft.vehicle_id)
-    servicing = (vehicle and vehicle.servicing_dealer_id) or (owner and owner.servicing_dealer_id)
-    decision = route(
-        await _routing_rules(repository),
-        CaseFacts(
-            kind=draft.kind,
-            category=draft.category,
-            priority=draft.priority,
-            channel=draft.channel,
-            city=owner.city if owner else None,
-            servicing_dealer_id=servicing,
-            dealer_id=draft.dealer_id,
-        ),
-    )
-    dealer_id = draft.dealer_id or await _dealer_for(repository, decision, owner, servicing)
+    decision, dealer_id = await routed(repository, draft)
     dealer = await repository.known_dealer(dealer_id)
     ticket = await repository.add(
         Ticket(
@@ -190,40 +168,6 @@ async def open_case(
         ),
     )
     return ticket, True
-
-
-async def _routing_rules(repository: TicketsRepository) -> list[RoutingRuleSpec]:
-    return [
-        RoutingRuleSpec(
-            conditions=RuleConditions.model_validate(rule.conditions),
-            queue=rule.queue,
-            dealer_strategy=DealerStrategy(rule.dealer_strategy),
-            dealer_id=rule.dealer_id,
-            watchers=tuple(rule.watchers),
-        )
-        for rule in await repository.routing_rules(enabled_only=True)
-    ]
-
-
-async def _dealer_for(
-    repository: TicketsRepository,
-    decision: RoutingDecision,
-    owner: KnownOwner | None,
-    servicing: uuid.UUID | None,
-) -> uuid.UUID | None:
-    match decision.dealer_strategy:
-        case DealerStrategy.SERVICING_DEALER:
-            return servicing
-        case DealerStrategy.OWNER_CITY:
-            in_city = (
-                await repository.dealer_in_city(owner.city, servicing)
-                if owner and owner.city
-                else None
-            )
-            return in_city.id if in_city else servicing
-        case DealerStrategy.FIXED:
-            return decision.dealer_id
-    return None
 
 
 async def load_ticket(
