@@ -13,10 +13,9 @@ from services.tickets.repository import TicketsRepository
 from services.tickets.schemas import AssignmentCreate, TicketRead
 from services.tickets.service.access import actor_of, require_agent
 from services.tickets.service.cases import load_ticket
-from services.tickets.service.history import announce, note
+from services.tickets.service.history import announce_reassigned, note
 from services.tickets.service.views import ticket_view
 from shared.auth import Caller, CallerKind, StaffRole
-from shared.contracts.tickets import TicketReassigned
 
 
 async def reassign(
@@ -73,21 +72,7 @@ async def _move_work(
         session, ticket, "reassigned", actor=actor, at=now,
         detail=f"{change}; {reason}" if reason else change,
     )  # fmt: skip
-    await announce(
-        session,
-        ticket,
-        TicketReassigned(
-            ticket_id=ticket.id,
-            number=ticket.number,
-            kind=ticket.kind,
-            owner_id=ticket.owner_id,
-            dealer_id=ticket.dealer_id,
-            previous_queue=previous_queue,
-            queue=queue,
-            previous_assignee=previous_assignee,
-            assignee=assignee,
-            reason=reason,
-            reassigned_by=actor.kind,
-            reassigned_at=now,
-        ),
-    )
+    await announce_reassigned(
+        session, ticket, previous_queue=previous_queue, previous_assignee=previous_assignee,
+        reason=reason, actor=actor, at=now,
+    )  # fmt: skip

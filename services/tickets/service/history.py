@@ -8,7 +8,7 @@ from services.tickets.domain import STATUS_LABELS, TicketStatus
 from services.tickets.models import Ticket, TicketEntry
 from services.tickets.repository import TicketsRepository
 from services.tickets.service.access import Actor
-from shared.contracts.tickets import StatusLabel, TicketStatusChanged
+from shared.contracts.tickets import StatusLabel, TicketReassigned, TicketStatusChanged
 from shared.messaging.envelope import Event
 from shared.messaging.outbox import record_event
 
@@ -76,5 +76,35 @@ async def announce_status(
             reason=reason,
             changed_by=actor.kind,
             changed_at=at,
+        ),
+    )
+
+
+async def announce_reassigned(
+    session: AsyncSession,
+    ticket: Ticket,
+    *,
+    previous_queue: str,
+    previous_assignee: str | None,
+    reason: str | None,
+    actor: Actor,
+    at: datetime,
+) -> None:
+    await announce(
+        session,
+        ticket,
+        TicketReassigned(
+            ticket_id=ticket.id,
+            number=ticket.number,
+            kind=ticket.kind,
+            owner_id=ticket.owner_id,
+            dealer_id=ticket.dealer_id,
+            previous_queue=previous_queue,
+            queue=ticket.queue,
+            previous_assignee=previous_assignee,
+            assignee=ticket.assignee,
+            reason=reason,
+            reassigned_by=actor.kind,
+            reassigned_at=at,
         ),
     )

@@ -19,8 +19,7 @@ from services.tickets.domain.routing import (
 from services.tickets.models import KnownOwner
 from services.tickets.repository import TicketsRepository
 from services.tickets.service.access import SYSTEM
-from services.tickets.service.history import announce, note
-from shared.contracts.tickets import TicketReassigned
+from services.tickets.service.history import announce_reassigned, note
 
 LEARNED = "dealer known after the case opened"
 
@@ -77,24 +76,10 @@ async def route_to_learned_dealers(
         await note(
             session, ticket, "routed", actor=SYSTEM, at=now, detail=f"dealer {code}; {LEARNED}"
         )
-        await announce(
-            session,
-            ticket,
-            TicketReassigned(
-                ticket_id=ticket.id,
-                number=ticket.number,
-                kind=ticket.kind,
-                owner_id=ticket.owner_id,
-                dealer_id=dealer_id,
-                previous_queue=ticket.queue,
-                queue=ticket.queue,
-                previous_assignee=ticket.assignee,
-                assignee=ticket.assignee,
-                reason=LEARNED,
-                reassigned_by=SYSTEM.kind,
-                reassigned_at=now,
-            ),
-        )
+        await announce_reassigned(
+            session, ticket, previous_queue=ticket.queue, previous_assignee=ticket.assignee,
+            reason=LEARNED, actor=SYSTEM, at=now,
+        )  # fmt: skip
 
 
 async def _rules(repository: TicketsRepository) -> list[RoutingRuleSpec]:
