@@ -19,6 +19,7 @@ headers, no query.
 
 import asyncio
 import time
+import uuid
 from dataclasses import dataclass
 from functools import partial
 
@@ -34,6 +35,7 @@ from sqlalchemy import (
     delete,
     func,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert
@@ -41,7 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from shared.auth import Caller
+from shared.auth import Caller, CallerKind
 from shared.database import Database
 from shared.errors import Conflict
 from shared.idempotency import (
@@ -181,6 +183,25 @@ def _requested_key(scope: Scope) -> str | None:
         if name == HEADER:
             return value.decode("latin-1")
     return None
+
+
+async def forget_answers_about(session: AsyncSession, owner_id: uuid.UUID) -> int:
+    """An owner's erasure: the kept answers that name them (requests about them, and their
+    own) are blanked, not kept out their 24 h. The claims stay, so a repeat of one of those
+    requests gets the 409 of an answer no longer available, and is not applied again."""
+    result = await session.execute(
+        _FORGET_ANSWERS,
+        {"caller": f"{CallerKind.OWNER.value}:{owner_id}", "id": str(owner_id),
+         "needle": str(owner_id).encode()},
+    )  # fmt: skip
+    return result.rowcount
+
+
+_FORGET_ANSWERS = text(
+    "UPDATE idempotent_requests SET status = NULL, content_type = NULL, location = NULL, "
+    "body = NULL WHERE status IS NOT NULL AND (caller = :caller "
+    "OR position(CAST(:needle AS bytea) IN body) > 0 OR strpos(location, :id) > 0)"
+)
 
 
 async def _purge_old_answers(session: AsyncSession) -> int:

@@ -247,3 +247,29 @@ async def test_the_gathering_forwards_the_caller_and_keeps_what_answered():
         "feedback": "signed-token",
         "journeys": "signed-token",
     }
+
+
+async def test_erasure_blanks_the_kept_answers_that_name_the_owner(
+    client_as, dealer_a, profile_app
+):
+    """An answer kept for an Idempotency-Key holds the owner's data (a DMS creating them):
+    erasure blanks it; the key's repeat is still not applied again."""
+    dealer = client_as(dealer_a)
+    body = {"full_name": "Zhou Min", "email": f"{uuid.uuid4().hex[:10]}@example.com"}
+    key = {"Idempotency-Key": uuid.uuid4().hex}
+    created = await dealer.post("/owners", json=body, headers=key)
+    assert created.status_code == 201, created.text
+    owner_id = created.json()["id"]
+    kept = "SELECT count(*) FROM idempotent_requests WHERE position(:name IN body) > 0"
+
+    async def recorded() -> bool:  # just after the answer was sent
+        return await scalar(profile_app, kept, name=b"Zhou Min") == 1
+
+    await eventually(recorded)
+
+    erasure = await client_as(owner_caller(owner_id)).post(f"/owners/{owner_id}/erasure-requests")
+    assert erasure.status_code == 202, erasure.text
+
+    assert await scalar(profile_app, kept, name=b"Zhou Min") == 0
+    again = await dealer.post("/owners", json=body, headers=key)
+    assert again.status_code == 409 and again.json()["code"] == "idempotency_answer_unavailable"

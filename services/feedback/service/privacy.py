@@ -15,6 +15,7 @@ from shared.auth import Caller, CallerKind, StaffRole
 from shared.contracts.feedback import FeedbackErasureCompleted, FeedbackOwnerDataExported
 from shared.contracts.profile import OwnerErasureRequested
 from shared.errors import Forbidden, NotFound
+from shared.idempotency.claims import forget_answers_about
 from shared.messaging.outbox import record_event
 
 log = structlog.get_logger("privacy")
@@ -28,6 +29,7 @@ async def erase_owner(session: AsyncSession, event: OwnerErasureRequested, *, no
     """Anonymises the owner's answers, invitations and posts (scores stay for statistics)
     and confirms with `FeedbackErasureCompleted` in the same transaction."""
     erased = await PrivacyRepository(session).erase(event.owner_id, event.request_id, now)
+    erased += await forget_answers_about(session, event.owner_id)
     await record_event(
         session,
         FeedbackErasureCompleted(

@@ -26,6 +26,7 @@ from shared.audit import record_staff_export
 from shared.auth import Caller
 from shared.contracts.journeys import JourneysErasureCompleted, JourneysOwnerDataExported
 from shared.contracts.profile import OwnerErasureRequested
+from shared.idempotency.claims import forget_answers_about
 from shared.messaging.outbox import record_event
 
 SERVICE = "journeys"
@@ -37,6 +38,7 @@ async def erase(session: AsyncSession, event: OwnerErasureRequested, *, now: dat
     if done is not None and done.request_id == event.request_id:
         return  # the same request again: erased and confirmed already
     erased = await repository.erase_owner(event.owner_id)
+    erased += await forget_answers_about(session, event.owner_id)
     await repository.clear_recall_owner(event.owner_id)
     await repository.upsert(
         ErasedOwner, {"owner_id": event.owner_id, "request_id": event.request_id,

@@ -27,6 +27,7 @@ from services.profile.vault import Vault
 from shared.auth import Caller, StaffRole
 from shared.config import SERVICE_PORTS
 from shared.contracts.profile import OwnerErasureRequested, ProfileErasureCompleted
+from shared.idempotency.claims import forget_answers_about
 from shared.messaging.outbox import record_event
 from shared.pagination import PageParams
 
@@ -70,6 +71,7 @@ async def _erase_profile_data(session: AsyncSession, owner: Owner, *, now: datet
     owner.erased_at = now
     erased = 4 + await EngagementRepository(session).anonymise_events(owner.id)
     erased += await FactsRepository(session).forget_tags(owner.id)
+    erased += await forget_answers_about(session, owner.id)
     await refresh_owner(session, owner.id, now=now)  # leaves every segment, announced
     return erased
 

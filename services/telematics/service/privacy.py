@@ -23,6 +23,7 @@ from shared.audit import record_staff_export
 from shared.auth import Caller, CallerKind, StaffRole
 from shared.contracts.profile import OwnerErasureRequested
 from shared.contracts.telematics import TelematicsErasureCompleted, TelematicsOwnerDataExported
+from shared.idempotency.claims import forget_answers_about
 from shared.messaging.outbox import record_event
 
 
@@ -46,6 +47,7 @@ async def erase_owner(session: AsyncSession, event: OwnerErasureRequested, *, no
         )
         await session.delete(period)
     erased += await repository.erase_owner(event.owner_id)
+    erased += await forget_answers_about(session, event.owner_id)
     await record_event(
         session,
         TelematicsErasureCompleted(

@@ -27,6 +27,7 @@ from shared.audit import record_staff_export
 from shared.auth import Caller, CallerKind, StaffRole
 from shared.contracts.profile import OwnerErasureRequested
 from shared.contracts.tickets import TicketsErasureCompleted, TicketsOwnerDataExported
+from shared.idempotency.claims import forget_answers_about
 from shared.messaging.outbox import record_event
 
 ERASED = "(erased)"
@@ -43,6 +44,7 @@ async def erase_owner(
         return
     await repository.mark_erased(event.owner_id, event.request_id, now)
     erased = await repository.erase_owner(event.owner_id, placeholder=ERASED)
+    erased += await forget_answers_about(session, event.owner_id)
     await record_event(
         session,
         TicketsErasureCompleted(
