@@ -51,9 +51,6 @@ REPLACED_IN_RESPONSE = (HOP_BY_HOP - {b"content-length"}) | {b"x-request-id", b"
 BUFFER_BODIES_UP_TO = 64 * 1024
 # Requests of other methods say their body's length even when it is empty (RFC 9110 8.6).
 BODILESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
-# As aiohttp did before: a body sent without a type is declared as bytes.
-TYPED_METHODS = frozenset({"POST", "PUT", "PATCH"})
-DEFAULT_CONTENT_TYPE = (b"content-type", b"application/octet-stream")
 
 # A repeat leaves the same state as one request (RFC 9110 9.2.2).
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
@@ -233,18 +230,14 @@ def _request_head(
     body: bytes | AsyncIterator[bytes] | None,
 ) -> bytes:
     lines = [f"{method} {target} HTTP/1.1\r\n".encode("latin-1"), host_header]
-    typed = False
     for name, value in headers:
         lines += (name, b": ", value, b"\r\n")
-        typed = typed or name == b"content-type"
     if isinstance(body, bytes):
         lines.append(b"content-length: %d\r\n" % len(body))
     elif body is not None:
         lines.append(b"transfer-encoding: chunked\r\n")
     elif method not in BODILESS_METHODS:
         lines.append(b"content-length: 0\r\n")
-    if not typed and method in TYPED_METHODS:
-        lines.append(b"%b: %b\r\n" % DEFAULT_CONTENT_TYPE)
     lines.append(b"\r\n")
     return b"".join(lines)
 

@@ -48,3 +48,11 @@ async def test_bodies_arrive_with_their_length_streamed_or_empty(gateway):
         not in (await gateway.http.get("/v1/echo/x", headers=OWNER)).json()["headers"]
     )
 
+
+async def test_a_body_goes_on_with_the_type_the_client_gave_and_none_added(gateway):
+    typed = await gateway.http.post(
+        "/v1/echo/x", content=b'{"a": 1}', headers=OWNER | {"content-type": "application/json"}
+    )
+    assert typed.json()["headers"]["content-type"] == "application/json"
+    untyped = await gateway.http.post("/v1/echo/x", content=b'{"a": 1}', headers=OWNER)
+    assert "content-type" not in untyped.json()["headers"]
