@@ -50,16 +50,17 @@ async def vehicle_registered(session: AsyncSession, event: VehicleRegistered) ->
             )
         )
     fitted = {part.component for part in await repository.current_parts(event.vehicle_id)}
-    for component in event.components:
-        if component.component not in fitted:
-            await repository.add(
-                FittedPart(
-                    vehicle_id=event.vehicle_id,
-                    component=component.component,
-                    part_number=component.part_number,
-                    batch_code=component.batch_code,
-                )
-            )
+    session.add_all(
+        FittedPart(
+            vehicle_id=event.vehicle_id,
+            component=component.component,
+            part_number=component.part_number,
+            batch_code=component.batch_code,
+        )
+        for component in event.components
+        if component.component not in fitted
+    )
+    await session.flush()  # one INSERT for the parts, not one each
 
 
 async def ownership_changed(session: AsyncSession, event: VehicleOwnershipChanged) -> None:
