@@ -1,5 +1,7 @@
 from pathlib import Path
 
+from pydantic import Field
+
 from shared.config import ServiceSettings
 
 SERVICE = "telematics"
@@ -18,8 +20,10 @@ class TelematicsSettings(ServiceSettings):
     location_retention_days: int = 30
     # How often the derivation worker looks for vehicles with new rows.
     derivation_poll_seconds: float = 2.0
-    # With CEM_ROLE=all, derivation runs in a child process (see `derivation_process`).
-    derivation_process: bool = True
+    # With CEM_ROLE=all, derivation runs in this many child processes (see
+    # `derivation_process`), which claim vehicles with SKIP LOCKED: Python CPU work, so a
+    # backlog (a fleet's weeks of signals) wants more than one core; 0 derives in-process.
+    derivation_processes: int = Field(default=2, ge=0, le=16)
     # The quality analysis runs on its own every this many seconds (and on demand via the API).
     quality_interval_seconds: float = 3600.0
     retention_interval_seconds: float = 3600.0

@@ -27,15 +27,15 @@ def create_app(settings: TelematicsSettings | None = None, *, clock: Clock = utc
 
         return run
 
-    # Everything in one process: deriving runs in a child process, off the API's event loop.
-    own_process = settings.role is Role.ALL and settings.derivation_process
+    # Everything in one process: deriving runs in child processes, off the API's event loop.
+    children = settings.derivation_processes if settings.role is Role.ALL else 0
     app = build_service_app(
         service=SERVICE,
         settings=settings,
         routers=[router],
         subscriptions=subscriptions(clock),
         workers=[
-            run_in_child if own_process else worker(DerivationWorker),
+            *([run_in_child] * children or [worker(DerivationWorker)]),
             worker(QualityWorker),
             worker(RetentionWorker),
         ],

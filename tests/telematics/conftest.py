@@ -50,7 +50,7 @@ async def telematics_app(infrastructure, clock) -> AsyncIterator:
         relay_interval_seconds=0.2,
         # Tests run the workers themselves, in this process.
         derivation_poll_seconds=3600,
-        derivation_process=False,
+        derivation_processes=0,
         quality_interval_seconds=3600,
         retention_interval_seconds=3600,
         max_batch_samples=2000,
