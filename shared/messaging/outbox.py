@@ -17,7 +17,7 @@ from prometheus_client import Counter, Gauge
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.database import EVENTS_WRITTEN, Database
+from shared.database import EVENTS_WRITTEN, Database, before_commit
 from shared.messaging.envelope import Envelope, Event
 
 log = structlog.get_logger("outbox")
@@ -56,6 +56,35 @@ async def record_event(
     )
     await record_envelopes(session, [envelope])
     return envelope
+
+
+def record_event_at_commit(
+    session: AsyncSession,
+    event: Event,
+    *,
+    subject: str | uuid.UUID | None = None,
+    dealer_id: uuid.UUID | None = None,
+    owner_id: uuid.UUID | None = None,
+) -> Envelope:
+    """`record_event` for work that announces many facts in one transaction (a vehicle's
+    derived trips): the events are written in their order, in one statement, just before
+    the transaction commits."""
+    envelope = Envelope.wrap(
+        event,
+        subject=str(subject) if subject is not None else None,
+        dealer_id=dealer_id,
+        owner_id=owner_id,
+    )
+    session.info.setdefault(_AT_COMMIT, []).append(envelope)
+    before_commit(session, _AT_COMMIT, _record_at_commit)
+    return envelope
+
+
+_AT_COMMIT = "cem_events_at_commit"
+
+
+async def _record_at_commit(session: AsyncSession) -> None:
+    await record_envelopes(session, session.info.pop(_AT_COMMIT))
 
 
 async def record_envelopes(session: AsyncSession, envelopes: Sequence[Envelope]) -> None:

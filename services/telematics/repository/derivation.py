@@ -33,6 +33,15 @@ DO UPDATE SET mileage_km = greatest(daily_mileage.mileage_km, EXCLUDED.mileage_k
 """
 
 
+# Built once (a trip with apps used runs it; building it cost more than running it).
+_first_use = insert(AppUse.__table__)
+_FIRST_USES = _first_use.on_conflict_do_update(
+    index_elements=["vehicle_id", "app"],
+    set_={"first_used_at": _first_use.excluded.first_used_at},
+    where=AppUse.__table__.c.first_used_at > _first_use.excluded.first_used_at,
+)
+
+
 class DerivationQueries(Queries):
     async def claim_vehicle(self, now: datetime) -> tuple[DerivationCursor, Vehicle] | None:
         """A vehicle with new rows, or whose open trip or session may have ended by now: its
@@ -92,15 +101,9 @@ class DerivationQueries(Queries):
     async def new_apps(self, vehicle_id: uuid.UUID, apps: set[str], at: datetime) -> None:
         """Records when each app was first used (a late trip may tell of an earlier use)."""
         if apps:
-            statement = insert(AppUse).values(
-                [{"vehicle_id": vehicle_id, "app": app, "first_used_at": at} for app in apps]
-            )
             await self.session.execute(
-                statement.on_conflict_do_update(
-                    index_elements=["vehicle_id", "app"],
-                    set_={"first_used_at": statement.excluded.first_used_at},
-                    where=AppUse.first_used_at > statement.excluded.first_used_at,
-                )
+                _FIRST_USES,
+                [{"vehicle_id": vehicle_id, "app": app, "first_used_at": at} for app in apps],
             )
 
     async def apps_first_used_since(self, vehicle_id: uuid.UUID, since: datetime) -> list[str]:

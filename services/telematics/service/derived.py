@@ -32,9 +32,29 @@ from shared.contracts.telematics import (
     TripStarted,
 )
 from shared.messaging.envelope import Event
-from shared.messaging.outbox import record_event
+from shared.messaging.outbox import record_event_at_commit
 
 BEHAVIOUR_WINDOW_DAYS = 30
+
+
+class Overlaps:
+    """Stored trips (or sessions) around a pass's runs, read in one query: each run takes
+    those it overlaps, oldest first, and what one run corrects or deletes the next one sees
+    (a pass's runs never overlap one another, so one never takes what another stored)."""
+
+    def __init__(self, repository: TelematicsRepository, rows: Sequence) -> None:
+        self.repository = repository
+        self.rows = list(rows)
+
+    def of(self, run: Run) -> list:
+        return sorted(
+            (r for r in self.rows if r.started_at <= run.ended_at and r.ended_at >= run.started_at),
+            key=lambda row: row.started_at,
+        )
+
+    async def delete(self, row) -> None:
+        self.rows.remove(row)
+        await self.repository.delete(row)
 
 
 class DerivedFacts:
@@ -54,8 +74,8 @@ class DerivedFacts:
         self.now = now
         self.settings = settings
 
-    async def _publish(self, event: Event) -> None:
-        await record_event(
+    def _publish(self, event: Event) -> None:
+        record_event_at_commit(
             self.session,
             event,
             subject=self.vehicle.id,
@@ -66,12 +86,14 @@ class DerivedFacts:
     def _who(self) -> dict:
         return {"vehicle_id": self.vehicle.id, "vin": self.vehicle.vin}
 
-    async def _settle(self, model, stored: Sequence, facts: dict[str, Any], new_id: uuid.UUID):
+    async def _settle(
+        self, model, stored: "Overlaps", run: Run, facts: dict[str, Any], new_id: uuid.UUID
+    ):
         """Stores a trip or session where none overlaps it, or corrects the first that does
         (those after it were parts of it); returns the stored row, or None if unchanged."""
-        keep, *absorbed = stored or [None]
+        keep, *absorbed = stored.of(run) or [None]
         for row in absorbed:
-            await self.repository.delete(row)
+            await stored.delete(row)
         if keep is None:
             return await self.repository.add(
                 model(
@@ -85,20 +107,30 @@ class DerivedFacts:
         await self.session.flush()
         return keep
 
+    async def _overlaps(self, model, runs: Sequence[Run]) -> "Overlaps":
+        """What is stored of `model` around the pass's runs, read once for all of them."""
+        if not runs:
+            return Overlaps(self.repository, [])
+        start = min(run.started_at for run in runs)
+        end = max(run.ended_at for run in runs)
+        rows = await self.repository.overlapping(model, self.vehicle.id, start, end)
+        return Overlaps(self.repository, rows)
+
     # Trips and behaviour
 
     async def trips(self, runs: Sequence[Run[TripTally]]) -> None:
         changed = False
+        stored = await self._overlaps(Trip, runs)
         for run in runs:
-            stored = await self.repository.overlapping(
-                Trip, self.vehicle.id, run.started_at, run.ended_at
-            )
             facts = run.tally.facts()
             if facts is None:  # too short to count (now): so is what it overlapped
-                for trip in stored:
-                    await self.repository.delete(trip)
-                changed = changed or bool(stored)
-            elif trip := await self._settle(Trip, stored, _values(facts), self._trip_id(facts)):
+                overlapped = stored.of(run)
+                for trip in overlapped:
+                    await stored.delete(trip)
+                changed = changed or bool(overlapped)
+            elif trip := await self._settle(
+                Trip, stored, run, _values(facts), self._trip_id(facts)
+            ):
                 await self._completed(trip, facts)
                 changed = True
         if changed:
@@ -111,7 +143,7 @@ class DerivedFacts:
 
     async def _completed(self, trip: Trip, facts: domain.TripFacts) -> None:
         await self.repository.new_apps(self.vehicle.id, set(facts.apps), facts.started_at)
-        await self._publish(
+        self._publish(
             TripCompleted(
                 trip_id=trip.id,
                 owner_id=trip.owner_id,
@@ -132,7 +164,7 @@ class DerivedFacts:
             return
         self.cursor.open_trip_id = uuid.uuid4()
         self.cursor.open_trip_started_at = started_at
-        await self._publish(
+        self._publish(
             TripStarted(
                 trip_id=self.cursor.open_trip_id,
                 owner_id=self.vehicle.owner_id,
@@ -150,7 +182,7 @@ class DerivedFacts:
                 for trip in trips
             ]
         )
-        await self._publish(
+        self._publish(
             DrivingBehaviourUpdated(
                 owner_id=self.vehicle.owner_id,
                 window_days=BEHAVIOUR_WINDOW_DAYS,
@@ -171,17 +203,17 @@ class DerivedFacts:
     # Charging
 
     async def charging(self, runs: Sequence[Run[ChargingTally]]) -> None:
+        stored = await self._overlaps(ChargingSession, runs)
         for run in runs:
-            stored = await self.repository.overlapping(
-                ChargingSession, self.vehicle.id, run.started_at, run.ended_at
-            )
             facts = run.tally.facts(self.settings)
             if facts is None:
-                for session in stored:
-                    await self.repository.delete(session)
+                for session in stored.of(run):
+                    await stored.delete(session)
                 continue
-            if session := await self._settle(ChargingSession, stored, _values(facts), uuid.uuid4()):
-                await self._publish(
+            if session := await self._settle(
+                ChargingSession, stored, run, _values(facts), uuid.uuid4()
+            ):
+                self._publish(
                     ChargingSessionCompleted(
                         session_id=session.id,
                         owner_id=session.owner_id,
@@ -212,7 +244,7 @@ class DerivedFacts:
                 active[change.code] = await self._raise(change)
             else:
                 active.pop(change.code).cleared_at = change.at
-                await self._publish(
+                self._publish(
                     DtcCleared(
                         owner_id=self.vehicle.owner_id,
                         code=change.code,
@@ -237,7 +269,7 @@ class DerivedFacts:
         part = await self.repository.current_part(self.vehicle.id, component) if component else None
         if part is not None and mileage is not None:
             await self.repository.record_failure(part, mileage, change.at, "dtc")
-        await self._publish(
+        self._publish(
             DtcRaised(
                 owner_id=self.vehicle.owner_id,
                 servicing_dealer_id=self.vehicle.servicing_dealer_id,
@@ -296,7 +328,7 @@ class DerivedFacts:
             },
         )
         if previous is None or (previous.due_date, previous.reason) != (due.due_date, due.reason):
-            await self._publish(
+            self._publish(
                 ServiceDuePredicted(
                     owner_id=self.vehicle.owner_id,
                     servicing_dealer_id=self.vehicle.servicing_dealer_id,
