@@ -268,8 +268,8 @@ def _status_row(outcome: Outcome) -> str:
 def _plainly(outcomes: list[Outcome]) -> list[str]:
     """Every target missed, every benchmark not run, in a sentence each."""
     missed = [row for outcome in outcomes for row in outcome.rows if row.missed]
-    notes = [f"- Missed: {row.benchmark}, {row.figure}; target {row.target}; {row.verdict}."
-             for row in missed]  # fmt: skip
+    notes = [f"- Missed: {row.benchmark}, {row.figure}; target {row.target}; {row.verdict}. "
+             f"Why: {targets.why_missed(row)}." for row in missed]  # fmt: skip
     notes += [f"- Not measured: {o.name}, {o.status}: {o.reason}." for o in outcomes
               if o.status != "ran"]  # fmt: skip
     return ["## Targets missed and benchmarks not run", "", *(notes or ["- None."])]
