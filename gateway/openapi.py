@@ -4,6 +4,7 @@ Each service publishes its paths under `/v1/<service>`, so paths never collide; 
 name two services use for different shapes is prefixed with the service's name.
 """
 
+import asyncio
 import copy
 import time
 
@@ -13,7 +14,11 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 
 REFRESH_SECONDS = 60.0
+# A service builds its document on the first request: seconds of CPU on a loaded machine.
+FETCH_SECONDS = 30.0
 SCHEMA_REF = "#/components/schemas/"
+# In `info`: the services whose paths are not in the document (they did not answer).
+MISSING = "x-cem-missing-services"
 
 
 class MergedOpenApi:
@@ -26,22 +31,26 @@ class MergedOpenApi:
     async def document(self) -> dict:
         """Rebuilt at most once a minute, and sooner while a service was missing."""
         if self._cached is None or time.monotonic() - self._built_at > REFRESH_SECONDS:
-            documents, complete = await self._fetch_all()
+            documents = await self._fetch_all()
             self._cached = merge(self.own_app.openapi(), documents)
-            self._built_at = time.monotonic() if complete else 0.0
+            missing = sorted(set(self.upstreams) - set(documents))
+            if missing:
+                self._cached["info"][MISSING] = missing
+            self._built_at = 0.0 if missing else time.monotonic()
         return self._cached
 
-    async def _fetch_all(self) -> tuple[dict[str, dict], bool]:
-        documents: dict[str, dict] = {}
-        async with httpx.AsyncClient(timeout=5) as client:
-            for service, url in self.upstreams.items():
-                try:
-                    response = await client.get(f"{url}/openapi.json")
-                    response.raise_for_status()
-                    documents[service] = response.json()
-                except httpx.HTTPError:
-                    continue
-        return documents, len(documents) == len(self.upstreams)
+    async def _fetch_all(self) -> dict[str, dict]:
+        """Every service's document that could be had, asked of all at once."""
+        async with httpx.AsyncClient(timeout=FETCH_SECONDS) as client:
+            answers = await asyncio.gather(
+                *(client.get(f"{url}/openapi.json") for url in self.upstreams.values()),
+                return_exceptions=True,
+            )
+        return {
+            service: answer.json()
+            for service, answer in zip(self.upstreams, answers, strict=True)
+            if isinstance(answer, httpx.Response) and answer.status_code == 200
+        }
 
 
 def merge(gateway_document: dict, service_documents: dict[str, dict]) -> dict:

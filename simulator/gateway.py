@@ -11,6 +11,7 @@ import httpx
 import msgspec
 
 from gateway.config import GatewaySettings
+from gateway.openapi import MISSING as MISSING_SERVICES
 from gateway.tokens import mint_development_token
 from shared.auth import CallerKind, StaffRole
 
@@ -21,6 +22,9 @@ ATTEMPTS = 8
 # waits for it to finish (it then finds the work done: a batch resent changes nothing).
 UPSTREAM_BUSY_SECONDS = 30.0
 PAGE_LIMIT = 200
+# The merged OpenAPI is asked for again while a service is missing from it, for a minute.
+DOCUMENT_TRIES = 12
+DOCUMENT_PAUSE_SECONDS = 5.0
 ADMIN_SUBJECT = "fleet-simulator@cem.local"
 
 _encoder = msgspec.json.Encoder()
@@ -149,13 +153,23 @@ class Gateway:
     async def offers(self, method: str, path: str) -> bool:
         """Whether the platform's API has this operation (from the gateway's merged OpenAPI)."""
         if self._paths is None:
-            document = (await self.get("/openapi.json", headers={})).json()
+            document = await self._whole_document()
             self._paths = {
                 f"{verb.upper()} {route}"
                 for route, operations in document.get("paths", {}).items()
                 for verb in operations
             }
         return f"{method.upper()} {path}" in self._paths
+
+    async def _whole_document(self) -> dict:
+        """The merged OpenAPI once every service is in it (a service busy starting may not
+        have answered the gateway yet), or as it is after a minute."""
+        for _ in range(DOCUMENT_TRIES):
+            document = (await self.get("/openapi.json", headers={})).json()
+            if not document.get("info", {}).get(MISSING_SERVICES):
+                break
+            await asyncio.sleep(DOCUMENT_PAUSE_SECONDS)
+        return document
 
 
 def _pause(response: httpx.Response | None, attempt: int) -> float:

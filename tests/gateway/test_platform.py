@@ -2,9 +2,11 @@
 
 import uuid
 
+from fastapi import FastAPI
 from nats.aio.client import Client
 
 from gateway.models import ApiKey
+from gateway.openapi import MISSING, MergedOpenApi
 from shared.contracts.profile import DealerRegistered
 from shared.messaging.broker import connect, ensure_stream
 from shared.messaging.envelope import Envelope
@@ -76,6 +78,14 @@ async def test_one_openapi_document_for_the_platform(gateway):
     assert set(document["components"]["securitySchemes"]) == {"bearer", "apiKey"}
     docs = await gateway.http.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
+
+
+async def test_a_service_that_does_not_answer_is_named_missing_from_the_document():
+    """So a client (the simulator) can ask again rather than take its paths for absent."""
+    merged = MergedOpenApi(FastAPI(), {"down": "http://127.0.0.1:1"})
+    document = await merged.document()
+    assert document["info"][MISSING] == ["down"]
+    assert document["paths"] == {}
 
 
 async def test_a_wrong_method_is_a_405_problem(gateway):
