@@ -11,7 +11,6 @@ import httpx
 import msgspec
 
 from gateway.config import GatewaySettings
-from gateway.openapi import MISSING as MISSING_SERVICES
 from gateway.tokens import mint_development_token
 from shared.auth import CallerKind, StaffRole
 
@@ -22,7 +21,9 @@ ATTEMPTS = 8
 # waits for it to finish (it then finds the work done: a batch resent changes nothing).
 UPSTREAM_BUSY_SECONDS = 30.0
 PAGE_LIMIT = 200
-# The merged OpenAPI is asked for again while a service is missing from it, for a minute.
+# The merged OpenAPI is asked for again while a service is missing from it, for a minute
+# (the gateway names those in this `info` field of the document).
+MISSING_SERVICES = "x-cem-missing-services"
 DOCUMENT_TRIES = 12
 DOCUMENT_PAUSE_SECONDS = 5.0
 ADMIN_SUBJECT = "fleet-simulator@cem.local"
