@@ -103,10 +103,6 @@ class ConsumerSettings:
         return self.ack_wait_seconds / 3
 
 
-# Tries (about half a minute, backing off) before a stream still missing is a failure.
-STREAM_PATIENCE = 8
-
-
 class EventConsumer:
     """Runs one pull loop per subscription of one consuming service."""
 
@@ -151,10 +147,8 @@ class EventConsumer:
             except Exception as error:
                 failures += 1
                 consumer = self.durable_name(subscription)
-                if isinstance(error, NotFoundError) and failures <= STREAM_PATIENCE:
-                    # The producing service creates its stream when it first starts, which
-                    # on the platform's first start may come after this one: not a failure
-                    # unless it lasts.
+                if isinstance(error, NotFoundError) and failures <= 8:  # about 30 s
+                    # Its producer creates it on its first start, maybe after this one.
                     if failures == 1:
                         stream = stream_name(subscription.contract.event_type.service)
                         log.info("stream_not_found", consumer=consumer, stream=stream)
