@@ -6,7 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 from services.profile.timers import SegmentTimer
 from shared.auth import Caller, CallerKind, StaffRole
-from tests.profile.conftest import create_dealer, create_owner, events_after, last_seq, owner_caller
+from tests.profile.conftest import (
+    create_dealer,
+    create_owner,
+    events_after,
+    last_seq,
+    owner_caller,
+    scalar,
+)
 
 MARKETING = Caller(kind=CallerKind.STAFF, subject="mk@test", roles=frozenset({StaffRole.MARKETING}))
 STANDARD = {"tech_enthusiast", "family_user", "super_user", "at_risk", "service_due"}
@@ -106,6 +113,35 @@ async def test_a_saved_segment_is_computed_and_announced(client_as, dealer_a, pr
     assert [(e["owner_id"], e["entered"]) for e in left if e["segment_key"] == key] == [
         (owner_id, False)
     ]
+
+
+async def test_a_recompute_on_demand_catches_facts_that_changed_without_an_event(
+    client_as, dealer_a, profile_app
+):
+    """A data repair behind the service's back announces nothing; marketing's recompute
+    brings the segment up to date and announces who entered."""
+    city, repaired = unique_city(), unique_city()
+    owner_id = await create_owner(client_as(dealer_a), city=city)
+    key = f"s_{uuid.uuid4().hex[:8]}"
+    marketing = client_as(MARKETING)
+    body = {"key": key, "name": "Repaired", "condition": in_city(repaired)}
+    assert (await marketing.post("/segments", json=body)).json()["members"] == 0
+    moved = "UPDATE owners SET city = :city WHERE id = :id RETURNING 1"
+    assert await scalar(profile_app, moved, city=repaired, id=owner_id) == 1
+
+    before = await last_seq(profile_app)
+    response = await marketing.post(f"/segments/{key}/recompute")
+    assert response.status_code == 200, response.text
+    assert response.json() == {"key": key, "entered": 1, "left": 0, "members": 1}
+    entered = await events_after(profile_app, before, "cem.profile.segment.membership_changed.v1")
+    assert [(e["owner_id"], e["entered"]) for e in entered if e["segment_key"] == key] == [
+        (owner_id, True)
+    ]
+    again = (await marketing.post(f"/segments/{key}/recompute")).json()
+    assert (again["entered"], again["left"], again["members"]) == (0, 0, 1)
+    assert (await client_as(dealer_a).post(f"/segments/{key}/recompute")).status_code == 403
+    unknown = await marketing.post(f"/segments/s_{uuid.uuid4().hex[:8]}/recompute")
+    assert unknown.status_code == 404 and unknown.json()["code"] == "segment_not_found"
 
 
 async def test_an_owner_enters_a_segment_when_their_events_arrive(client_as, dealer_a, profile_app):
