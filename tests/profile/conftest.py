@@ -3,7 +3,8 @@
 import asyncio
 import itertools
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import text
@@ -190,3 +191,13 @@ async def handled(app, consumer: str, *envelopes: Envelope) -> bool:
 async def scalar(app, sql: str, **params):
     async with app.state.database.transaction() as session:
         return await session.scalar(text(sql), params)
+
+
+@contextmanager
+def peers_replaced(app, peers) -> Iterator[None]:
+    """Profile asks these stand-ins, not the other services, until the block ends."""
+    original, app.state.peers = app.state.peers, peers
+    try:
+        yield
+    finally:
+        app.state.peers = original

@@ -5,6 +5,7 @@ import uuid
 from datetime import UTC, datetime
 
 import httpx
+from sqlalchemy import text
 
 from services.profile.handlers import ERASURE_CONFIRMATIONS, STAFF_EXPORTS
 from services.profile.peers import PeerExports
@@ -18,6 +19,7 @@ from tests.profile.conftest import (
     handled,
     last_seq,
     owner_caller,
+    peers_replaced,
     scalar,
 )
 
@@ -198,16 +200,13 @@ async def test_the_export_holds_everything_and_names_services_that_did_not_answe
     await owner.post(
         "/events", json={"events": [{"type": "app_opened", "occurred_at": "2026-11-02T08:00:00Z"}]}
     )
-    original = profile_app.state.peers
     # Every other service "runs" on a port nobody listens on.
-    profile_app.state.peers = PeerExports(
+    unreachable = PeerExports(
         {name: "http://127.0.0.1:9" for name in SERVICE_PORTS if name != "profile"},
         timeout_seconds=2,
     )
-    try:
+    with peers_replaced(profile_app, unreachable):
         response = await owner.get(f"/owners/{owner_id}/export")
-    finally:
-        profile_app.state.peers = original
     assert response.status_code == 200, response.text
     export = response.json()
     assert export["profile"]["identity"]["full_name"] == "Li Wei"
@@ -273,3 +272,53 @@ async def test_erasure_blanks_the_kept_answers_that_name_the_owner(
     assert await scalar(profile_app, kept, name=b"Zhou Min") == 0
     again = await dealer.post("/owners", json=body, headers=key)
     assert again.status_code == 409 and again.json()["code"] == "idempotency_answer_unavailable"
+
+
+async def outbox_text_after(app, seq: int) -> str:
+    async with app.state.database.transaction() as session:
+        rows = await session.scalars(
+            text("SELECT envelope::text FROM outbox WHERE seq > :seq"), {"seq": seq}
+        )
+        return "\n".join(rows)
+
+
+async def test_events_carry_ids_not_the_owners_personal_data(client_as, dealer_a, profile_app):
+    """Whatever happens to an owner (import, consent, lead, household, merge, erasure), the
+    events that announce it name them by id: nothing readable in the streams outlives the key."""
+    marker = uuid.uuid4().hex[:8]
+    digits = f"139{uuid.uuid4().int % 10**8:08d}"
+    name, email = f"Qian {marker}", f"qian.{marker}@example.com"
+    phone = f"+86 {digits[:3]} {digits[3:7]} {digits[7:]}"
+    dealer, agent = client_as(dealer_a), client_as(AGENT)
+    before = await last_seq(profile_app)
+    batch = dms_batch(owner_ref=f"P{uuid.uuid4().hex[:6]}")
+    batch["owners"][0].update(full_name=name, email=email, phone=phone, phone_verified=True)
+    assert (await dealer.post("/imports", json=batch)).status_code == 200
+    owner_id = next(o["id"] for o in (await dealer.get("/owners")).json()["items"]
+                    if o["email"] == email)  # fmt: skip
+    owner = client_as(owner_caller(owner_id))
+    consent = {"purpose": "marketing", "channel": "sms", "granted": True, "notice_version": "v1"}
+    assert (await owner.put(f"/owners/{owner_id}/consents", json=consent)).status_code == 200
+    lead = {"dealer_id": str(dealer_a.dealer_id), "model": "ET5"}
+    assert (await owner.post("/leads", json=lead)).status_code == 201
+    partner = await create_owner(dealer)
+    household = {"name": f"{name} family", "owner_ids": [owner_id, partner]}
+    assert (await dealer.post("/households", json=household)).status_code == 201
+    # The app's sign-up of the same verified number merges into the imported owner.
+    signed_up = await create_owner(agent, full_name=name, phone=f"+86{digits}", phone_verified=True)
+    assert signed_up == owner_id
+    assert (await owner.post(f"/owners/{owner_id}/erasure-requests")).status_code == 202
+
+    written = await outbox_text_after(profile_app, before)
+    for subject in (
+        "owner.registered",
+        "consent.changed",
+        "lead.created",
+        "household.membership_changed",
+        "owner.merged",
+        "erasure.requested",
+    ):
+        assert f"cem.profile.{subject}.v1" in written, subject  # the walk reached it
+    assert owner_id in written
+    spellings = {name, marker, email, phone, f"+86{digits}", digits, digits[-8:]}
+    assert sorted(value for value in spellings if value in written) == []

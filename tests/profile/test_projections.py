@@ -21,6 +21,7 @@ from tests.profile.conftest import (
     handled,
     last_seq,
     owner_caller,
+    peers_replaced,
     scalar,
 )
 
@@ -71,6 +72,44 @@ async def test_a_survey_answer_feeds_scores_points_once_and_at_risk(
     assert [(c["segment_key"], c["entered"]) for c in changes if c["owner_id"] == owner_id] == [
         ("at_risk", True)
     ]
+
+
+class NoPeers:
+    """Stands in for the other services: the 360 view must never ask them."""
+
+    def __getattr__(self, name: str):
+        raise AssertionError(f"the 360 view asked the other services ({name})")
+
+
+async def test_the_360_view_is_answered_from_profiles_own_projections(
+    client_as, dealer_a, profile_app, publisher
+):
+    owner_id = await create_owner(client_as(dealer_a))
+    owner = client_as(owner_caller(owner_id))
+    csat = response(owner_id, 5, kind="csat", band="satisfied").model_copy(
+        update={"submitted_at": now() - timedelta(days=2)}
+    )
+    envelopes = [
+        await publisher(csat),
+        await publisher(response(owner_id, 3, band="detractor")),
+        await publisher(complaint(owner_id)),
+    ]
+    await eventually(lambda: handled(profile_app, "response_submitted", *envelopes[:2]))
+    await eventually(lambda: handled(profile_app, "ticket_created", envelopes[2]))
+
+    with peers_replaced(profile_app, NoPeers()):
+        response_360 = await owner.get(f"/owners/{owner_id}/360")
+    assert response_360.status_code == 200, response_360.text
+    view = response_360.json()
+    assert sorted((s["kind"], s["score"]) for s in view["nps_csat_history"]) == [
+        ("csat", 5), ("nps", 3)
+    ]  # fmt: skip
+    assert [t["number"] for t in view["open_tickets"]] == [4711]
+    at_risk = next(s for s in view["segments"] if s["segment_key"] == "at_risk")
+    assert set(at_risk["reasons"]) == {"detractor = True", "open_complaints >= 1"}
+    kinds = [item["kind"] for item in view["timeline"]]
+    assert {"feedback.nps", "feedback.csat", "ticket.complaint", "segment.entered"} <= set(kinds)
+    assert kinds.index("feedback.nps") < kinds.index("feedback.csat")  # newest first
 
 
 async def test_an_open_complaint_puts_an_owner_at_risk_until_it_is_resolved(
