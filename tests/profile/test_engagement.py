@@ -77,6 +77,26 @@ async def test_a_wrongly_typed_property_is_named(client_as, dealer_a):
     assert response.json()["errors"][0]["field"] == "body.events.0.properties.duration_seconds"
 
 
+async def test_a_social_connector_sends_events_for_the_owners_it_names(client_as, dealer_a):
+    owner_id = await create_owner(client_as(dealer_a))
+    connector = client_as(Caller(kind=CallerKind.SERVICE, subject="weibo-connector"))
+    mention = app_event("social_mention", platform="weibo") | {
+        "owner_id": owner_id, "source": "weibo_connector"
+    }  # fmt: skip
+    response = await connector.post("/events", json={"events": [mention]})
+    assert response.status_code == 202, response.text
+    listed = (await client_as(owner_caller(owner_id)).get(f"/owners/{owner_id}/events")).json()
+    assert [(e["type"], e["source"]) for e in listed["items"]] == [
+        ("social_mention", "weibo_connector")
+    ]
+    unnamed = await connector.post("/events", json={"events": [app_event("app_opened")]})
+    assert unnamed.status_code == 422
+    assert unnamed.json()["errors"][0]["field"] == "body.events.0.owner_id"
+    unknown_platform = app_event("social_mention", platform="myspace") | {"owner_id": owner_id}
+    refused = await connector.post("/events", json={"events": [unknown_platform]})
+    assert refused.json()["errors"][0]["field"] == "body.events.0.properties.platform"
+
+
 async def test_events_are_isolated_by_owner_and_dealer(client_as, dealer_a, dealer_b):
     owner_id = await create_owner(client_as(dealer_a))
     other_owner = client_as(owner_caller(await create_owner(client_as(dealer_a))))

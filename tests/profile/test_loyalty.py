@@ -1,5 +1,7 @@
 """The points ledger's invariants, referrals that pay when the referred lead buys."""
 
+import asyncio
+
 from shared.auth import Caller, CallerKind, StaffRole
 from tests.profile.conftest import create_owner, owner_caller
 
@@ -48,6 +50,21 @@ async def test_the_balance_never_goes_negative_and_every_entry_has_its_cause(cli
     )
     assert invalid.status_code == 422
     assert invalid.json()["errors"][0]["field"] == "body.points"
+
+
+async def test_redemptions_at_the_same_moment_cannot_overspend(client_as, dealer_a):
+    owner_id = await create_owner(client_as(dealer_a))
+    owner = client_as(owner_caller(owner_id))
+    await earn(owner, owner_id, 3)
+    answers = await asyncio.gather(*(
+        owner.post(f"/owners/{owner_id}/points/redemptions",
+                   json={"points": 20, "coupon": "Charging credit", "id": f"phone-{n}"})
+        for n in range(2)
+    ))  # fmt: skip
+    assert sorted(answer.status_code for answer in answers) == [200, 409]
+    ledger = (await owner.get(f"/owners/{owner_id}/points")).json()
+    assert ledger["balance"] == 10
+    assert [e["balance_after"] for e in ledger["entries"]] == [10, 20, 30, 10]
 
 
 async def test_a_referred_lead_that_buys_earns_the_referrer_points(client_as, admin, dealer_a):
