@@ -191,3 +191,65 @@ async def test_an_import_verifies_what_the_dealers_system_vouches_for(client_as,
     missing = await dealer.post("/imports", json=batch)
     assert missing.status_code == 422
     assert missing.json()["errors"][0]["field"] == "body.owners.0.email_verified"
+
+
+async def verified_pair(client_as, dealer_a) -> tuple[str, str]:
+    """Two records of one person: the dealer's and the app's, the same phone verified on each
+    (the app's own verification merges nothing by itself)."""
+    dms_spelling, app_spelling = new_phone()
+    dealers = await register(client_as(dealer_a), phone=dms_spelling, phone_verified=True)
+    apps = await register(client_as(AGENT), phone=app_spelling)
+    verified = await client_as(owner_caller(apps["id"])).post(
+        f"/owners/{apps['id']}/contact-verifications", json={"kind": "phone", "value": app_spelling}
+    )
+    assert verified.status_code == 200, verified.text
+    return dealers["id"], apps["id"]
+
+
+async def test_the_survivor_of_a_merge_takes_the_duplicates_place_in_its_household(
+    client_as, dealer_a, profile_app
+):
+    """Journeys cap contacts per household: a person merged out of their household would be
+    contacted as if they lived alone."""
+    dealer, agent = client_as(dealer_a), client_as(AGENT)
+    in_household, survivor = await verified_pair(client_as, dealer_a)
+    partner = await create_owner(dealer)
+    household = (
+        await dealer.post(
+            "/households", json={"name": "Zhou", "owner_ids": [partner, in_household]}
+        )
+    ).json()
+    before = await last_seq(profile_app)
+    merged = await agent.post(
+        f"/owners/{survivor}/merges",
+        json={"merged_owner_id": in_household, "reason": "same verified phone"},
+    )
+    assert merged.status_code == 201, merged.text
+    assert merged.json()["moved"]["household_members"] == 1
+
+    members = (await dealer.get(f"/households/{household['id']}")).json()["member_ids"]
+    assert sorted(members) == sorted([partner, survivor])
+    assert (await agent.get(f"/owners/{survivor}/360")).json()["household_id"] == household["id"]
+    changes = await events_after(profile_app, before, "cem.profile.household.membership_changed.v1")
+    assert [(c["household_id"], c["owner_id"], c["joined"]) for c in changes] == [
+        (household["id"], in_household, False),
+        (household["id"], survivor, True),
+    ]
+
+
+async def test_a_survivor_with_a_household_of_its_own_keeps_it(client_as, dealer_a):
+    agent = client_as(AGENT)  # customer service sees both records
+    in_household, survivor = await verified_pair(client_as, dealer_a)
+    households = []
+    for name, member in (("A", in_household), ("B", survivor)):
+        created = await agent.post("/households", json={"name": name, "owner_ids": [member]})
+        assert created.status_code == 201, created.text
+        households.append(created.json()["id"])
+    merged = await agent.post(
+        f"/owners/{survivor}/merges",
+        json={"merged_owner_id": in_household, "reason": "same verified phone"},
+    )
+    assert merged.json()["moved"]["household_members"] == 0
+    assert (await agent.get(f"/households/{households[1]}")).json()["member_ids"] == [survivor]
+    assert (await agent.get(f"/owners/{survivor}/360")).json()["household_id"] == households[1]
+    assert (await agent.get(f"/households/{households[0]}")).status_code == 404  # no one left

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, func, or_, select, true, update
+from sqlalchemy import ColumnElement, delete, false, func, or_, select, true, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -242,6 +242,14 @@ class EngagementRepository:
     async def household_of(self, owner_id: uuid.UUID) -> uuid.UUID | None:
         return await self.session.scalar(
             select(HouseholdMember.household_id).where(HouseholdMember.owner_id == owner_id)
+        )
+
+    async def leave_household(self, owner_id: uuid.UUID) -> uuid.UUID | None:
+        """Takes the owner out of their household; returns which one it was (None: none)."""
+        return await self.session.scalar(
+            delete(HouseholdMember)
+            .where(HouseholdMember.owner_id == owner_id)
+            .returning(HouseholdMember.household_id)
         )
 
     # Dealer groups

@@ -79,10 +79,40 @@ async def _join(
     member = HouseholdMember(owner_id=owner_id, household_id=household_id)
     session.add(member)
     await session.flush()
+    await _announce(session, household_id, owner_id, joined=True, at=member.joined_at)
+
+
+async def move_membership(
+    session: AsyncSession, merged_id: uuid.UUID, survivor_id: uuid.UUID, *, now: datetime
+) -> int:
+    """A merged duplicate leaves its household and the survivor takes its place, unless the
+    survivor has a household of its own (that one stands): journeys would otherwise contact
+    the person as if they lived alone. Returns how many memberships moved (0 or 1)."""
+    repository = EngagementRepository(session)
+    household_id = await repository.leave_household(merged_id)
+    if household_id is None:
+        return 0
+    await _announce(session, household_id, merged_id, joined=False, at=now)
+    if await repository.household_of(survivor_id) is not None:
+        return 0
+    session.add(HouseholdMember(owner_id=survivor_id, household_id=household_id, joined_at=now))
+    await session.flush()
+    await _announce(session, household_id, survivor_id, joined=True, at=now)
+    return 1
+
+
+async def _announce(
+    session: AsyncSession,
+    household_id: uuid.UUID,
+    owner_id: uuid.UUID,
+    *,
+    joined: bool,
+    at: datetime,
+) -> None:
     await record_event(
         session,
         HouseholdMembershipChanged(
-            household_id=household_id, owner_id=owner_id, joined=True, changed_at=member.joined_at
+            household_id=household_id, owner_id=owner_id, joined=joined, changed_at=at
         ),
         subject=household_id,
         owner_id=owner_id,

@@ -31,6 +31,7 @@ from services.profile.models import (
 from services.profile.repository.facts import FactsRepository
 from services.profile.repository.privacy import PrivacyRepository
 from services.profile.service.facts import refresh_owner
+from services.profile.service.households import move_membership
 from shared.auth import Caller, CallerKind
 from shared.contracts.profile import OwnersMerged
 from shared.database import every_dealer
@@ -136,6 +137,7 @@ async def merge_records(
     # The duplicate's records at every dealer move, whichever dealer's request found it.
     async with every_dealer(session):
         moved = await _move(session, merged.id, survivor.id)
+        moved["household_members"] = await move_membership(session, merged.id, survivor.id, now=now)
     merged.merged_into = survivor.id
     record = OwnerMerge(
         survivor_id=survivor.id,
