@@ -112,6 +112,27 @@ async def test_the_360_view_is_answered_from_profiles_own_projections(
     assert kinds.index("feedback.nps") < kinds.index("feedback.csat")  # newest first
 
 
+async def test_a_dealer_sees_its_own_scores_and_cases_in_the_360_view(
+    client_as, admin, dealer_a, dealer_b, profile_app, publisher
+):
+    """A score given and a case opened at another dealer stay out of the dealer's view of
+    its owner (timeline too); staff see both."""
+    owner_id = await create_owner(client_as(dealer_a))
+    at_b = {"dealer_id": dealer_b.dealer_id}
+    envelopes = [
+        await publisher(response(owner_id, 9).model_copy(update=at_b)),
+        await publisher(complaint(owner_id).model_copy(update=at_b)),
+    ]
+    await eventually(lambda: handled(profile_app, "response_submitted", envelopes[0]))
+    await eventually(lambda: handled(profile_app, "ticket_created", envelopes[1]))
+
+    seen_by_a = (await client_as(dealer_a).get(f"/owners/{owner_id}/360")).json()
+    assert (seen_by_a["nps_csat_history"], seen_by_a["open_tickets"]) == ([], [])
+    assert not {"feedback.nps", "ticket.complaint"} & {i["kind"] for i in seen_by_a["timeline"]}
+    seen_by_staff = (await admin.get(f"/owners/{owner_id}/360")).json()
+    assert len(seen_by_staff["nps_csat_history"]) == len(seen_by_staff["open_tickets"]) == 1
+
+
 async def test_an_open_complaint_puts_an_owner_at_risk_until_it_is_resolved(
     client_as, dealer_a, profile_app, publisher
 ):
