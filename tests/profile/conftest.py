@@ -194,10 +194,23 @@ async def scalar(app, sql: str, **params):
 
 
 @contextmanager
-def peers_replaced(app, peers) -> Iterator[None]:
-    """Profile asks these stand-ins, not the other services, until the block ends."""
-    original, app.state.peers = app.state.peers, peers
+def state_replaced(app, name: str, value) -> Iterator[None]:
+    """The app holds `value` as `app.state.<name>` until the block ends."""
+    original = getattr(app.state, name)
+    setattr(app.state, name, value)
     try:
         yield
     finally:
-        app.state.peers = original
+        setattr(app.state, name, original)
+
+
+def peers_replaced(app, peers):
+    """Profile asks these stand-ins, not the other services, until the block ends."""
+    return state_replaced(app, "peers", peers)
+
+
+def settings_replaced(app, **changes):
+    """Profile runs with these settings changed (validated as at start) until the block ends."""
+    settings = app.state.settings
+    changed = type(settings)(**(settings.model_dump() | changes))
+    return state_replaced(app, "settings", changed)

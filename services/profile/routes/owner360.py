@@ -4,7 +4,7 @@ import uuid
 
 from fastapi import APIRouter, status
 
-from services.profile.deps import CallerToken, Now, OwnerVault, Peers
+from services.profile.deps import CallerToken, Now, OwnerVault, Peers, Settings
 from services.profile.schemas import OwnerRead
 from services.profile.schemas.owner360 import (
     AuditEntryRead,
@@ -46,9 +46,14 @@ async def redeem_points(
 
 
 @router.get("/owners/{owner_id}/referral-code", response_model=ReferralCodeRead)
-async def get_referral_code(owner_id: uuid.UUID, session: Session, caller: CurrentCaller):
-    """The owner's referral code: a lead created with it that buys earns the owner points."""
-    return await loyalty.owner_referral_code(session, caller=caller, owner_id=owner_id)
+async def get_referral_code(
+    owner_id: uuid.UUID, session: Session, caller: CurrentCaller, settings: Settings
+):
+    """The owner's referral code and link: a lead created with it that buys earns the owner
+    points."""
+    return await loyalty.owner_referral_code(
+        session, caller=caller, owner_id=owner_id, link_base=settings.referral_link_base
+    )
 
 
 @router.post("/owners/{owner_id}/contact-verifications", response_model=OwnerRead)

@@ -99,6 +99,8 @@ class Redemption(Body):
 class ReferralCodeRead(BaseModel):
     owner_id: uuid.UUID
     code: str
+    # The link the owner shares: opening it brings the code to the lead a friend leaves.
+    link: str
 
 
 class TimelineItem(BaseModel):

@@ -182,12 +182,14 @@ async def redeem(
 
 
 async def owner_referral_code(
-    session: AsyncSession, *, caller: Caller, owner_id: uuid.UUID
+    session: AsyncSession, *, caller: Caller, owner_id: uuid.UUID, link_base: str
 ) -> ReferralCodeRead:
+    """The owner's code and the link that carries it (`link_base` as the settings hold it:
+    an http(s) address without a trailing slash)."""
     await visible_owner(session, caller, owner_id)
     require_owner_or_cx(caller, owner_id)
     code = await referral_code(session, owner_id)
-    return ReferralCodeRead(owner_id=owner_id, code=code.code)
+    return ReferralCodeRead(owner_id=owner_id, code=code.code, link=f"{link_base}/{code.code}")
 
 
 async def _points_read(session: AsyncSession, owner_id: uuid.UUID) -> PointsRead:
