@@ -1,6 +1,15 @@
 """Profile's typed errors."""
 
-from shared.errors import Conflict, InvalidInput, NotFound
+from typing import TypeVar
+
+from shared.errors import CEMError, Conflict, FieldError, InvalidInput, NotFound
+
+E = TypeVar("E", bound=CEMError)
+
+
+def on_field(error: type[E], field: str, message: str) -> E:
+    """The error, naming the request field (a path parameter too) that it is about."""
+    return error(f"{field}: {message}", errors=[FieldError(field=field, message=message)])
 
 
 class DealerNotFound(NotFound):
@@ -51,6 +60,12 @@ class LeadNotFound(NotFound):
 
 class HouseholdNotFound(NotFound):
     code = "household_not_found"
+
+
+class HouseholdMemberNotFound(NotFound):
+    """The owner neither belongs to the household nor left it through the API."""
+
+    code = "household_member_not_found"
 
 
 class DealerGroupNotFound(NotFound):

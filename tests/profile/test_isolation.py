@@ -134,6 +134,7 @@ OWNERS_RESOURCES = [
     ("POST", "/vehicles/{vehicle_id}/roles/{role_id}/end", {"effective_to": "2026-07-01"}),
     ("GET", "/households/{household_id}", None),
     ("POST", "/households/{household_id}/members", {"owner_id": "{own}"}),
+    ("DELETE", "/households/{household_id}/members/{owner_id}", None),
 ]  # fmt: skip
 
 

@@ -200,6 +200,9 @@ async def test_the_export_holds_everything_and_names_services_that_did_not_answe
     await owner.post(
         "/events", json={"events": [{"type": "app_opened", "occurred_at": "2026-11-02T08:00:00Z"}]}
     )
+    household = await dealer.post("/households", json={"name": "Li", "owner_ids": [owner_id]})
+    household_id = household.json()["id"]
+    left = await owner.delete(f"/households/{household_id}/members/{owner_id}")
     # Every other service "runs" on a port nobody listens on.
     unreachable = PeerExports(
         {name: "http://127.0.0.1:9" for name in SERVICE_PORTS if name != "profile"},
@@ -213,6 +216,11 @@ async def test_the_export_holds_everything_and_names_services_that_did_not_answe
     assert len(export["profile"]["orders"]) == 1
     assert len(export["profile"]["service_history"]) == 1
     assert [e["type"] for e in export["profile"]["interaction_events"]] == ["app_opened"]
+    [departure] = export["profile"]["household_departures"]
+    assert (departure["household_id"], departure["left_at"]) == (
+        household_id,
+        left.json()["left_at"],
+    )
     assert set(export["missing"]) == set(SERVICE_PORTS) - {"profile"}
     assert all(reason.startswith("did not answer") for reason in export["missing"].values())
     assert (await client_as(dealer_a).get(f"/owners/{owner_id}/export")).status_code == 403

@@ -106,6 +106,17 @@ class HouseholdMember(ProfileModel, table=True):
     joined_at: datetime = timestamp_field(nullable=False)
 
 
+class HouseholdDeparture(ProfileModel, table=True):
+    """That an owner left a household through the API, and when (the latest time): a repeated
+    leave is then answered as done, even once no member is left to show the household by."""
+
+    __tablename__ = "household_departures"
+
+    household_id: uuid.UUID = Field(foreign_key="households.id", primary_key=True)
+    owner_id: uuid.UUID = Field(foreign_key="owners.id", primary_key=True, index=True)
+    left_at: datetime = timestamp_field(nullable=False)
+
+
 class DealerGroup(ProfileModel, table=True):
     """The middle of the dealer hierarchy: region -> dealer group -> dealer."""
 

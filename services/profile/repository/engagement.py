@@ -15,6 +15,7 @@ from services.profile.models import (
     Dealer,
     DealerGroup,
     Household,
+    HouseholdDeparture,
     HouseholdMember,
     InteractionEvent,
     Lead,
@@ -244,13 +245,56 @@ class EngagementRepository:
             select(HouseholdMember.household_id).where(HouseholdMember.owner_id == owner_id)
         )
 
-    async def leave_household(self, owner_id: uuid.UUID) -> uuid.UUID | None:
-        """Takes the owner out of their household; returns which one it was (None: none)."""
+    async def leave_household(
+        self, owner_id: uuid.UUID, household_id: uuid.UUID | None = None
+    ) -> uuid.UUID | None:
+        """Takes the owner out of their household (only if it is `household_id`, when given);
+        returns which one it was (None: none)."""
+        only = () if household_id is None else (HouseholdMember.household_id == household_id,)
         return await self.session.scalar(
             delete(HouseholdMember)
-            .where(HouseholdMember.owner_id == owner_id)
+            .where(HouseholdMember.owner_id == owner_id, *only)
             .returning(HouseholdMember.household_id)
         )
+
+    async def record_departure(
+        self, household_id: uuid.UUID, owner_id: uuid.UUID, at: datetime
+    ) -> None:
+        values = {"household_id": household_id, "owner_id": owner_id, "left_at": at}
+        await self.session.execute(
+            insert(HouseholdDeparture)
+            .values(values)
+            .on_conflict_do_update(
+                index_elements=["household_id", "owner_id"], set_={"left_at": at}
+            )
+        )
+
+    async def departure(
+        self, household_id: uuid.UUID, owner_id: uuid.UUID
+    ) -> HouseholdDeparture | None:
+        return await self.session.get(HouseholdDeparture, (household_id, owner_id))
+
+    async def departures_of(self, owner_id: uuid.UUID) -> Sequence[HouseholdDeparture]:
+        rows = await self.session.scalars(
+            select(HouseholdDeparture)
+            .where(HouseholdDeparture.owner_id == owner_id)
+            .order_by(HouseholdDeparture.left_at)
+        )
+        return rows.all()
+
+    async def former_members(self, household_id: uuid.UUID) -> list[uuid.UUID]:
+        rows = await self.session.scalars(
+            select(HouseholdDeparture.owner_id).where(
+                HouseholdDeparture.household_id == household_id
+            )
+        )
+        return list(rows)
+
+    async def forget_departures(self, owner_id: uuid.UUID) -> int:
+        result = await self.session.execute(
+            delete(HouseholdDeparture).where(HouseholdDeparture.owner_id == owner_id)
+        )
+        return result.rowcount
 
     # Dealer groups
 

@@ -16,6 +16,7 @@ from services.profile.schemas.engagement import (
     DriverAdd,
     EventTypeRead,
     HouseholdCreate,
+    HouseholdDepartureRead,
     HouseholdMemberAdd,
     HouseholdRead,
     InteractionBatch,
@@ -152,6 +153,19 @@ async def add_household_member(
 ):
     return await households.add_member(
         session, caller=caller, household_id=household_id, owner_id=body.owner_id
+    )
+
+
+@router.delete(
+    "/households/{household_id}/members/{owner_id}", response_model=HouseholdDepartureRead
+)
+async def remove_household_member(
+    household_id: uuid.UUID, owner_id: uuid.UUID, session: Session, caller: CurrentCaller
+):
+    """The owner leaves the household (the owner themselves, their dealer or customer
+    service). Repeated, it answers `already_left` and changes nothing."""
+    return await households.remove_member(
+        session, caller=caller, household_id=household_id, owner_id=owner_id, now=_now()
     )
 
 

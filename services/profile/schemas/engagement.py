@@ -139,6 +139,14 @@ class HouseholdRead(Read):
     created_at: datetime
 
 
+class HouseholdDepartureRead(Read):
+    household_id: uuid.UUID
+    owner_id: uuid.UUID
+    left_at: datetime
+    # True when an earlier request took the owner out: this one changed nothing.
+    already_left: bool
+
+
 class DealerGroupCreate(Body):
     code: DealerCode
     name: Name

@@ -10,8 +10,11 @@ from services.profile.errors import (
     AlreadyInHousehold,
     DealerGroupNotFound,
     DuplicateDealerGroupCode,
+    HouseholdMemberNotFound,
     HouseholdNotFound,
+    OwnerNotFound,
     UnknownReference,
+    on_field,
 )
 from services.profile.models import DealerGroup, Household, HouseholdMember
 from services.profile.repository import ProfileRepository
@@ -21,6 +24,7 @@ from services.profile.schemas.engagement import (
     DealerGroupCreate,
     DealerGroupRead,
     HouseholdCreate,
+    HouseholdDepartureRead,
     HouseholdRead,
 )
 from services.profile.service.dealers import get_dealer
@@ -62,11 +66,56 @@ async def get_household(
     return await _read(session, await _visible_household(session, caller, household_id))
 
 
+async def remove_member(
+    session: AsyncSession,
+    *,
+    caller: Caller,
+    household_id: uuid.UUID,
+    owner_id: uuid.UUID,
+    now: datetime,
+) -> HouseholdDepartureRead:
+    """The owner leaves the household, announced as joining was. Asked again, the answer is
+    that they already left, and nothing changes."""
+    household = await _visible_household(session, caller, household_id, former_members=True)
+    _require_self_or_case_worker(caller, owner_id)
+    if await ProfileRepository(session).get_owner(caller, owner_id) is None:
+        raise on_field(OwnerNotFound, "path.owner_id", f"owner {owner_id} not found")
+    repository = EngagementRepository(session)
+    if await _leave(session, owner_id, now=now, household_id=household.id):
+        await repository.record_departure(household.id, owner_id, now)
+        return HouseholdDepartureRead(
+            household_id=household.id, owner_id=owner_id, left_at=now, already_left=False
+        )
+    departure = await repository.departure(household.id, owner_id)
+    if departure is None:
+        raise on_field(
+            HouseholdMemberNotFound, "path.owner_id", f"owner {owner_id} is not in the household"
+        )
+    return HouseholdDepartureRead(
+        household_id=household.id, owner_id=owner_id, left_at=departure.left_at, already_left=True
+    )
+
+
+async def forget_membership(session: AsyncSession, owner_id: uuid.UUID, *, now: datetime) -> int:
+    """Erasure: the owner leaves their household (announced, so journeys stop counting them
+    with it) and no record of their leaving one stays. Returns how many rows went."""
+    left = await _leave(session, owner_id, now=now)
+    return (left is not None) + await EngagementRepository(session).forget_departures(owner_id)
+
+
 def _require_not_owner(caller: Caller) -> None:
     if caller.kind is CallerKind.OWNER:
         raise Forbidden("Households are recorded by dealers and customer service")
     if caller.kind is CallerKind.STAFF:
         caller.require_staff(StaffRole.CX_AGENT)
+
+
+def _require_self_or_case_worker(caller: Caller, owner_id: uuid.UUID) -> None:
+    """Whoever may put an owner in a household may take them out; so may the owner."""
+    if caller.kind is not CallerKind.OWNER:
+        _require_not_owner(caller)
+    elif caller.owner_id != owner_id:
+        raise on_field(Forbidden, "path.owner_id", "an owner may take only themselves out")
 
 
 async def _join(
@@ -88,17 +137,30 @@ async def move_membership(
     """A merged duplicate leaves its household and the survivor takes its place, unless the
     survivor has a household of its own (that one stands): journeys would otherwise contact
     the person as if they lived alone. Returns how many memberships moved (0 or 1)."""
-    repository = EngagementRepository(session)
-    household_id = await repository.leave_household(merged_id)
+    household_id = await _leave(session, merged_id, now=now)
     if household_id is None:
         return 0
-    await _announce(session, household_id, merged_id, joined=False, at=now)
-    if await repository.household_of(survivor_id) is not None:
+    if await EngagementRepository(session).household_of(survivor_id) is not None:
         return 0
     session.add(HouseholdMember(owner_id=survivor_id, household_id=household_id, joined_at=now))
     await session.flush()
     await _announce(session, household_id, survivor_id, joined=True, at=now)
     return 1
+
+
+async def _leave(
+    session: AsyncSession,
+    owner_id: uuid.UUID,
+    *,
+    now: datetime,
+    household_id: uuid.UUID | None = None,
+) -> uuid.UUID | None:
+    """Takes the owner out of their household (only if it is `household_id`, when given) and
+    announces it; returns the household they left (None: they were in none, or another)."""
+    left = await EngagementRepository(session).leave_household(owner_id, household_id)
+    if left is not None:
+        await _announce(session, left, owner_id, joined=False, at=now)
+    return left
 
 
 async def _announce(
@@ -120,16 +182,19 @@ async def _announce(
 
 
 async def _visible_household(
-    session: AsyncSession, caller: Caller, household_id: uuid.UUID
+    session: AsyncSession, caller: Caller, household_id: uuid.UUID, *, former_members=False
 ) -> Household:
-    """A household is visible to whoever may see one of its members."""
+    """A household is visible to whoever may see one of its members (with `former_members`,
+    one of those who left it too: whoever took an owner out hears so when asking again)."""
     repository = EngagementRepository(session)
     household = await repository.household(household_id)
     if household is not None:
-        for owner_id in await repository.household_members(household.id):
-            if await ProfileRepository(session).get_owner(caller, owner_id):
-                return household
-    raise HouseholdNotFound(f"Household {household_id} not found")
+        people = await repository.household_members(household.id)
+        if former_members:
+            people += await repository.former_members(household.id)
+        if await ProfileRepository(session).visible_owner_ids(caller, people):
+            return household
+    raise on_field(HouseholdNotFound, "path.household_id", f"household {household_id} not found")
 
 
 async def _read(session: AsyncSession, household: Household) -> HouseholdRead:

@@ -20,6 +20,7 @@ from services.profile.schemas.owner360 import (
     ServiceConfirmation,
 )
 from services.profile.service.facts import refresh_owner
+from services.profile.service.households import forget_membership
 from services.profile.service.owner360 import owner_360
 from services.profile.service.owners import require_owner_or_cx, visible_owner
 from services.profile.service.personal import ERASED, audit
@@ -72,6 +73,7 @@ async def _erase_profile_data(session: AsyncSession, owner: Owner, *, now: datet
     erased = 4 + await EngagementRepository(session).anonymise_events(owner.id)
     erased += await FactsRepository(session).forget_tags(owner.id)
     erased += await forget_answers_about(session, owner.id)
+    erased += await forget_membership(session, owner.id, now=now)
     await refresh_owner(session, owner.id, now=now)  # leaves every segment, announced
     return erased
 
@@ -154,6 +156,9 @@ async def export_owner(
             e.model_dump(mode="json") for e in await engagement.consent_history(owner.id)
         ],
         "points_ledger": [e.model_dump(mode="json") for e in await facts.points_entries(owner.id)],
+        "household_departures": [
+            d.model_dump(mode="json") for d in await engagement.departures_of(owner.id)
+        ],
         "merges": [
             m.model_dump(mode="json") for m in await PrivacyRepository(session).merges_of(owner.id)
         ],
