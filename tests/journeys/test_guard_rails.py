@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from services.journeys.service import deliveries as delivery_service
-from shared.contracts.profile import HouseholdMembershipChanged
+from shared.contracts.profile import HouseholdMembershipChanged, OwnersMerged
 from shared.contracts.telematics import TripCompleted, TripStarted
 from tests.journeys.conftest import (
     deliver,
@@ -149,33 +149,76 @@ async def test_caps_per_owner_with_priority_for_service(
     ]
 
 
+def membership(household: uuid.UUID, owner: dict, *, joined: bool) -> HouseholdMembershipChanged:
+    return HouseholdMembershipChanged(household_id=household, owner_id=owner["owner_id"],
+                                      joined=joined, changed_at=datetime.now(UTC))  # fmt: skip
+
+
+async def household_outcomes(agent, *members: dict) -> list[str]:
+    """What each member's first decision was, sorted: one per household passes a cap of 1."""
+    return sorted([(await decisions(agent, member["owner_id"]))[0][2] for member in members])
+
+
+HOUSEHOLD_CAP = {"scope": "household", "categories": ["marketing"], "period_hours": 24, "limit": 1}
+
+
 async def test_caps_per_household_and_vehicle(journeys_app, publisher, run_journey, agent, policy):
     await policy([
-        {"scope": "household", "categories": ["marketing"], "period_hours": 24, "limit": 1},
+        HOUSEHOLD_CAP,
         {"scope": "vehicle", "categories": ["service"], "period_hours": 24, "limit": 1},
     ])  # fmt: skip
     segment = unique("seg")
     parent = await make_owner(journeys_app, publisher, segments=[segment])
     child = await make_owner(journeys_app, publisher, segments=[segment])
     household = uuid.uuid4()
-    joined = [
-        HouseholdMembershipChanged(household_id=household, owner_id=member["owner_id"],
-                                   joined=True, changed_at=datetime.now(UTC))
-        for member in (parent, child)
-    ]  # fmt: skip
+    joined = [membership(household, member, joined=True) for member in (parent, child)]
     await deliver(journeys_app, publisher, "household_changed", *joined)
     await run_journey(segment)
-    outcomes = sorted([
-        (await decisions(agent, parent["owner_id"]))[0][2],
-        (await decisions(agent, child["owner_id"]))[0][2],
-    ])  # fmt: skip
-    assert outcomes == ["cap_household", "sent"]
+    assert await household_outcomes(agent, parent, child) == ["cap_household", "sent"]
 
     car = unique("car")
     driver = await make_owner(journeys_app, publisher, segments=[car])
     vehicle = {"vehicle_id": str(uuid.uuid4())}
     await run_journey(car, category="service", times=2, context=vehicle)
     assert [d[2] for d in await decisions(agent, driver["owner_id"])] == ["sent", "cap_vehicle"]
+
+
+@pytest.mark.parametrize("merge_first", [False, True], ids=["merge_last", "merge_first"])
+@pytest.mark.parametrize("leave_first", [True, False], ids=["leave_then_join", "join_then_leave"])
+async def test_after_a_merge_the_household_cap_counts_the_survivor(
+    journeys_app, publisher, run_journey, agent, policy, leave_first, merge_first
+):
+    """Profile's merge announces the duplicate's leave and the survivor's join (and the merge
+    itself); journeys' consumers may apply them in any order, and the survivor must end up in
+    the household either way, or the person is contacted as if they lived alone."""
+    await policy([HOUSEHOLD_CAP])
+    segment = unique("seg")
+    partner = await make_owner(journeys_app, publisher, segments=[segment])
+    duplicate = await make_owner(journeys_app, publisher, segments=[segment])
+    survivor = await make_owner(journeys_app, publisher, segments=[segment])
+    household = uuid.uuid4()
+    for member in (partner, duplicate):
+        await deliver(journeys_app, publisher, "household_changed",
+                      membership(household, member, joined=True))  # fmt: skip
+    merged = OwnersMerged(
+        survivor_owner_id=survivor["owner_id"],
+        merged_owner_id=duplicate["owner_id"],
+        merged_at=datetime.now(UTC),
+    )
+    moves = [membership(household, duplicate, joined=False),
+             membership(household, survivor, joined=True)]  # fmt: skip
+    if not leave_first:
+        moves.reverse()
+    if merge_first:
+        await deliver(journeys_app, publisher, "owners_merged", merged)
+    for move in moves:  # one at a time, so that they are applied in this order
+        await deliver(journeys_app, publisher, "household_changed", move)
+    if not merge_first:
+        await deliver(journeys_app, publisher, "owners_merged", merged)
+
+    await run_journey(segment)
+    assert await household_outcomes(agent, partner, survivor) == ["cap_household", "sent"]
+    assert await messages(journeys_app, duplicate["owner_id"]) == 0
 
 
 async def test_safety_goes_out_before_marketing(journeys_app, publisher, run_journey, clock):
