@@ -26,6 +26,7 @@ WRITES: dict[str, frozenset[str]] = {
     "DELETE /v1/feedback/dealers/{dealer_id}/networks/{network_id}": SURVEY_CONFIGURERS,
     "DELETE /v1/feedback/topics/{key}": SURVEY_CONFIGURERS,
     "DELETE /v1/feedback/triggers/{trigger_id}": SURVEY_CONFIGURERS,
+    "DELETE /v1/profile/households/{household_id}/members/{owner_id}": CASE_WORKERS | {"owner"},
     "DELETE /v1/tickets/routing-rules/{rule_id}": ADMIN,
     "DELETE /v1/tickets/sla-policies/{policy_id}": ADMIN,
     "POST /v1/feedback/analysis": STAFF,
