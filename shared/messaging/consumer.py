@@ -33,6 +33,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.database import Database
+from shared.messaging import inbox
 from shared.messaging.envelope import Envelope, Event, stream_name
 
 log = structlog.get_logger("consumer")
@@ -60,10 +61,6 @@ DATABASE_POLL_SECONDS = 0.5
 
 Handler = Callable[[AsyncSession, Envelope, Event], Awaitable[None]]
 
-_CLAIM_INBOX = text(
-    "INSERT INTO inbox (consumer, event_id) VALUES (:consumer, :event_id) "
-    "ON CONFLICT DO NOTHING RETURNING event_id"
-)
 # Waits no longer for a row lock than this, so that in a deadlock with a request (which
 # PostgreSQL breaks only after `deadlock_timeout`, 1 s) the shared transaction gives way.
 _GIVE_WAY = text("SELECT set_config('lock_timeout', :timeout, true)")
@@ -216,12 +213,15 @@ class EventConsumer:
                 await session.execute(
                     _GIVE_WAY, {"timeout": f"{self.settings.shared_lock_timeout_ms}ms"}
                 )
+                to_handle = await inbox.claim_all(session, consumer, [e.id for e, _ in events])
                 for message, (envelope, payload) in zip(unfinished, events, strict=True):
                     if self._stopping.is_set():
+                        await inbox.release(session, consumer, to_handle)
                         break
-                    claimed = await _claim_and_handle(
-                        session, subscription, consumer, envelope, payload
-                    )
+                    claimed = envelope.id in to_handle
+                    if claimed:
+                        to_handle.remove(envelope.id)
+                        await subscription.handle(session, envelope, payload)
                     handled.append((message, claimed))
                     # The next event finds nothing of this one's in the session but its rows,
                     # as it would in a transaction of its own.
@@ -365,8 +365,7 @@ async def _claim_and_handle(
     payload: Event,
 ) -> bool:
     """Claims the event in the inbox and applies its effect; False for a handled event."""
-    claimed = await session.scalar(_CLAIM_INBOX, {"consumer": consumer, "event_id": envelope.id})
-    if claimed is None:
+    if not await inbox.claim(session, consumer, envelope.id):
         return False
     await subscription.handle(session, envelope, payload)
     return True
