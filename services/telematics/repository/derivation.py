@@ -98,12 +98,15 @@ class DerivationQueries(Queries):
         )
         return rows.all()
 
-    async def new_apps(self, vehicle_id: uuid.UUID, apps: set[str], at: datetime) -> None:
+    async def new_apps(self, vehicle_id: uuid.UUID, first_uses: dict[str, datetime]) -> None:
         """Records when each app was first used (a late trip may tell of an earlier use)."""
-        if apps:
+        if first_uses:
             await self.session.execute(
                 _FIRST_USES,
-                [{"vehicle_id": vehicle_id, "app": app, "first_used_at": at} for app in apps],
+                [
+                    {"vehicle_id": vehicle_id, "app": app, "first_used_at": at}
+                    for app, at in sorted(first_uses.items())
+                ],
             )
 
     async def apps_first_used_since(self, vehicle_id: uuid.UUID, since: datetime) -> list[str]:

@@ -73,6 +73,7 @@ class DerivedFacts:
         self.vehicle = vehicle
         self.now = now
         self.settings = settings
+        self.first_uses: dict[str, datetime] = {}  # app -> its first use among the pass's trips
 
     def _publish(self, event: Event) -> None:
         record_event_at_commit(
@@ -95,11 +96,12 @@ class DerivedFacts:
         for row in absorbed:
             await stored.delete(row)
         if keep is None:
-            return await self.repository.add(
-                model(
-                    id=new_id, vehicle_id=self.vehicle.id, owner_id=self.vehicle.owner_id, **facts
-                )
+            # Not flushed one by one: a pass's new rows go in one INSERT at the next flush.
+            row = model(
+                id=new_id, vehicle_id=self.vehicle.id, owner_id=self.vehicle.owner_id, **facts
             )
+            self.session.add(row)
+            return row
         if not absorbed and all(getattr(keep, name) == value for name, value in facts.items()):
             return None
         for name, value in facts.items():
@@ -133,6 +135,7 @@ class DerivedFacts:
             ):
                 await self._completed(trip, facts)
                 changed = True
+        await self.repository.new_apps(self.vehicle.id, self.first_uses)
         if changed:
             await self._behaviour()
 
@@ -142,7 +145,9 @@ class DerivedFacts:
         return self.cursor.open_trip_id if announced and self.cursor.open_trip_id else uuid.uuid4()
 
     async def _completed(self, trip: Trip, facts: domain.TripFacts) -> None:
-        await self.repository.new_apps(self.vehicle.id, set(facts.apps), facts.started_at)
+        for app in facts.apps:  # recorded once a pass, at the earliest use the pass saw
+            earlier = self.first_uses.get(app)
+            self.first_uses[app] = min(earlier, facts.started_at) if earlier else facts.started_at
         self._publish(
             TripCompleted(
                 trip_id=trip.id,
