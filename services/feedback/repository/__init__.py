@@ -183,7 +183,15 @@ class FeedbackRepository(Repository):
         )
 
     async def is_erased(self, owner_id: uuid.UUID | None) -> bool:
-        return owner_id is not None and await self.session.get(ErasedOwner, owner_id) is not None
+        """Asked once a transaction for each owner (a service visit asks twice); erasure,
+        which makes the answer yes, runs in a transaction of its own."""
+        if owner_id is None:
+            return False
+
+        async def ask() -> bool:
+            return await self.session.get(ErasedOwner, owner_id) is not None
+
+        return await once_a_transaction(self.session, ("erased", owner_id), ask)
 
     # Topics and posts
 

@@ -89,29 +89,31 @@ async def invite(
     suppressed = throttled(
         await repository.last_surveyed_at(touch.owner_id), send_at, throttle_days
     )
-    invitation = await repository.add(
-        Invitation(
-            template_id=template.id,
-            status=InvitationStatus.SUPPRESSED if suppressed else InvitationStatus.SCHEDULED,
-            suppressed_reason=SUPPRESSED_THROTTLED if suppressed else None,
-            touchpoint=touch.touchpoint,
-            # The owner's stage as profile knows it, else the one the touchpoint implies.
-            lifecycle_stage=(owner and owner.lifecycle_stage) or STAGE_AT.get(touch.touchpoint),
-            owner_id=touch.owner_id,
-            dealer_id=touch.dealer_id or (owner.dealer_id if owner else None),
-            vehicle_id=touch.vehicle_id or (vehicle.id if vehicle else None),
-            vin=touch.vin or (vehicle.vin if vehicle else None),
-            model=touch.model or (vehicle.model if vehicle else None),
-            language=owner.preferred_language if owner else "en",
-            source=touch.source,
-            ticket_id=touch.ticket_id,
-            send_at=send_at,
-            created_by=created_by,
-            created_at=now,
-        )
+    # Added, not flushed: one sent now is inserted once, with its token (by `issue`).
+    invitation = Invitation(
+        template_id=template.id,
+        status=InvitationStatus.SUPPRESSED if suppressed else InvitationStatus.SCHEDULED,
+        suppressed_reason=SUPPRESSED_THROTTLED if suppressed else None,
+        touchpoint=touch.touchpoint,
+        # The owner's stage as profile knows it, else the one the touchpoint implies.
+        lifecycle_stage=(owner and owner.lifecycle_stage) or STAGE_AT.get(touch.touchpoint),
+        owner_id=touch.owner_id,
+        dealer_id=touch.dealer_id or (owner.dealer_id if owner else None),
+        vehicle_id=touch.vehicle_id or (vehicle.id if vehicle else None),
+        vin=touch.vin or (vehicle.vin if vehicle else None),
+        model=touch.model or (vehicle.model if vehicle else None),
+        language=owner.preferred_language if owner else "en",
+        source=touch.source,
+        ticket_id=touch.ticket_id,
+        send_at=send_at,
+        created_by=created_by,
+        created_at=now,
     )
+    session.add(invitation)
     if not suppressed and send_at <= now:
         await issue(session, invitation, template=template, now=now, settings=settings)
+    else:
+        await session.flush()
     return invitation
 
 
