@@ -2,6 +2,7 @@
 update the local projection, then react (wake waiting instances, count conversions, enter
 owners into the journeys the event triggers)."""
 
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -27,7 +28,8 @@ from shared.contracts.profile import (
 )
 from shared.contracts.telematics import DtcRaised, QualityAlertRaised, TripCompleted, TripStarted
 from shared.contracts.tickets import TicketCreated, TicketResolved
-from shared.messaging.consumer import Subscription
+from shared.database import once_a_transaction
+from shared.messaging.consumer import Subscription, fetched_events
 from shared.messaging.envelope import Envelope, Event
 
 Clock = Callable[[], datetime]
@@ -106,7 +108,7 @@ def subscriptions(clock: Clock) -> list[Subscription]:
 
         async def handle(session: AsyncSession, envelope: Envelope, event: Event) -> None:
             owner_id = getattr(event, "owner_id", None)
-            if owner_id and await JourneysRepository(session).erased([owner_id]):
+            if owner_id and await _erased(session, owner_id):
                 return  # late news about an erased owner is dropped
             if project is not None:
                 await project(session, event)
@@ -126,3 +128,14 @@ def subscriptions(clock: Clock) -> list[Subscription]:
         Subscription(name, contract, handler(contract, project, entrants_of))
         for name, contract, project, entrants_of in CONSUMED
     ] + [Subscription("erasure_requested", OwnerErasureRequested, erasure_requested)]
+
+
+async def _erased(session: AsyncSession, owner_id: uuid.UUID) -> bool:
+    """Asked once for the owners of all the events the transaction handles."""
+    owners = {getattr(event, "owner_id", None) for event in fetched_events(session)}
+    owners = frozenset(owners - {None} | {owner_id})
+
+    async def ask() -> set[uuid.UUID]:
+        return await JourneysRepository(session).erased(list(owners))
+
+    return owner_id in await once_a_transaction(session, ("erased", owners), ask)

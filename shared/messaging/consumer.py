@@ -27,40 +27,29 @@ from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
-from prometheus_client import Counter, Gauge
 from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.database import Database
 from shared.messaging import inbox
+from shared.messaging.consumer_metrics import (
+    CONSUMER_ACK_PENDING,
+    CONSUMER_ACK_PENDING_LIMIT,
+    CONSUMER_LAG,
+    CONSUMER_REDELIVERED,
+    EVENTS_HANDLED,
+)
 from shared.messaging.envelope import Envelope, Event, stream_name
 
 log = structlog.get_logger("consumer")
-
-EVENTS_HANDLED = Counter(
-    "cem_events_handled_total", "Event deliveries by outcome", ["consumer", "outcome"]
-)
-
-CONSUMER_LAG = Gauge(
-    "cem_consumer_lag", "Events in the stream not yet delivered to the consumer", ["consumer"]
-)
-CONSUMER_ACK_PENDING = Gauge(
-    "cem_consumer_ack_pending", "Events delivered and not yet acknowledged", ["consumer"]
-)
-CONSUMER_ACK_PENDING_LIMIT = Gauge(
-    "cem_consumer_ack_pending_limit",
-    "The most unacknowledged events the broker delivers; pending at the limit is a stall",
-    ["consumer"],
-)
-CONSUMER_REDELIVERED = Gauge(
-    "cem_consumer_redelivered", "Delivered more than once and not yet acknowledged", ["consumer"]
-)
 
 DATABASE_POLL_SECONDS = 0.5
 
 Handler = Callable[[AsyncSession, Envelope, Event], Awaitable[None]]
 
+# In a transaction's session info: the events it handles (see `fetched_events`).
+FETCHED = "cem_fetched_events"
 # Waits no longer for a row lock than this, so that in a deadlock with a request (which
 # PostgreSQL breaks only after `deadlock_timeout`, 1 s) the shared transaction gives way.
 _GIVE_WAY = text("SELECT set_config('lock_timeout', :timeout, true)")
@@ -213,6 +202,7 @@ class EventConsumer:
                 await session.execute(
                     _GIVE_WAY, {"timeout": f"{self.settings.shared_lock_timeout_ms}ms"}
                 )
+                session.info[FETCHED] = [payload for _, payload in events]
                 to_handle = await inbox.claim_all(session, consumer, [e.id for e, _ in events])
                 for message, (envelope, payload) in zip(unfinished, events, strict=True):
                     if self._stopping.is_set():
@@ -264,6 +254,7 @@ class EventConsumer:
     ) -> bool:
         """The inbox claim and the effect in a transaction of their own."""
         async with self.database.transaction() as session:
+            session.info[FETCHED] = [payload]
             return await _claim_and_handle(session, subscription, consumer, envelope, payload)
 
     async def _retry_or_bury(
@@ -369,6 +360,12 @@ async def _claim_and_handle(
         return False
     await subscription.handle(session, envelope, payload)
     return True
+
+
+def fetched_events(session: AsyncSession) -> list[Event]:
+    """The events handled in this transaction (a fetch's, or one alone): what each of them
+    looks up can be looked up for all of them at once."""
+    return session.info.get(FETCHED, [])
 
 
 def _decoded(message: Msg, contract: type[Event]) -> tuple[Envelope, Event]:

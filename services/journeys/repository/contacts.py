@@ -28,6 +28,14 @@ _ERASED = text(
     "SELECT owner_id FROM erased_owners WHERE owner_id = ANY(CAST(:owner_ids AS uuid[]))"
 )
 
+# A trip's end parks its vehicle (a vehicle not known yet is recorded), in one statement:
+# every trip completed comes through here.
+_PARKED = text(
+    "INSERT INTO known_vehicles (id, vin) VALUES (:id, :vin) "
+    "ON CONFLICT (id) DO UPDATE SET moving_since = NULL "
+    "WHERE known_vehicles.moving_since <= :ended_at"
+)
+
 
 class ContactQueries:
     session: AsyncSession
@@ -111,6 +119,10 @@ class ContactQueries:
 
     async def erased(self, owner_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
         return set(await self.session.scalars(_ERASED, {"owner_ids": list(owner_ids)}))
+
+    async def parked(self, vehicle_id: uuid.UUID, vin: str, ended_at: datetime) -> None:
+        """Not moving since `ended_at`, unless a later trip has started."""
+        await self.session.execute(_PARKED, {"id": vehicle_id, "vin": vin, "ended_at": ended_at})
 
     async def moving_owners(
         self, owner_ids: Sequence[uuid.UUID], since: datetime

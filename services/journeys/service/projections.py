@@ -85,14 +85,7 @@ async def trip_started(session: AsyncSession, event: TripStarted) -> None:
 
 async def trip_completed(session: AsyncSession, event: TripCompleted) -> None:
     """Parked again, unless a later trip has already started."""
-    repository = JourneysRepository(session)
-    vehicle = await repository.get(KnownVehicle, event.vehicle_id, for_update=True)
-    if vehicle is None:
-        await repository.upsert(KnownVehicle, {"id": event.vehicle_id, "vin": event.vin})
-        return
-    if vehicle.moving_since is not None and vehicle.moving_since <= event.ended_at:
-        vehicle.moving_since = None
-        await session.flush()
+    await JourneysRepository(session).parked(event.vehicle_id, event.vin, event.ended_at)
 
 
 async def household_changed(session: AsyncSession, event: HouseholdMembershipChanged) -> None:
