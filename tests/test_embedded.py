@@ -1,5 +1,6 @@
 """The servers `make run` starts when none are configured keep their data across restarts."""
 
+import socket
 import subprocess
 import sys
 
@@ -7,7 +8,7 @@ import asyncpg
 import nats
 import psutil
 
-from cli.embedded import EmbeddedNats, EmbeddedPostgres
+from cli.embedded import EmbeddedNats, EmbeddedPostgres, port_is_free
 
 
 async def _write(url: str, value: str) -> None:
@@ -105,7 +106,7 @@ async def test_embedded_nats_restarts_gracefully_on_its_port(tmp_path):
 OWNER_SCRIPT = """
 import sys, time
 from pathlib import Path
-from cli.embedded import EmbeddedNats, EmbeddedPostgres
+from cli.embedded import EmbeddedNats, EmbeddedPostgres, port_is_free
 folder = Path(sys.argv[1])
 EmbeddedPostgres(folder / "pg", durable=False).start()
 nats = EmbeddedNats(folder / "nats").start()
@@ -129,3 +130,20 @@ def test_servers_stop_when_their_owner_is_killed(tmp_path):
 
     _, alive = psutil.wait_procs(servers, timeout=15)
     assert alive == []
+
+
+def test_a_port_is_free_once_its_server_stopped_even_with_connections_closing():
+    """`cem up` right after a stop: the old server's closed connections (TIME_WAIT) must
+    not read as the port being in use; a listening server must."""
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    port = server.getsockname()[1]
+    assert not port_is_free(port)
+    client = socket.create_connection(("127.0.0.1", port))
+    accepted, _ = server.accept()
+    accepted.close()  # the server side closes first: its end waits in TIME_WAIT
+    client.close()
+    server.close()
+    assert port_is_free(port)
