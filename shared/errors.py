@@ -4,7 +4,7 @@ Raised anywhere below the routes; rendered once, as RFC 9457 problem details, by
 `shared.http`. A service adds its own subclasses in its `errors.py`.
 """
 
-from typing import ClassVar
+from typing import ClassVar, Self
 
 from pydantic import BaseModel
 
@@ -24,15 +24,16 @@ class CEMError(Exception):
         self.detail = detail
         self.errors = errors or []
 
+    @classmethod
+    def for_field(cls, field: str, message: str) -> Self:
+        """The error, naming the request field (a path parameter too) that it is about."""
+        return cls(f"{field}: {message}", errors=[FieldError(field=field, message=message)])
+
 
 class InvalidInput(CEMError):
     status = 422
     code = "invalid_input"
     title = "Invalid input"
-
-    @classmethod
-    def for_field(cls, field: str, message: str) -> "InvalidInput":
-        return cls(f"{field}: {message}", errors=[FieldError(field=field, message=message)])
 
 
 class Unauthorized(CEMError):

@@ -1,15 +1,6 @@
 """Profile's typed errors."""
 
-from typing import TypeVar
-
-from shared.errors import CEMError, Conflict, FieldError, InvalidInput, NotFound
-
-E = TypeVar("E", bound=CEMError)
-
-
-def on_field(error: type[E], field: str, message: str) -> E:
-    """The error, naming the request field (a path parameter too) that it is about."""
-    return error(f"{field}: {message}", errors=[FieldError(field=field, message=message)])
+from shared.errors import Conflict, InvalidInput, NotFound
 
 
 class DealerNotFound(NotFound):

@@ -14,7 +14,6 @@ from services.profile.errors import (
     HouseholdNotFound,
     OwnerNotFound,
     UnknownReference,
-    on_field,
 )
 from services.profile.models import DealerGroup, Household, HouseholdMember
 from services.profile.repository import ProfileRepository
@@ -79,7 +78,7 @@ async def remove_member(
     household = await _visible_household(session, caller, household_id, former_members=True)
     _require_self_or_case_worker(caller, owner_id)
     if await ProfileRepository(session).get_owner(caller, owner_id) is None:
-        raise on_field(OwnerNotFound, "path.owner_id", f"owner {owner_id} not found")
+        raise OwnerNotFound.for_field("path.owner_id", f"owner {owner_id} not found")
     repository = EngagementRepository(session)
     if await _leave(session, owner_id, now=now, household_id=household.id):
         await repository.record_departure(household.id, owner_id, now)
@@ -88,9 +87,8 @@ async def remove_member(
         )
     departure = await repository.departure(household.id, owner_id)
     if departure is None:
-        raise on_field(
-            HouseholdMemberNotFound, "path.owner_id", f"owner {owner_id} is not in the household"
-        )
+        message = f"owner {owner_id} is not in the household"
+        raise HouseholdMemberNotFound.for_field("path.owner_id", message)
     return HouseholdDepartureRead(
         household_id=household.id, owner_id=owner_id, left_at=departure.left_at, already_left=True
     )
@@ -115,7 +113,7 @@ def _require_self_or_case_worker(caller: Caller, owner_id: uuid.UUID) -> None:
     if caller.kind is not CallerKind.OWNER:
         _require_not_owner(caller)
     elif caller.owner_id != owner_id:
-        raise on_field(Forbidden, "path.owner_id", "an owner may take only themselves out")
+        raise Forbidden.for_field("path.owner_id", "an owner may take only themselves out")
 
 
 async def _join(
@@ -194,7 +192,7 @@ async def _visible_household(
             people += await repository.former_members(household.id)
         if await ProfileRepository(session).visible_owner_ids(caller, people):
             return household
-    raise on_field(HouseholdNotFound, "path.household_id", f"household {household_id} not found")
+    raise HouseholdNotFound.for_field("path.household_id", f"household {household_id} not found")
 
 
 async def _read(session: AsyncSession, household: Household) -> HouseholdRead:
