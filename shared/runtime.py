@@ -28,6 +28,7 @@ from shared.config import Role, ServiceSettings
 from shared.database import Database, application_url
 from shared.http import RequestContextMiddleware, install_problem_handlers, problem_response
 from shared.idempotency.claims import IdempotentAnswers, purge_old_answers
+from shared.memory import settle_after_start
 from shared.messaging.broker import connect, ensure_stream
 from shared.messaging.consumer import ConsumerSettings, EventConsumer, Subscription
 from shared.messaging.housekeeping import prune_forever
@@ -225,6 +226,7 @@ def build_service_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
         restore_handlers = drain_on_termination(runtime.begin_draining)
+        settle_after_start()
         log.info("service_started", service=service, role=settings.role)
         try:
             yield

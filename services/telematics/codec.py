@@ -164,8 +164,9 @@ def to_rows(
         if vehicle is None:
             rows.reject(index, sample.vin, f"body.{index}.vin", "unknown vehicle")
             continue
-        # Stored to the second: the merge truncates (cheaper there than `replace()` here).
         moment = sample.ts
+        if moment.microsecond:  # stored to the second: a second sample in it is a duplicate
+            moment = moment.replace(microsecond=0)
         if not earliest <= moment <= latest:
             rows.reject(index, sample.vin, f"body.{index}.ts", "outside the accepted time window")
             continue

@@ -19,6 +19,7 @@ from services.telematics.config import TelematicsSettings
 from services.telematics.models import utc_now
 from services.telematics.workers import DerivationWorker
 from shared.database import Database
+from shared.memory import settle_after_start
 from shared.observability import configure_logging
 
 log = structlog.get_logger("telematics_derivation_process")
@@ -64,6 +65,7 @@ async def _derive_until_stopped(settings: TelematicsSettings) -> None:
     for number in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(number, stopping.set)
     worker = asyncio.create_task(DerivationWorker(database, settings, utc_now).run())
+    settle_after_start()
     try:
         while not stopping.is_set() and os.getppid() == parent and not worker.done():
             with suppress(TimeoutError):

@@ -24,38 +24,59 @@ STAGING = "signals_staging"
 _SIGNAL_COLUMNS = ", ".join(ROW_COLUMNS)
 _STATE_COLUMNS = ("speed", "odometer_m", "soc", "latitude", "longitude", "is_charging", "gear")
 _STATE_LIST = ", ".join(_STATE_COLUMNS)
-_AFTER_TIME = ", ".join(ROW_COLUMNS[2:])
+_STATE_POSITIONS = [ROW_COLUMNS.index(column) for column in _STATE_COLUMNS]
 
-# One statement after the COPY: the staged rows, to the second, go into `signals` (a resent
-# one, or the same second twice in a batch, is dropped by the unique (vehicle, time) index;
-# offsets are whole seconds, so truncating in any time zone is exact); the newest staged
-# row of each vehicle refreshes its latest state (keeping values it did not carry; an older
-# or resent row changes nothing); vehicles with new rows are marked for derivation, with the
-# earliest of them (derivation tells late rows by it). Vehicles come in id order, so
-# concurrent batches lock their rows in the same order.
+
+def _refresh_state(newest: str) -> str:
+    """The newest row of each vehicle (in `newest`: vehicle_id, ts and the state columns)
+    refreshes its latest state, keeping values it did not carry; an older or resent row
+    changes nothing. Vehicles in id order, so concurrent batches lock rows in one order."""
+    keep = ", ".join(f"{c} = coalesce(EXCLUDED.{c}, vehicle_state.{c})" for c in _STATE_COLUMNS)
+    return f"""
+    INSERT INTO vehicle_state (vehicle_id, ts, {_STATE_LIST}, updated_at)
+    SELECT vehicle_id, ts, {_STATE_LIST}, now() FROM {newest} ORDER BY vehicle_id
+    ON CONFLICT (vehicle_id) DO UPDATE SET ts = EXCLUDED.ts, updated_at = now(), {keep}
+    WHERE vehicle_state.ts < EXCLUDED.ts"""
+
+
+def _mark_for_derivation(arrivals: str) -> str:
+    """Vehicles with new rows (in `arrivals`: vehicle_id and the earliest new row's time,
+    arrived_from) are marked for derivation, which tells late rows by that time."""
+    return f"""
+    INSERT INTO derivation_cursors (vehicle_id, dirty, arrived_from)
+    SELECT vehicle_id, true, arrived_from FROM {arrivals} ORDER BY vehicle_id
+    ON CONFLICT (vehicle_id) DO UPDATE SET dirty = true,
+        arrived_from = least(derivation_cursors.arrived_from, EXCLUDED.arrived_from)
+    WHERE NOT derivation_cursors.dirty OR derivation_cursors.arrived_from IS NULL
+        OR EXCLUDED.arrived_from < derivation_cursors.arrived_from"""
+
+
+# After a COPY straight into `signals`: every row was new, and the batch itself says each
+# vehicle's newest row and earliest time ($1 vehicles, $2 earliest times, $3 newest times,
+# then the state columns).
+_COPIED = f"""
+WITH newest (vehicle_id, arrived_from, ts, {_STATE_LIST}) AS (
+    SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::float8[],
+        $5::float8[], $6::float8[], $7::float8[], $8::float8[], $9::boolean[], $10::integer[])
+), state AS ({_refresh_state("newest")}
+){_mark_for_derivation("newest")}
+"""
+
+# After a COPY into the staging table, when rows may have been stored before (or come twice
+# in the batch): one statement puts the new ones into `signals` (a resent one is dropped by
+# the unique (vehicle, time) index), then refreshes and marks as above, from the new rows.
 _MERGE = f"""
-WITH staged AS (
-    SELECT vehicle_id, date_trunc('second', ts) AS ts, {_AFTER_TIME} FROM {STAGING}
-), inserted AS (
-    INSERT INTO signals ({_SIGNAL_COLUMNS}) SELECT {_SIGNAL_COLUMNS} FROM staged
+WITH inserted AS (
+    INSERT INTO signals ({_SIGNAL_COLUMNS}) SELECT {_SIGNAL_COLUMNS} FROM {STAGING}
     ON CONFLICT (vehicle_id, ts) DO NOTHING
     RETURNING vehicle_id, ts
 ), newest AS (
     SELECT DISTINCT ON (vehicle_id) vehicle_id, ts, {_STATE_LIST}
-    FROM staged ORDER BY vehicle_id, ts DESC
-), state AS (
-    INSERT INTO vehicle_state (vehicle_id, ts, {_STATE_LIST}, updated_at)
-    SELECT *, now() FROM newest ORDER BY vehicle_id
-    ON CONFLICT (vehicle_id) DO UPDATE SET ts = EXCLUDED.ts, updated_at = now(),
-        {", ".join(f"{c} = coalesce(EXCLUDED.{c}, vehicle_state.{c})" for c in _STATE_COLUMNS)}
-    WHERE vehicle_state.ts < EXCLUDED.ts
-), marked AS (
-    INSERT INTO derivation_cursors (vehicle_id, dirty, arrived_from)
-    SELECT vehicle_id, true, min(ts) FROM inserted GROUP BY vehicle_id ORDER BY vehicle_id
-    ON CONFLICT (vehicle_id) DO UPDATE SET dirty = true,
-        arrived_from = least(derivation_cursors.arrived_from, EXCLUDED.arrived_from)
-    WHERE NOT derivation_cursors.dirty OR derivation_cursors.arrived_from IS NULL
-        OR EXCLUDED.arrived_from < derivation_cursors.arrived_from
+    FROM {STAGING} ORDER BY vehicle_id, ts DESC
+), arrivals AS (
+    SELECT vehicle_id, min(ts) AS arrived_from FROM inserted GROUP BY vehicle_id
+), state AS ({_refresh_state("newest")}
+), marked AS ({_mark_for_derivation("arrivals")}
 )
 SELECT count(*) FROM inserted
 """
@@ -183,13 +204,48 @@ async def scoped_transaction(
     await connection.execute("COMMIT")
 
 
-async def store(connection: asyncpg.Connection, records: list[tuple]) -> int:
-    """COPYs the rows into the staging table and merges them, in the caller's transaction;
-    returns how many were new."""
+class AlreadyStored(Exception):
+    """A row of the batch was stored before (a resent batch): its transaction is void, and
+    the batch is to be stored again with `merge`."""
+
+
+async def store(connection: asyncpg.Connection, records: list[tuple], *, merge: bool) -> int:
+    """Stores the rows in the caller's transaction; returns how many were new. Rows that
+    cannot repeat one another (each vehicle's in time order, one per second) are COPYed
+    straight into `signals`, a third of the merge's cost; a row stored before makes that
+    COPY fail (`AlreadyStored`). With `merge`, or rows out of order, they are COPYed into
+    the staging table and merged, which drops repeats."""
     if not records:
         return 0
+    if not merge and (batch := _in_time_order(records)) is not None:
+        try:
+            await connection.copy_records_to_table("signals", records=records, columns=ROW_COLUMNS)
+        except asyncpg.UniqueViolationError as error:
+            raise AlreadyStored from error
+        await connection.execute(_COPIED, *batch)
+        return len(records)
     await connection.copy_records_to_table(STAGING, records=records, columns=ROW_COLUMNS)
     return await connection.fetchval(_MERGE)
+
+
+def _in_time_order(records: list[tuple]) -> list[list] | None:
+    """The `_COPIED` arguments, as columns: each vehicle's earliest time, and its newest row's
+    time and state; None if a vehicle's rows do not follow one another in time."""
+    earliest: dict[uuid.UUID, datetime] = {}
+    newest: dict[uuid.UUID, tuple] = {}
+    for record in records:
+        vehicle_id, moment = record[0], record[1]
+        previous = newest.get(vehicle_id)
+        if previous is None:
+            earliest[vehicle_id] = moment
+        elif moment <= previous[1]:
+            return None
+        newest[vehicle_id] = record
+    rows = [
+        (vehicle_id, earliest[vehicle_id], row[1], *(row[p] for p in _STATE_POSITIONS))
+        for vehicle_id, row in newest.items()
+    ]
+    return [list(column) for column in zip(*rows, strict=True)]
 
 
 _POINT_COLUMNS = ("ts", *(signal.column for signal in SIGNALS))

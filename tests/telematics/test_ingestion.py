@@ -13,6 +13,10 @@ async def stored(app, vehicle_id) -> int:
     return await scalar(app, "SELECT count(*) FROM signals WHERE vehicle_id = :v", v=vehicle_id)
 
 
+async def latest_speed(app, vehicle_id) -> float:
+    return await scalar(app, "SELECT speed FROM vehicle_state WHERE vehicle_id = :v", v=vehicle_id)
+
+
 async def test_a_batch_is_stored_as_wide_rows_and_latest_state(gateway, register, telematics_app):
     (vehicle,) = await register()
     samples = [
@@ -57,6 +61,58 @@ async def test_resent_samples_are_counted_as_duplicates(gateway, register, telem
     result = await gateway.send([*again, first[1]])  # also twice within one batch
     assert (result["accepted"], result["duplicates"], result["rejected"]) == (1, 4, 0)
     assert await stored(telematics_app, vehicle.vehicle_id) == 4
+
+
+async def test_a_resent_batch_in_time_order_keeps_only_its_new_rows(
+    gateway, register, telematics_app
+):
+    """In time order, a batch is COPYed straight into `signals`; when part of it was stored
+    before, that fails and the whole batch is merged instead: only the new rows count, and
+    the latest state and the derivation mark come from them as before."""
+    (vehicle, other) = await register(2)
+
+    def sample(car, second: int) -> dict:
+        moment = (START + timedelta(seconds=second)).isoformat()
+        return {"vin": car.vin, "ts": moment, "signals": {"Vehicle.Speed": float(second)}}
+
+    first = await gateway.send([sample(vehicle, s) for s in range(3)])
+    assert (first["accepted"], first["duplicates"]) == (3, 0)
+    mine = [vehicle.vehicle_id, other.vehicle_id]
+    await scalar(
+        telematics_app,
+        "UPDATE derivation_cursors SET dirty = false, arrived_from = NULL "
+        "WHERE vehicle_id = ANY(:mine) RETURNING 1",
+        mine=mine,
+    )
+    again = [sample(other, 0), *(sample(vehicle, s) for s in range(1, 5))]
+    result = await gateway.send(again)
+    assert (result["accepted"], result["duplicates"], result["rejected"]) == (3, 2, 0)
+    assert await stored(telematics_app, vehicle.vehicle_id) == 5
+    assert await stored(telematics_app, other.vehicle_id) == 1
+    assert await latest_speed(telematics_app, vehicle.vehicle_id) == 4.0
+    marks = await rows(
+        telematics_app,
+        "SELECT vehicle_id, arrived_from FROM derivation_cursors "
+        "WHERE dirty AND vehicle_id = ANY(:mine) ORDER BY arrived_from",
+        mine=mine,
+    )
+    assert [(m.vehicle_id, m.arrived_from) for m in marks] == [
+        (other.vehicle_id, START), (vehicle.vehicle_id, START + timedelta(seconds=3))
+    ]  # fmt: skip
+
+
+async def test_a_batch_out_of_time_order_is_stored_whole(gateway, register, telematics_app):
+    (vehicle,) = await register()
+    seconds = [4, 0, 2, 1, 3]
+    samples = [
+        {"vin": vehicle.vin, "ts": (START + timedelta(seconds=s)).isoformat(),
+         "signals": {"Vehicle.Speed": float(s)}}
+        for s in seconds
+    ]  # fmt: skip
+    result = await gateway.send(samples)
+    assert (result["accepted"], result["duplicates"]) == (5, 0)
+    assert await stored(telematics_app, vehicle.vehicle_id) == 5
+    assert await latest_speed(telematics_app, vehicle.vehicle_id) == 4.0
 
 
 async def test_ndjson_is_accepted(gateway, register):

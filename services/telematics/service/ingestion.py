@@ -7,9 +7,17 @@ from datetime import datetime
 
 from prometheus_client import Counter
 
-from services.telematics.codec import Sample, TypedSample, decode_batch, time_window, to_rows
+from services.telematics.codec import (
+    Rows,
+    Sample,
+    TypedSample,
+    decode_batch,
+    time_window,
+    to_rows,
+)
 from services.telematics.config import TelematicsSettings
 from services.telematics.signal_store import (
+    AlreadyStored,
     SignalWriter,
     create_partitions,
     missing_partitions,
@@ -62,14 +70,14 @@ async def ingest(
     earliest, latest = time_window(
         now, max_age_days=settings.max_age_days, max_future_seconds=settings.max_future_seconds
     )
+    window = {"earliest": earliest, "latest": latest}
     async with writer.connection() as connection:
         if months := missing_partitions([s.ts for s in samples if earliest <= s.ts <= latest]):
             await create_partitions(connection, months)
-        async with scoped_transaction(connection, RowScope.for_caller(caller)):
-            vins = list({sample.vin for sample in samples})
-            vehicles = await sendable_vehicles(connection, vins, _dealer_scope(caller))
-            rows = to_rows(samples, vehicles, earliest=earliest, latest=latest)
-            inserted = await store(connection, rows.records)
+        try:
+            rows, inserted = await _write(connection, samples, caller, window, merge=False)
+        except AlreadyStored:  # resent rows: again, the way that drops them
+            rows, inserted = await _write(connection, samples, caller, window, merge=True)
     result = IngestionResult(
         accepted=inserted,
         duplicates=len(rows.records) - inserted,
@@ -80,6 +88,17 @@ async def ingest(
     DUPLICATE.inc(result.duplicates)
     REJECTED.inc(result.rejected)
     return result
+
+
+async def _write(
+    connection, samples, caller: Caller, window: dict[str, datetime], *, merge: bool
+) -> tuple[Rows, int]:
+    """One transaction: the vehicles the caller may send for, their rows stored."""
+    async with scoped_transaction(connection, RowScope.for_caller(caller)):
+        vins = list({sample.vin for sample in samples})
+        vehicles = await sendable_vehicles(connection, vins, _dealer_scope(caller))
+        rows = to_rows(samples, vehicles, **window)
+        return rows, await store(connection, rows.records, merge=merge)
 
 
 async def ingest_body(
