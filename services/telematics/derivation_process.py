@@ -14,6 +14,7 @@ import sys
 from contextlib import suppress
 
 import structlog
+import uvloop
 
 from services.telematics.config import TelematicsSettings
 from services.telematics.models import utc_now
@@ -80,7 +81,7 @@ async def _derive_until_stopped(settings: TelematicsSettings) -> None:
 def main() -> None:
     settings = TelematicsSettings()
     configure_logging(level=settings.log_level, json=settings.log_json)
-    asyncio.run(_derive_until_stopped(settings))
+    uvloop.run(_derive_until_stopped(settings))  # the services' loop too (cli/launcher.py)
 
 
 if __name__ == "__main__":

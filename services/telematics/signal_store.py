@@ -264,7 +264,8 @@ async def points_after(
     rows = await connection.fetch(
         _POINTS_AFTER, vehicle_id, after or datetime(1970, 1, 1, tzinfo=UTC), limit
     )
-    return [Point._make(row) for row in rows]
+    new = tuple.__new__  # what `Point._make` calls, without a Python call per row
+    return [new(Point, row) for row in rows]
 
 
 async def expire_locations(session: AsyncSession, before: datetime) -> int:

@@ -13,6 +13,7 @@ from services.telematics.domain.mileage import (
     service_due,
 )
 from services.telematics.domain.points import (
+    GAP,
     GAP_SECONDS,
     MIN_TRIP_METRES,
     MOVING_KMH,
@@ -43,6 +44,7 @@ from services.telematics.domain.trips import (
 )
 
 __all__ = [
+    "GAP",
     "GAP_SECONDS",
     "MIN_TRIP_METRES",
     "MOVING_KMH",

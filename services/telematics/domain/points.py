@@ -2,13 +2,16 @@
 sessions). Points are one row per second at most, oldest first."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Generic, NamedTuple, TypeVar
 
 MOVING_KMH = 0.5
 PARKED_SECONDS = 300
 GAP_SECONDS = 3600
 MIN_TRIP_METRES = 10.0
+# The same as durations: a point's time minus another's compares with them directly.
+PARKED = timedelta(seconds=PARKED_SECONDS)
+GAP = timedelta(seconds=GAP_SECONDS)
 
 
 class Point(NamedTuple):

@@ -11,11 +11,9 @@ not known, so the late rows are never joined to one.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from services.telematics.domain.points import GAP_SECONDS
-
-GAP = timedelta(seconds=GAP_SECONDS)
+from services.telematics.domain.points import GAP
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,19 @@ was last fed: a backlog sent in several batches is not closed between two of the
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from pydantic import TypeAdapter
 
 from services.telematics.domain.charging import ChargingTally
-from services.telematics.domain.points import GAP_SECONDS, PARKED_SECONDS, Point, Run
+from services.telematics.domain.points import (
+    GAP,
+    GAP_SECONDS,
+    PARKED,
+    Point,
+    Run,
+    seconds_between,
+)
 from services.telematics.domain.settings import AnalysisSettings
 from services.telematics.domain.trips import TripRules, TripTally
 
@@ -58,7 +65,7 @@ class StreamState:
         ends = [run.ended_at for run in self.open_runs()]
         if not ends:
             return None
-        return max(min(ends), self.fed_at or min(ends)) + timedelta(seconds=GAP_SECONDS)
+        return max(min(ends), self.fed_at or min(ends)) + GAP
 
     def open_runs(self) -> list[Run]:
         runs: list[Run] = []
@@ -104,22 +111,18 @@ def _close_charging(state: StreamState, closed: Closed) -> None:
     state.charging = None
 
 
-def _seconds(earlier: datetime, later: datetime) -> float:
-    return (later - earlier).total_seconds()
-
-
 def _trip_point(state: StreamState, point: Point, rules: TripRules, closed: Closed) -> None:
     trip = state.trip
-    if trip is not None and state.last_at is not None:
-        if _seconds(state.last_at, point.ts) >= GAP_SECONDS:
-            _close_trip(state, closed)
-            trip = None
+    moving = point.moving
+    if trip is not None and state.last_at is not None and point.ts - state.last_at >= GAP:
+        _close_trip(state, closed)
+        trip = None
     if trip is None:
-        if point.moving:
+        if moving:
             state.trip = OpenTrip(TripTally())
             state.trip.kept.add(point, rules)
         return
-    if point.moving:
+    if moving:
         if trip.parked is not None:
             trip.kept.extend(trip.parked)
             trip.stopped_at = trip.parked = None
@@ -128,7 +131,7 @@ def _trip_point(state: StreamState, point: Point, rules: TripRules, closed: Clos
         trip.kept.add(point, rules)  # where it stopped: the trip's end, should it stay parked
         trip.stopped_at = point.ts
         trip.parked = trip.kept.carried_on()
-    elif _seconds(trip.stopped_at, point.ts) >= PARKED_SECONDS:
+    elif point.ts - trip.stopped_at >= PARKED:
         _close_trip(state, closed)
     else:
         assert trip.parked is not None
@@ -138,7 +141,7 @@ def _trip_point(state: StreamState, point: Point, rules: TripRules, closed: Clos
 def _charging_point(state: StreamState, point: Point, closed: Closed) -> None:
     session = state.charging
     if session is not None and session.ended_at is not None:
-        if point.is_charging is False or _seconds(session.ended_at, point.ts) >= GAP_SECONDS:
+        if point.is_charging is False or point.ts - session.ended_at >= GAP:
             _close_charging(state, closed)
     if point.is_charging:
         if state.charging is None:
@@ -152,7 +155,8 @@ def advance(state: StreamState, points: Iterable[Point], settings: AnalysisSetti
     closed = Closed()
     for point in points:
         _trip_point(state, point, rules, closed)
-        _charging_point(state, point, closed)
+        if point.is_charging or state.charging is not None:  # else it would change nothing
+            _charging_point(state, point, closed)
         state.last_at = point.ts
     return closed
 
@@ -161,13 +165,13 @@ def close_silent(state: StreamState, now: datetime) -> Closed:
     """Closes what has had no data for 3,600 s by `now`: a trip ends where it stopped, if it
     did, else at its last point; a session at its last charging point."""
     closed = Closed()
-    if state.fed_at is not None and _seconds(state.fed_at, now) < GAP_SECONDS:
+    if state.fed_at is not None and seconds_between(state.fed_at, now) < GAP_SECONDS:
         return closed
-    if state.trip is not None and _seconds(state.trip.last_at, now) >= GAP_SECONDS:
+    if state.trip is not None and seconds_between(state.trip.last_at, now) >= GAP_SECONDS:
         _close_trip(state, closed)
     charging = state.charging
     if charging is not None and charging.ended_at is not None:
-        if _seconds(charging.ended_at, now) >= GAP_SECONDS:
+        if seconds_between(charging.ended_at, now) >= GAP_SECONDS:
             _close_charging(state, closed)
     return closed
 

@@ -44,9 +44,17 @@ class TripRules:
             for hour in range(24)
             if ((start <= hour or hour < end) if wraps else start <= hour < end)
         )
+        self._minute: float | None = None  # the UTC minute last looked at, and its answer
+        self._night = False
 
     def is_night(self, moment: datetime) -> bool:
-        return moment.astimezone(self.zone).hour in self.night_hours
+        """Points come a second apart, in order: the local hour is worked out once a minute
+        (zone offsets are whole minutes), not once a point."""
+        minute = moment.timestamp() // 60
+        if minute != self._minute:
+            self._minute = minute
+            self._night = moment.astimezone(self.zone).hour in self.night_hours
+        return self._night
 
 
 def is_night(moment: datetime, settings: AnalysisSettings) -> bool:
@@ -83,11 +91,13 @@ class TripTally:
         self.ended_at = point.ts
         self.points += 1
         if (odometer := point.odometer_m) is not None:
-            self.first_odometer_m = first_or(self.first_odometer_m, odometer)
+            if self.first_odometer_m is None:
+                self.first_odometer_m = odometer
             self.last_odometer_m = odometer
             self.odometer_readings += 1
         if (consumed := point.consumed_kwh) is not None:
-            self.first_consumed_kwh = first_or(self.first_consumed_kwh, consumed)
+            if self.first_consumed_kwh is None:
+                self.first_consumed_kwh = consumed
             self.last_consumed_kwh = consumed
             self.consumed_readings += 1
         if (acceleration := point.acceleration) is not None:

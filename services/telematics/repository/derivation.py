@@ -8,7 +8,7 @@ from typing import TypeVar
 from sqlalchemy import ARRAY, Uuid, any_, bindparam, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 
-from services.telematics.domain.rewind import GAP, Span
+from services.telematics.domain import GAP, Span
 from services.telematics.models import (
     AppUse,
     ChargingSession,

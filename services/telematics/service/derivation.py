@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.telematics.domain import (
-    GAP_SECONDS,
+    GAP,
     AnalysisSettings,
     Closed,
     Point,
@@ -33,7 +33,6 @@ from services.telematics.service.derived import DerivedFacts
 from services.telematics.signal_store import points_after
 
 JUST_BEFORE = timedelta(microseconds=1)
-GAP = timedelta(seconds=GAP_SECONDS)
 
 
 class Derivation:

@@ -6,7 +6,7 @@ they overlap, keeping its id, and is announced again only if it changed."""
 import uuid
 from collections.abc import Sequence
 from dataclasses import fields
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -237,7 +237,9 @@ class DerivedFacts:
         """In report order, once: a report older than one already seen (a late row) does not
         reopen or close what the newer report decided."""
         seen_until = self.cursor.faults_seen_until
-        fresh = [p for p in points if seen_until is None or p.ts > seen_until]
+        fresh = points
+        if seen_until is not None and points and points[0].ts <= seen_until:
+            fresh = [p for p in points if p.ts > seen_until]
         if not fresh:
             return
         self.cursor.faults_seen_until = fresh[-1].ts
@@ -290,18 +292,18 @@ class DerivedFacts:
     # Mileage and service due
 
     async def mileage(self, points: Sequence[Point]) -> None:
-        readings = [(p.ts, p.odometer_m / 1000) for p in points if p.odometer_m is not None]
+        readings = [p for p in points if p.odometer_m is not None]
         if not readings:
             return
-        daily: dict[date, float] = {}
-        for moment, km in readings:
-            daily[moment.date()] = max(km, daily.get(moment.date(), 0.0))
-        await self.repository.record_daily_mileage(self.vehicle.id, daily)
-        highest = max(km for _, km in readings)
-        lowest = min(km for _, km in readings)
+        daily = _daily_highest_m(readings)
+        await self.repository.record_daily_mileage(
+            self.vehicle.id, {day: metres / 1000 for day, metres in daily.items()}
+        )
+        highest = max(daily.values()) / 1000
+        lowest = min(p.odometer_m for p in readings) / 1000
         if self.vehicle.mileage_km is None or highest >= self.vehicle.mileage_km:
             self.vehicle.mileage_km = highest
-            self.vehicle.mileage_at = readings[-1][0]
+            self.vehicle.mileage_at = readings[-1].ts
         if self.vehicle.first_mileage_km is None or lowest < self.vehicle.first_mileage_km:
             self.vehicle.first_mileage_km = lowest
 
@@ -345,6 +347,22 @@ class DerivedFacts:
                     **self._who(),
                 )
             )
+
+
+def _daily_highest_m(readings: Sequence[Point]) -> dict[date, float]:
+    """Each day's highest odometer reading, in metres. Readings come in time order, so a
+    day's follow one another: the date is worked out when a day ends, not per reading."""
+    daily: dict[date, float] = {}
+    day, day_ends = None, None
+    for point in readings:
+        metres = point.odometer_m
+        if day_ends is None or point.ts >= day_ends:
+            day = point.ts.date()
+            day_ends = datetime.combine(day + timedelta(days=1), time(), point.ts.tzinfo)
+            daily[day] = max(metres, daily.get(day, metres))
+        elif metres > daily[day]:
+            daily[day] = metres
+    return daily
 
 
 def _values(facts: domain.TripFacts | domain.ChargingFacts) -> dict[str, Any]:
