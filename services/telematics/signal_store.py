@@ -212,7 +212,7 @@ class AlreadyStored(Exception):
 async def store(connection: asyncpg.Connection, records: list[tuple], *, merge: bool) -> int:
     """Stores the rows in the caller's transaction; returns how many were new. Rows that
     cannot repeat one another (each vehicle's in time order, one per second) are COPYed
-    straight into `signals`, a third of the merge's cost; a row stored before makes that
+    straight into `signals`, about half the merge's cost; a row stored before makes that
     COPY fail (`AlreadyStored`). With `merge`, or rows out of order, they are COPYed into
     the staging table and merged, which drops repeats."""
     if not records:

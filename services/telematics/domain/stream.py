@@ -19,11 +19,9 @@ from pydantic import TypeAdapter
 from services.telematics.domain.charging import ChargingTally
 from services.telematics.domain.points import (
     GAP,
-    GAP_SECONDS,
     PARKED,
     Point,
     Run,
-    seconds_between,
 )
 from services.telematics.domain.settings import AnalysisSettings
 from services.telematics.domain.trips import TripRules, TripTally
@@ -165,13 +163,13 @@ def close_silent(state: StreamState, now: datetime) -> Closed:
     """Closes what has had no data for 3,600 s by `now`: a trip ends where it stopped, if it
     did, else at its last point; a session at its last charging point."""
     closed = Closed()
-    if state.fed_at is not None and seconds_between(state.fed_at, now) < GAP_SECONDS:
+    if state.fed_at is not None and now - state.fed_at < GAP:
         return closed
-    if state.trip is not None and seconds_between(state.trip.last_at, now) >= GAP_SECONDS:
+    if state.trip is not None and now - state.trip.last_at >= GAP:
         _close_trip(state, closed)
     charging = state.charging
     if charging is not None and charging.ended_at is not None:
-        if seconds_between(charging.ended_at, now) >= GAP_SECONDS:
+        if now - charging.ended_at >= GAP:
             _close_charging(state, closed)
     return closed
 
