@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from services.telematics import workers
 from services.telematics.workers import DerivationWorker
 from tests.telematics.conftest import drive, new_owner, parked, rows
 from tests.telematics.conftest import events as events_of
@@ -124,6 +125,26 @@ async def test_a_trip_longer_than_a_pass_reads_completes_whole(
     assert (trip.started_at, trip.ended_at, trip.points, trip.distance_km) == (
         start, end, 1001, 10.0
     )  # fmt: skip
+
+
+async def test_a_sweep_derives_every_vehicle_page_after_page(
+    gateway, register, clock, telematics_app, monkeypatch
+):
+    """A sweep lists the vehicles to derive a page at a time, in id order: with pages of two,
+    five vehicles (with their backlogs over the row limit) are all derived in one sweep."""
+    monkeypatch.setattr(workers, "SWEEP_PAGE", 2)
+    settings = telematics_app.state.settings.model_copy(update={"derivation_row_limit": 100})
+    worker = DerivationWorker(telematics_app.state.database, settings, clock)
+    vehicles = await register(5, owner=new_owner())
+    start = clock.now - timedelta(hours=2)
+    for vehicle in vehicles:
+        await gateway.send(drive(vehicle.vin, start, seconds=300))
+        end = start + timedelta(seconds=300)
+        await gateway.send(parked(vehicle.vin, end, seconds=400, odometer_m=ODOMETER + 3_000))
+    assert await worker.run_once() >= 5
+    for vehicle in vehicles:
+        (trip,) = await trips_of(telematics_app, vehicle)
+        assert (trip.started_at, trip.points, trip.distance_km) == (start, 301, 3.0)
 
 
 async def test_only_a_trip_under_way_is_announced_as_started(

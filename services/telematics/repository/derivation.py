@@ -43,14 +43,30 @@ _FIRST_USES = _first_use.on_conflict_do_update(
 
 
 class DerivationQueries(Queries):
-    async def claim_vehicle(self, now: datetime) -> tuple[DerivationCursor, Vehicle] | None:
-        """A vehicle with new rows, or whose open trip or session may have ended by now: its
-        cursor and itself, both locked (one round trip)."""
+    async def vehicles_to_derive(
+        self, now: datetime, after: uuid.UUID | None, *, limit: int
+    ) -> list[uuid.UUID]:
+        """Vehicles with new rows, or whose open trip or session may have ended by now, in id
+        order after `after` (from the first, for None)."""
+        ids = await self.session.scalars(
+            select(DerivationCursor.vehicle_id)
+            .where(or_(DerivationCursor.dirty, DerivationCursor.recheck_at <= now))
+            .where(DerivationCursor.vehicle_id > (after or uuid.UUID(int=0)))
+            .order_by(DerivationCursor.vehicle_id)
+            .limit(limit)
+        )
+        return list(ids)
+
+    async def claim_vehicle(
+        self, vehicle_id: uuid.UUID, now: datetime
+    ) -> tuple[DerivationCursor, Vehicle] | None:
+        """The vehicle's cursor and itself, both locked (one round trip), if it still needs
+        derivation and no other worker holds it."""
         claimed = await self.session.execute(
             select(DerivationCursor, Vehicle)
             .join(Vehicle, Vehicle.id == DerivationCursor.vehicle_id)
+            .where(DerivationCursor.vehicle_id == vehicle_id)
             .where(or_(DerivationCursor.dirty, DerivationCursor.recheck_at <= now))
-            .limit(1)
             .with_for_update(skip_locked=True, of=[DerivationCursor, Vehicle])
         )
         row = claimed.first()

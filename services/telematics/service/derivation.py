@@ -9,6 +9,7 @@ send the cursor back to a moment where nothing was open before them (`domain.rew
 stream is then derived again from there, and the trips and sessions it finds correct those
 stored where they overlap."""
 
+import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -44,7 +45,8 @@ class Derivation:
         self.cursor, self.vehicle = facts.cursor, facts.vehicle
         self.now, self.settings = facts.now, facts.settings
 
-    async def run(self, row_limit: int) -> None:
+    async def run(self, row_limit: int) -> bool:
+        """Whether rows are left for another pass (the row limit was reached)."""
         state = load_state(self.cursor.state)
         if self._late_rows():
             state = await self._rewind(state)
@@ -68,6 +70,7 @@ class Derivation:
             state, points, truncated=truncated, silenced=bool(silenced.trips or silenced.sessions)
         )
         await self.session.flush()
+        return truncated
 
     def _under_way(self, last_at: datetime) -> bool:
         """A trip from a backlog (its last row over an hour old) is not announced as started:
@@ -113,14 +116,25 @@ class Derivation:
         cursor.arrived_from = None
 
 
-async def derive_next(
-    session: AsyncSession, *, now: datetime, settings: AnalysisSettings, row_limit: int
+async def vehicles_to_derive(
+    session: AsyncSession, now: datetime, after: uuid.UUID | None, *, limit: int
+) -> list[uuid.UUID]:
+    return await TelematicsRepository(session).vehicles_to_derive(now, after, limit=limit)
+
+
+async def derive_vehicle(
+    session: AsyncSession,
+    vehicle_id: uuid.UUID,
+    *,
+    now: datetime,
+    settings: AnalysisSettings,
+    row_limit: int,
 ) -> bool:
-    """Derives the facts of one vehicle that needs it; whether there was one."""
-    claimed = await TelematicsRepository(session).claim_vehicle(now)
+    """One pass over the vehicle, unless it no longer needs one or another worker holds it;
+    whether rows are left for another pass."""
+    claimed = await TelematicsRepository(session).claim_vehicle(vehicle_id, now)
     if claimed is None:
         return False
     cursor, vehicle = claimed
     facts = DerivedFacts(session, cursor, vehicle, now=now, settings=settings)
-    await Derivation(facts).run(row_limit)
-    return True
+    return await Derivation(facts).run(row_limit)
