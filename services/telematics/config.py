@@ -23,8 +23,8 @@ class TelematicsSettings(ServiceSettings):
     # With CEM_ROLE=all, derivation runs in this many child processes (see
     # `derivation_process`), which claim vehicles with SKIP LOCKED; 0 derives in-process.
     # More than one works off a backlog faster when cores are free, but beside ingestion on
-    # 2 cores two cost more (passes come more often, each with fewer rows): telematics' CPU
-    # per 1,000-sample batch in bench.telematics rose from about 25 to 44 ms.
+    # 2 cores two cost more (passes come more often, each with fewer rows): in a load of
+    # 1,000-sample batches at c=4 through the gateway, 118,000 samples/s against 140,000.
     derivation_processes: int = Field(default=1, ge=0, le=16)
     # The quality analysis runs on its own every this many seconds (and on demand via the API).
     quality_interval_seconds: float = 3600.0
