@@ -18,7 +18,8 @@ class TelematicsSettings(ServiceSettings):
     max_future_seconds: int = 300
     # Raw location tracks are erased after this many days.
     location_retention_days: int = 30
-    # How often the derivation worker looks for vehicles with new rows.
+    # The pause between the derivation worker's sweeps (each takes every vehicle with new
+    # rows once).
     derivation_poll_seconds: float = 2.0
     # With CEM_ROLE=all, derivation runs in this many child processes (see
     # `derivation_process`), which claim vehicles with SKIP LOCKED; 0 derives in-process.
