@@ -34,7 +34,7 @@ ROOT = HERE.parent
 SIZES: dict[str, tuple[list[str], list[str]]] = {
     "gateway": (["--seconds", "5", "--rounds", "3"], ["--seconds", "3", "--rounds", "2"]),
     "telematics": (
-        ["--batches", "300", "--vehicles", "100000"],
+        ["--batches", "1000", "--vehicles", "100000"],
         ["--batches", "60", "--senders", "100", "--vehicles", "20000"],
     ),
     "journeys": (["--owners", "100000"], ["--owners", "20000"]),
