@@ -88,8 +88,8 @@ def batches(vehicles: list, start: datetime, count: int, size: int) -> list[byte
 
 
 def _sample(vin: str, moment: datetime, second: int) -> dict:
-    """Driving 15 minutes, then parked 5 (so trips end), at 20-80 km/h."""
-    speed = 50 + 30 * math.sin(second / 60) if second % 1200 < 900 else 0.0
+    """Driving 15 minutes, then parked 6 (a trip ends after 300 s parked), at 20-80 km/h."""
+    speed = 50 + 30 * math.sin(second / 60) if second % 1260 < 900 else 0.0
     return {
         "vin": vin,
         "ts": moment.isoformat(),

@@ -2,13 +2,14 @@
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import fields
 from datetime import date, datetime, timedelta
 from typing import TypeVar
 
 from sqlalchemy import ARRAY, Uuid, any_, bindparam, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 
-from services.telematics.domain import GAP, Span
+from services.telematics.domain import GAP, Span, TripSummary
 from services.telematics.models import (
     AppUse,
     ChargingSession,
@@ -108,11 +109,16 @@ class DerivationQueries(Queries):
         )
         return {fault.code: fault for fault in rows}
 
-    async def trips_since(self, vehicle_id: uuid.UUID, since: datetime) -> Sequence[Trip]:
-        rows = await self.session.scalars(
-            select(Trip).where(Trip.vehicle_id == vehicle_id, Trip.started_at >= since)
+    async def trip_summaries_since(
+        self, vehicle_id: uuid.UUID, since: datetime
+    ) -> list[TripSummary]:
+        """What the behaviour window needs of each trip, as plain rows: a vehicle has a
+        month of trips, each re-read after every new one."""
+        columns = [getattr(Trip, field.name) for field in fields(TripSummary)]
+        rows = await self.session.execute(
+            select(*columns).where(Trip.vehicle_id == vehicle_id, Trip.started_at >= since)
         )
-        return rows.all()
+        return [TripSummary(*row) for row in rows]
 
     async def new_apps(self, vehicle_id: uuid.UUID, first_uses: dict[str, datetime]) -> None:
         """Records when each app was first used (a late trip may tell of an earlier use)."""

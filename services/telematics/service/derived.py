@@ -180,13 +180,8 @@ class DerivedFacts:
 
     async def _behaviour(self) -> None:
         since = self.now - timedelta(days=BEHAVIOUR_WINDOW_DAYS)
-        trips = await self.repository.trips_since(self.vehicle.id, since)
-        behaviour = domain.rolling_behaviour(
-            [
-                domain.TripSummary(**{name: getattr(trip, name) for name in _SUMMARY_FIELDS})
-                for trip in trips
-            ]
-        )
+        trips = await self.repository.trip_summaries_since(self.vehicle.id, since)
+        behaviour = domain.rolling_behaviour(trips)
         self._publish(
             DrivingBehaviourUpdated(
                 owner_id=self.vehicle.owner_id,
@@ -368,15 +363,3 @@ def _daily_highest_m(readings: Sequence[Point]) -> dict[date, float]:
 def _values(facts: domain.TripFacts | domain.ChargingFacts) -> dict[str, Any]:
     """The facts as stored: every field of a trip's or session's facts is a column."""
     return {field.name: getattr(facts, field.name) for field in fields(facts)}
-
-
-_SUMMARY_FIELDS = (
-    "distance_km",
-    "duration_seconds",
-    "harsh_accelerations",
-    "harsh_brakings",
-    "overspeed_share",
-    "night_share",
-    "assisted_share",
-    "destination",
-)
