@@ -7,11 +7,14 @@ import psutil
 from cli.launcher import Platform
 
 PARTS = ("gateway", "telematics")
+OTHERS = "other services"  # profile, feedback, tickets, journeys: the derived events' consumers
 
 
 class CpuMeter:
     def __init__(self, platform: Platform) -> None:
-        self.processes = {name: psutil.Process(platform.processes[name].pid) for name in PARTS}
+        self.processes = {
+            name: psutil.Process(process.pid) for name, process in platform.processes.items()
+        }
         # The embedded server's postmaster (its backends are its children); none when the
         # platform runs on an external PostgreSQL.
         self.postmaster = None
@@ -21,7 +24,9 @@ class CpuMeter:
 
     def read(self) -> dict[str, float]:
         """CPU seconds so far, per part, children included (telematics' derivation child)."""
-        seconds = {name: _tree_cpu(process) for name, process in self.processes.items()}
+        seconds = {name: 0.0 for name in (*PARTS, OTHERS)}
+        for name, process in self.processes.items():
+            seconds[name if name in PARTS else OTHERS] += _tree_cpu(process)
         if self.postmaster is not None:
             seconds["postgres"] = _tree_cpu(self.postmaster)
         return seconds
