@@ -10,6 +10,7 @@ from services.telematics.derivation_process import run_in_child
 from services.telematics.handlers import subscriptions
 from services.telematics.models import utc_now
 from services.telematics.routes import router
+from services.telematics.service.ingestion import Batches
 from services.telematics.signal_store import SignalWriter
 from services.telematics.workers import DerivationWorker, QualityWorker, RetentionWorker
 from shared.config import Role
@@ -57,7 +58,7 @@ def _open_signal_writer(app: FastAPI, settings: TelematicsSettings) -> None:
             writer = SignalWriter(
                 app.state.database.engine.url, connections=settings.ingest_connections
             )
-            app.state.signal_writer = writer
+            app.state.signal_batches = Batches(writer)
             try:
                 yield
             finally:

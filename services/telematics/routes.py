@@ -4,7 +4,7 @@ import uuid
 
 from fastapi import APIRouter, Query, Request
 
-from services.telematics.deps import Now, Settings, Writer
+from services.telematics.deps import Now, Settings, SignalBatches
 from services.telematics.errors import BatchTooLarge
 from services.telematics.schemas import (
     AnalysisSettingsBody,
@@ -69,14 +69,14 @@ async def _body(request: Request, limit: int) -> bytes:
 
 @router.post("/signals", response_model=IngestionRead, openapi_extra=SAMPLES_BODY)
 async def ingest_signals(
-    request: Request, writer: Writer, caller: AnyCaller, settings: Settings, now: Now
+    request: Request, batches: SignalBatches, caller: AnyCaller, settings: Settings, now: Now
 ):
     """A batch of `{vin, ts, signals}` samples as a JSON array, or NDJSON (one per line).
     Answers after the rows are committed, with accepted, duplicate and rejected counts."""
     ingestion.require_sender(caller)
     body = await _body(request, settings.max_body_bytes)
     return await ingestion.ingest_body(
-        writer,
+        batches,
         body,
         request.headers.get("content-type", "application/json"),
         caller=caller,

@@ -211,21 +211,30 @@ class AlreadyStored(Exception):
 
 async def store(connection: asyncpg.Connection, records: list[tuple], *, merge: bool) -> int:
     """Stores the rows in the caller's transaction; returns how many were new. Rows that
-    cannot repeat one another (each vehicle's in time order, one per second) are COPYed
-    straight into `signals`, about half the merge's cost; a row stored before makes that
-    COPY fail (`AlreadyStored`). With `merge`, or rows out of order, they are COPYed into
-    the staging table and merged, which drops repeats."""
+    cannot repeat one another are COPYed straight into `signals` (`store_new`); with
+    `merge`, or rows out of order, they are COPYed into the staging table and merged, which
+    drops repeats."""
     if not records:
         return 0
-    if not merge and (batch := _in_time_order(records)) is not None:
-        try:
-            await connection.copy_records_to_table("signals", records=records, columns=ROW_COLUMNS)
-        except asyncpg.UniqueViolationError as error:
-            raise AlreadyStored from error
-        await connection.execute(_COPIED, *batch)
+    if not merge and await store_new(connection, records):
         return len(records)
     await connection.copy_records_to_table(STAGING, records=records, columns=ROW_COLUMNS)
     return await connection.fetchval(_MERGE)
+
+
+async def store_new(connection: asyncpg.Connection, records: list[tuple]) -> bool:
+    """COPYs rows straight into `signals`, about half the merge's cost, if they cannot repeat
+    one another (each vehicle's in time order, one per second); False, with nothing done,
+    if they can. A row stored before makes the COPY fail (`AlreadyStored`)."""
+    batch = _in_time_order(records)
+    if batch is None:
+        return False
+    try:
+        await connection.copy_records_to_table("signals", records=records, columns=ROW_COLUMNS)
+    except asyncpg.UniqueViolationError as error:
+        raise AlreadyStored from error
+    await connection.execute(_COPIED, *batch)
+    return True
 
 
 def _in_time_order(records: list[tuple]) -> list[list] | None:

@@ -1,10 +1,12 @@
 """Ingestion: durable wide rows, duplicates dropped, per-sample problems, whole-batch errors
 that store nothing, who may send, and location kept only with consent."""
 
+import asyncio
 import json
 from datetime import timedelta
 
 import pytest
+from prometheus_client import REGISTRY
 
 from tests.telematics.conftest import START, new_dealer, new_owner, rows, scalar
 
@@ -99,6 +101,59 @@ async def test_a_resent_batch_in_time_order_keeps_only_its_new_rows(
     assert [(m.vehicle_id, m.arrived_from) for m in marks] == [
         (other.vehicle_id, START), (vehicle.vehicle_id, START + timedelta(seconds=3))
     ]  # fmt: skip
+
+
+def _seconds(car, first: int, count: int) -> list[dict]:
+    """One sample a second from `first`, the speed telling the second."""
+    return [
+        {"vin": car.vin, "ts": (START + timedelta(seconds=second)).isoformat(),
+         "signals": {"Vehicle.Speed": float(second)}}
+        for second in range(first, first + count)
+    ]  # fmt: skip
+
+
+def _commits() -> tuple[float, float]:
+    """Transactions of grouped gateway batches so far, and the batches they held."""
+    name = "cem_telematics_batches_per_commit"
+    return REGISTRY.get_sample_value(f"{name}_count"), REGISTRY.get_sample_value(f"{name}_sum")
+
+
+async def test_batches_sent_at_once_are_stored_together_each_with_its_counts(
+    gateway, register, telematics_app
+):
+    """A vehicle gateway's batches that arrive while others are being stored share a
+    transaction; each answer still counts its own batch, and every row is there."""
+    cars = await register(3)
+    commits, held = _commits()
+    batches = [_seconds(car, 60 * i, 20) for car in cars for i in range(3)]
+    results = await asyncio.gather(*(gateway.send(batch) for batch in batches))
+    assert [(r["accepted"], r["duplicates"]) for r in results] == [(20, 0)] * 9
+    for car in cars:
+        assert await stored(telematics_app, car.vehicle_id) == 60
+        assert await latest_speed(telematics_app, car.vehicle_id) == 139.0
+    after_commits, after_held = _commits()
+    assert after_held - held == 9
+    assert after_commits - commits < 9  # some went in together
+
+
+async def test_a_group_with_repeats_is_stored_batch_by_batch_dropping_them(
+    gateway, register, telematics_app
+):
+    """Rows stored before, or the same rows in two batches of a group, make the group go one
+    batch at a time, the way that drops repeats: each answer counts its own."""
+    (resending, doubled, fresh) = await register(3)
+    await gateway.send(_seconds(resending, 0, 10))
+    results = await asyncio.gather(
+        gateway.send(_seconds(resending, 5, 10)),  # 5-9 stored before
+        gateway.send(_seconds(doubled, 0, 10)),
+        gateway.send(_seconds(doubled, 5, 10)),  # 5-9 in the batch before too
+        gateway.send(_seconds(fresh, 0, 10)),
+    )
+    counts = [(r["accepted"], r["duplicates"]) for r in results]
+    assert counts[0] == (5, 5) and counts[3] == (10, 0)
+    assert sum(a for a, _ in counts[1:3]) == 15 and sum(d for _, d in counts[1:3]) == 5
+    cars = (resending, doubled, fresh)
+    assert [await stored(telematics_app, car.vehicle_id) for car in cars] == [15, 15, 10]
 
 
 async def test_a_batch_out_of_time_order_is_stored_whole(gateway, register, telematics_app):

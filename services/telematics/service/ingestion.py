@@ -1,11 +1,12 @@
 """Ingestion: a decoded batch becomes durable wide rows. Derivation happens later, in the
 worker, over committed rows; nothing here runs per sample beyond the checks."""
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Histogram
 
 from services.telematics.codec import (
     Rows,
@@ -24,6 +25,7 @@ from services.telematics.signal_store import (
     scoped_transaction,
     sendable_vehicles,
     store,
+    store_new,
 )
 from shared.auth import Caller, CallerKind
 from shared.errors import Forbidden
@@ -32,6 +34,11 @@ from shared.scoping import RowScope
 SAMPLES = Counter("cem_telematics_samples_total", "Ingested samples by outcome", ["outcome"])
 # Labelled children looked up once: `labels()` takes a lock on every call.
 ACCEPTED, DUPLICATE, REJECTED = (SAMPLES.labels(o) for o in ("accepted", "duplicate", "rejected"))
+BATCHES_PER_COMMIT = Histogram(
+    "cem_telematics_batches_per_commit",
+    "Vehicle gateways' batches per transaction that stored them",
+    buckets=(1, 2, 4, 8, 16, 32, 64),
+)
 
 
 @dataclass(frozen=True)
@@ -58,7 +65,7 @@ def _dealer_scope(caller: Caller) -> uuid.UUID | None:
 
 
 async def ingest(
-    writer: SignalWriter,
+    batches: "Batches",
     samples: list[TypedSample] | list[Sample],
     *,
     caller: Caller,
@@ -70,14 +77,9 @@ async def ingest(
     earliest, latest = time_window(
         now, max_age_days=settings.max_age_days, max_future_seconds=settings.max_future_seconds
     )
-    window = {"earliest": earliest, "latest": latest}
-    async with writer.connection() as connection:
-        if months := missing_partitions([s.ts for s in samples if earliest <= s.ts <= latest]):
-            await create_partitions(connection, months)
-        try:
-            rows, inserted = await _write(connection, samples, caller, window, merge=False)
-        except AlreadyStored:  # resent rows: again, the way that drops them
-            rows, inserted = await _write(connection, samples, caller, window, merge=True)
+    rows, inserted = await batches.store(
+        _Batch(samples, {"earliest": earliest, "latest": latest}), caller
+    )
     result = IngestionResult(
         accepted=inserted,
         duplicates=len(rows.records) - inserted,
@@ -88,6 +90,133 @@ async def ingest(
     DUPLICATE.inc(result.duplicates)
     REJECTED.inc(result.rejected)
     return result
+
+
+@dataclass
+class _Batch:
+    samples: list[TypedSample] | list[Sample]
+    window: dict[str, datetime]  # earliest, latest: the times accepted
+    stored: "asyncio.Future[tuple[Rows, int]] | None" = None
+
+
+class Batches:
+    """Stores batches through ingestion's pool. Vehicle gateways' batches that arrive while
+    some are being stored wait, then go in together: one transaction, one COPY (PostgreSQL
+    spends about as much on starting a COPY as on 1,000 rows of it: raw COPY costs half as
+    much per row in 10,000-row batches as in 1,000-row ones). Each request still answers
+    after the commit that holds its rows. A group with a row that may repeat another is
+    stored batch by batch instead, the way that drops repeats. Dealers' batches go alone.
+    One group is stored at a time: in bench.telematics two at a time grouped less and cost
+    PostgreSQL more (3.8 against 3.1 ms per 1,000-sample batch)."""
+
+    def __init__(self, writer: SignalWriter) -> None:
+        self.writer = writer
+        self._waiting: list[_Batch] = []
+        self._storing: asyncio.Task | None = None
+
+    async def store(self, batch: _Batch, caller: Caller) -> tuple[Rows, int]:
+        if caller.kind is not CallerKind.SERVICE:
+            async with self.writer.connection() as connection:
+                await _create_partitions(connection, [batch])
+                return await _store_alone(connection, batch, caller)
+        batch.stored = asyncio.get_running_loop().create_future()
+        self._waiting.append(batch)
+        if self._storing is None or self._storing.done():
+            # A task of its own: a request that goes away does not cancel the others' group.
+            self._storing = asyncio.create_task(self._store_waiting(caller))
+        return await asyncio.shield(batch.stored)
+
+    async def _store_waiting(self, caller: Caller) -> None:
+        """Until none waits: all that wait, together."""
+        while self._waiting:
+            group, self._waiting = self._waiting, []
+            try:
+                async with self.writer.connection() as connection:
+                    await _create_partitions(connection, group)
+                    results = await _store_group(connection, group, caller)
+            except asyncio.CancelledError:
+                for batch in [*group, *self._waiting]:
+                    _settle(batch, cancel=True)
+                raise
+            except Exception as error:
+                for batch in group:
+                    _settle(batch, error=error)
+                continue
+            for batch, result in zip(group, results, strict=True):
+                if isinstance(result, Exception):
+                    _settle(batch, error=result)
+                else:
+                    _settle(batch, result=result)
+
+
+def _settle(batch: _Batch, *, result=None, error: Exception | None = None, cancel=False) -> None:
+    """Hands a batch's outcome to its request, unless the request is gone."""
+    assert batch.stored is not None
+    if batch.stored.done():
+        return
+    if cancel:
+        batch.stored.cancel()
+    elif error is not None:
+        batch.stored.set_exception(error)
+    else:
+        batch.stored.set_result(result)
+
+
+async def _create_partitions(connection, batches: list[_Batch]) -> None:
+    moments = [
+        sample.ts
+        for batch in batches
+        for sample in batch.samples
+        if batch.window["earliest"] <= sample.ts <= batch.window["latest"]
+    ]
+    if months := missing_partitions(moments):
+        await create_partitions(connection, months)
+
+
+async def _store_group(
+    connection, group: list[_Batch], caller: Caller
+) -> list[tuple[Rows, int] | Exception]:
+    """Each batch's outcome: what was stored, or why it was not (one by one, a batch that
+    fails does not take back those committed before it)."""
+    if len(group) > 1:
+        try:
+            stored = await _write_together(connection, group, caller)
+        except AlreadyStored:  # a row stored before, or rows that may repeat: one by one
+            pass
+        else:
+            BATCHES_PER_COMMIT.observe(len(group))
+            return stored
+    outcomes: list[tuple[Rows, int] | Exception] = []
+    for batch in group:
+        try:
+            outcomes.append(await _store_alone(connection, batch, caller))
+        except Exception as error:
+            outcomes.append(error)
+        else:
+            BATCHES_PER_COMMIT.observe(1)
+    return outcomes
+
+
+async def _store_alone(connection, batch: _Batch, caller: Caller) -> tuple[Rows, int]:
+    try:
+        return await _write(connection, batch.samples, caller, batch.window, merge=False)
+    except AlreadyStored:  # resent rows: again, the way that drops them
+        return await _write(connection, batch.samples, caller, batch.window, merge=True)
+
+
+async def _write_together(
+    connection, group: list[_Batch], caller: Caller
+) -> list[tuple[Rows, int]]:
+    """One transaction for the group, if its rows are all new and cannot repeat one another
+    (else `AlreadyStored`, and nothing is stored)."""
+    async with scoped_transaction(connection, RowScope.for_caller(caller)):
+        vins = list({sample.vin for batch in group for sample in batch.samples})
+        vehicles = await sendable_vehicles(connection, vins, _dealer_scope(caller))
+        each = [to_rows(batch.samples, vehicles, **batch.window) for batch in group]
+        records = [record for rows in each for record in rows.records]
+        if records and not await store_new(connection, records):
+            raise AlreadyStored
+        return [(rows, len(rows.records)) for rows in each]
 
 
 async def _write(
@@ -102,7 +231,7 @@ async def _write(
 
 
 async def ingest_body(
-    writer: SignalWriter,
+    batches: Batches,
     body: bytes,
     content_type: str,
     *,
@@ -111,4 +240,4 @@ async def ingest_body(
     now: datetime,
 ) -> IngestionResult:
     samples = decode_batch(body, content_type, max_samples=settings.max_batch_samples)
-    return await ingest(writer, samples, caller=caller, settings=settings, now=now)
+    return await ingest(batches, samples, caller=caller, settings=settings, now=now)
