@@ -21,10 +21,10 @@ from services.telematics.signal_store import (
     AlreadyStored,
     SignalWriter,
     create_partitions,
+    merge_new,
     missing_partitions,
     scoped_transaction,
     sendable_vehicles,
-    store,
     store_new,
 )
 from shared.auth import Caller, CallerKind
@@ -36,7 +36,7 @@ SAMPLES = Counter("cem_telematics_samples_total", "Ingested samples by outcome",
 ACCEPTED, DUPLICATE, REJECTED = (SAMPLES.labels(o) for o in ("accepted", "duplicate", "rejected"))
 BATCHES_PER_COMMIT = Histogram(
     "cem_telematics_batches_per_commit",
-    "Vehicle gateways' batches per transaction that stored them",
+    "Batches per ingestion transaction that stored them",
     buckets=(1, 2, 4, 8, 16, 32, 64),
 )
 
@@ -118,7 +118,10 @@ class Batches:
         if caller.kind is not CallerKind.SERVICE:
             async with self.writer.connection() as connection:
                 await _create_partitions(connection, [batch])
-                return await _store_alone(connection, batch, caller)
+                (outcome,) = await _store_group(connection, [batch], caller)
+            if isinstance(outcome, Exception):
+                raise outcome
+            return outcome
         batch.stored = asyncio.get_running_loop().create_future()
         self._waiting.append(batch)
         if self._storing is None or self._storing.done():
@@ -133,33 +136,34 @@ class Batches:
             try:
                 async with self.writer.connection() as connection:
                     await _create_partitions(connection, group)
-                    results = await _store_group(connection, group, caller)
+                    outcomes = await _store_group(connection, group, caller)
             except asyncio.CancelledError:
                 for batch in [*group, *self._waiting]:
-                    _settle(batch, cancel=True)
+                    _future(batch).cancel()  # does nothing to a request already answered
                 raise
             except Exception as error:
-                for batch in group:
-                    _settle(batch, error=error)
-                continue
-            for batch, result in zip(group, results, strict=True):
-                if isinstance(result, Exception):
-                    _settle(batch, error=result)
-                else:
-                    _settle(batch, result=result)
+                outcomes = [error] * len(group)
+            for batch, outcome in zip(group, outcomes, strict=True):
+                _settle(batch, outcome)
 
 
-def _settle(batch: _Batch, *, result=None, error: Exception | None = None, cancel=False) -> None:
-    """Hands a batch's outcome to its request, unless the request is gone."""
+Outcome = tuple[Rows, int] | Exception
+
+
+def _future(batch: _Batch) -> "asyncio.Future[tuple[Rows, int]]":
     assert batch.stored is not None
-    if batch.stored.done():
+    return batch.stored
+
+
+def _settle(batch: _Batch, outcome: Outcome) -> None:
+    """Hands a batch's outcome to its request, unless the request is gone."""
+    stored = _future(batch)
+    if stored.done():
         return
-    if cancel:
-        batch.stored.cancel()
-    elif error is not None:
-        batch.stored.set_exception(error)
+    if isinstance(outcome, Exception):
+        stored.set_exception(outcome)
     else:
-        batch.stored.set_result(result)
+        stored.set_result(outcome)
 
 
 async def _create_partitions(connection, batches: list[_Batch]) -> None:
@@ -173,23 +177,21 @@ async def _create_partitions(connection, batches: list[_Batch]) -> None:
         await create_partitions(connection, months)
 
 
-async def _store_group(
-    connection, group: list[_Batch], caller: Caller
-) -> list[tuple[Rows, int] | Exception]:
-    """Each batch's outcome: what was stored, or why it was not (one by one, a batch that
-    fails does not take back those committed before it)."""
-    if len(group) > 1:
-        try:
-            stored = await _write_together(connection, group, caller)
-        except AlreadyStored:  # a row stored before, or rows that may repeat: one by one
-            pass
-        else:
-            BATCHES_PER_COMMIT.observe(len(group))
-            return stored
-    outcomes: list[tuple[Rows, int] | Exception] = []
+async def _store_group(connection, group: list[_Batch], caller: Caller) -> list[Outcome]:
+    """Each batch's outcome: what was stored, or why it was not. All in one transaction if
+    they can be; else one by one, the way that drops repeats (a batch that fails then does
+    not take back those committed before it)."""
+    try:
+        stored = await _write(connection, group, caller)
+    except AlreadyStored:  # a row stored before, or rows that may repeat one another
+        pass
+    else:
+        BATCHES_PER_COMMIT.observe(len(group))
+        return stored
+    outcomes: list[Outcome] = []
     for batch in group:
         try:
-            outcomes.append(await _store_alone(connection, batch, caller))
+            outcomes.extend(await _write(connection, [batch], caller, merge=True))
         except Exception as error:
             outcomes.append(error)
         else:
@@ -197,37 +199,23 @@ async def _store_group(
     return outcomes
 
 
-async def _store_alone(connection, batch: _Batch, caller: Caller) -> tuple[Rows, int]:
-    try:
-        return await _write(connection, batch.samples, caller, batch.window, merge=False)
-    except AlreadyStored:  # resent rows: again, the way that drops them
-        return await _write(connection, batch.samples, caller, batch.window, merge=True)
-
-
-async def _write_together(
-    connection, group: list[_Batch], caller: Caller
+async def _write(
+    connection, group: list[_Batch], caller: Caller, *, merge: bool = False
 ) -> list[tuple[Rows, int]]:
-    """One transaction for the group, if its rows are all new and cannot repeat one another
-    (else `AlreadyStored`, and nothing is stored)."""
+    """One transaction: the vehicles the caller may send for, the group's rows stored:
+    straight in, if they are all new and cannot repeat one another (else `AlreadyStored`,
+    and nothing is stored); with `merge` (one batch), dropping repeats."""
     async with scoped_transaction(connection, RowScope.for_caller(caller)):
         vins = list({sample.vin for batch in group for sample in batch.samples})
         vehicles = await sendable_vehicles(connection, vins, _dealer_scope(caller))
         each = [to_rows(batch.samples, vehicles, **batch.window) for batch in group]
+        if merge:
+            (rows,) = each
+            return [(rows, await merge_new(connection, rows.records))]
         records = [record for rows in each for record in rows.records]
         if records and not await store_new(connection, records):
             raise AlreadyStored
         return [(rows, len(rows.records)) for rows in each]
-
-
-async def _write(
-    connection, samples, caller: Caller, window: dict[str, datetime], *, merge: bool
-) -> tuple[Rows, int]:
-    """One transaction: the vehicles the caller may send for, their rows stored."""
-    async with scoped_transaction(connection, RowScope.for_caller(caller)):
-        vins = list({sample.vin for sample in samples})
-        vehicles = await sendable_vehicles(connection, vins, _dealer_scope(caller))
-        rows = to_rows(samples, vehicles, **window)
-        return rows, await store(connection, rows.records, merge=merge)
 
 
 async def ingest_body(
