@@ -77,8 +77,14 @@ async def test_a_stalled_consumer_shows_in_the_metrics(settings, private_nats):
         unblocked.set()
 
         async def caught_up():
+            # The gauges are sampled from NATS between fetches: wait for a sample taken after
+            # the last one (one with nothing left pending), not only for the effects.
             applied = (await effect_counts(pipeline.consumer))[0]
-            return applied == 10 and gauge("cem_consumer_ack_pending") == 0
+            return (
+                applied == 10
+                and gauge("cem_consumer_ack_pending") == 0
+                and (gauge("cem_consumer_lag") == 0)
+            )
 
         await eventually(caught_up, within_seconds=90)
         assert gauge("cem_consumer_lag") == 0
